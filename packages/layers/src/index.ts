@@ -1,0 +1,4 @@
+import "./register-gradients";
+
+export { Module, type StateDict, type LoadStateDictOptions } from "./module";
+export { Random, defaultRandom, manualSeed, type RandomState } from "./random";

@@ -1,0 +1,81 @@
+/**
+ * The contracts of the GAN toolkit. This package holds types only: implement them to plug your own losses,
+ * models, attention layers or training callbacks into the other `@gan/*` packages.
+ *
+ * @packageDocumentation
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+
+/** A GAN objective. All tensors are logits of shape `[B]`; losses are scalars (means over the batch). */
+export interface GanLoss {
+  /** A short name, recorded in run configs (`"bce"`, `"hinge"`, ...). */
+  readonly name: string;
+  /** The discriminator's loss on real and generated samples. */
+  discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
+  /** The generator's loss on generated samples. */
+  generatorLoss(fakeLogits: tf.Tensor): tf.Scalar;
+}
+
+/** What a generator returns. */
+export interface GeneratorOutput {
+  /** Images `[B, H, W, C]` in [-1, 1]. */
+  images: tf.Tensor4D;
+  /** Attention maps `[B, N, N]` of each attention layer (empty for models without attention). */
+  attentionMaps: tf.Tensor3D[];
+}
+
+/** What a discriminator returns. */
+export interface DiscriminatorOutput {
+  /** One logit per sample, `[B]`. */
+  logits: tf.Tensor1D;
+  /** Attention maps `[B, N, N]` of each attention layer (empty for models without attention). */
+  attentionMaps: tf.Tensor3D[];
+}
+
+/** The part of a module a trainer relies on (the `Module` class of `@gan/layers` implements it). */
+export interface TrainableModule {
+  /** Training mode flag. */
+  training: boolean;
+  /** Trainable variables, in a stable order. */
+  parameters(): tf.Variable[];
+  /** Parameters and buffers by PyTorch-style dotted name. */
+  stateDict(): Record<string, tf.Tensor>;
+  /** Loads a state dict produced by {@link TrainableModule.stateDict}. */
+  loadStateDict(state: Record<string, tf.Tensor>, options?: { strict?: boolean }): void;
+  /** Sets training mode. */
+  train(mode?: boolean): this;
+  /** Sets evaluation mode. */
+  eval(): this;
+  /** Frees every variable. */
+  dispose(): void;
+}
+
+/** A generator: latent codes `[B, zDim]` to images. */
+export interface GanGenerator extends TrainableModule {
+  /** Length of the latent code. */
+  readonly zDim: number;
+  /** Generates images from latent codes `[B, zDim]` (or `[B, 1, 1, zDim]`). */
+  forward(z: tf.Tensor): GeneratorOutput;
+}
+
+/** A discriminator: images to one logit each. */
+export interface GanDiscriminator extends TrainableModule {
+  /** Scores images `[B, H, W, C]`. */
+  forward(images: tf.Tensor4D): DiscriminatorOutput;
+}
+
+/** What an attention layer returns: the transformed features and the attention map. */
+export interface AttentionOutput {
+  /** Features with the input's shape `[B, H, W, C]`. */
+  output: tf.Tensor4D;
+  /**
+   * `[B, N, N]` with `N = H·W`: row `j` holds output position `j`'s weights over input positions (each row
+   * sums to 1), positions numbered row-major (`h·W + w`). Undefined for layers that have no such map.
+   */
+  attention?: tf.Tensor3D;
+}
+
+/** A drop-in attention block for SAGAN's attention slots. */
+export interface AttentionLayer extends TrainableModule {
+  forward(x: tf.Tensor4D): AttentionOutput;
+}
