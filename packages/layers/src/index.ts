@@ -2,3 +2,10 @@ import "./register-gradients";
 
 export { Module, type StateDict, type LoadStateDictOptions } from "./module";
 export { Random, defaultRandom, manualSeed, type RandomState } from "./random";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  type SafetensorsContent,
+  type EncodeSafetensorsOptions,
+} from "./safetensors";
+export { relativeError } from "./testing";

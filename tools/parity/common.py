@@ -1,0 +1,42 @@
+"""Helpers shared by the fixture scripts: write tensors as safetensors (no extra Python package needed).
+
+Run the scripts with Debian's PyTorch: `/usr/bin/python3 tools/parity/<script>.py`. They are deterministic
+(fixed seeds) and write into the `fixtures/` folder of the package they check.
+"""
+import json
+import struct
+
+import numpy as np
+import torch
+
+DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("int64"): "I64", np.dtype("bool"): "BOOL"}
+
+
+def save_safetensors(path, tensors, metadata=None):
+    """Writes a dict name -> torch.Tensor | np.ndarray as a safetensors file (float64 is stored as F32)."""
+    header = {}
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    blobs = []
+    offset = 0
+    for name, t in tensors.items():
+        a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+        if a.dtype == np.float64:
+            a = a.astype(np.float32)
+        a = np.ascontiguousarray(a)
+        b = a.astype(a.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": DTYPES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def nchw_to_nhwc(t):
+    """PyTorch activations [B, C, H, W] -> tfjs [B, H, W, C]."""
+    return t.permute(0, 2, 3, 1).contiguous()
