@@ -2,6 +2,7 @@ import "./register-gradients";
 
 export { Module, type StateDict, type LoadStateDictOptions } from "./module";
 export { Random, defaultRandom, manualSeed, type RandomState } from "./random";
+export { WeightedModule } from "./weighted-module";
 export {
   encodeSafetensors,
   decodeSafetensors,
