@@ -10,3 +10,4 @@ export {
   type EncodeSafetensorsOptions,
 } from "./safetensors";
 export { relativeError } from "./testing";
+export { Conv2d, type Conv2dOptions, type Size2 } from "./conv2d";
