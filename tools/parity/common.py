@@ -23,9 +23,10 @@ def save_safetensors(path, tensors, metadata=None):
         a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
         if a.dtype == np.float64:
             a = a.astype(np.float32)
+        shape = list(a.shape)  # taken before ascontiguousarray, which turns 0-d arrays into 1-d ones
         a = np.ascontiguousarray(a)
         b = a.astype(a.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": DTYPES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+        header[name] = {"dtype": DTYPES[a.dtype], "shape": shape, "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header).encode()

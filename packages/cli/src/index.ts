@@ -1,1 +1,15 @@
-export {};
+/**
+ * `@gan/cli`: the `gan` command (prepare, train, sample, info, demo), also usable as a library.
+ *
+ * @packageDocumentation
+ */
+export { main, createProgram } from "./main";
+export { trainCommand, type TrainCommandOptions, type CommandIO } from "./commands/train";
+export { prepareCommand, type PrepareCommandOptions, DATASETS } from "./commands/prepare";
+export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
+export { infoCommand } from "./commands/info";
+export { demoCommand, type DemoCommandOptions } from "./commands/demo";
+export { buildModels, lossFor, MODELS, LOSSES, type ModelName, type ModelSpec } from "./models";
+export { openImageSource, type ImageSourceOptions } from "./image-source";
+export { progressBar } from "./progress-bar";
+export { loadPlugins } from "./plugins";

@@ -28,11 +28,17 @@ export interface ConvTranspose2dOptions {
 export class ConvTranspose2d extends WeightedModule {
   /** Output channels are dimension 1 of the weight. */
   readonly outputDim = 1;
+  /** Channels of the input. */
   readonly inChannels: number;
+  /** Channels of the output. */
   readonly outChannels: number;
+  /** `[kH, kW]`. */
   readonly kernelSize: [number, number];
+  /** `[sH, sW]`. */
   readonly stride: [number, number];
+  /** `[pH, pW]`, added (Conv2d) or removed (ConvTranspose2d) on each side. */
   readonly padding: [number, number];
+  /** `[opH, opW]`, added at the bottom and right of the output. */
   readonly outputPadding: [number, number];
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: ConvTranspose2dOptions = {}) {
@@ -75,8 +81,8 @@ export class ConvTranspose2d extends WeightedModule {
       // PyTorch [in, out, kH, kW] → tfjs conv2dTranspose filter [kH, kW, out, in].
       const filter = tf.transpose(this.weight(), [2, 3, 1, 0]) as tf.Tensor4D;
       const [pH, pW] = this.padding;
-      // The gradient of a convolution of an outH×outW input: exactly PyTorch's definition, including the
-      // outputPadding rows, which that convolution's windows would not reach.
+      // The input gradient of a convolution over an outH×outW image, which is how PyTorch defines it too
+      // (outputPadding only picks the larger of the sizes that convolution maps to H×W).
       const y = tf.conv2dTranspose(x, filter, [B, outH, outW, this.outChannels], this.stride, [
         [0, 0],
         [pH, pH],

@@ -24,10 +24,15 @@ export interface Conv2dOptions {
 export class Conv2d extends WeightedModule {
   /** Output channels are dimension 0 of the weight. */
   readonly outputDim = 0;
+  /** Channels of the input. */
   readonly inChannels: number;
+  /** Channels of the output. */
   readonly outChannels: number;
+  /** `[kH, kW]`. */
   readonly kernelSize: [number, number];
+  /** `[sH, sW]`. */
   readonly stride: [number, number];
+  /** `[pH, pW]`, added (Conv2d) or removed (ConvTranspose2d) on each side. */
   readonly padding: [number, number];
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dOptions = {}) {

@@ -11,3 +11,12 @@ export {
 } from "./safetensors";
 export { relativeError } from "./testing";
 export { Conv2d, type Conv2dOptions, type Size2 } from "./conv2d";
+export { ConvTranspose2d, type ConvTranspose2dOptions } from "./conv-transpose2d";
+export { BatchNorm2d, type BatchNorm2dOptions } from "./batch-norm2d";
+export { ReLU, LeakyReLU, Tanh } from "./activations";
+export { Sequential, type Layer4D } from "./sequential";
+export { normal_, uniform_, constant_, dcganInit } from "./init";
+export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
+export { SelfAttention2d, type SelfAttention2dOptions, type SelfAttention2dOutput } from "./self-attention";
+export { saveWeights, loadWeights, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights-file";
+export { registerLayer, getLayer, registeredLayers, type LayerFactory } from "./registry";

@@ -99,7 +99,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"
     if (end - begin !== size * width || dataStart + end > bytes.byteLength) {
       throw new Error(`${source}: tensor '${name}' (${dtype} [${shape}]) has ${end - begin} bytes, expected ${size * width}, or runs past the end of the file`);
     }
-    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    // A copy with its own aligned buffer: Node's Buffer.slice returns a view into a shared pool, so `.buffer`
+    // of a slice would expose unrelated bytes.
+    const raw = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     const dv = new DataView(raw.buffer);
     let values: Float32Array | Int32Array | Uint8Array;
     let tfDtype: "float32" | "int32" | "bool" = "float32";

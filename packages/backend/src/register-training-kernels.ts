@@ -1,0 +1,50 @@
+import { batchMatMul } from "./kernels/batch-mat-mul";
+import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
+import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
+import { installWasmKernel, isCustomWasmKernel, restoreStockWasmKernel } from "./kernels/kernel-registry";
+import type { WasmKernelFunc } from "./kernels/wasm-internals";
+
+/** The wasm kernels this package adds or replaces, and why. */
+export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; kernel: WasmKernelFunc }> = [
+  {
+    name: "Conv2DBackpropFilter",
+    reason: "missing on wasm (weight gradients of convolutions throw); added as an XNNPACK convolution",
+    kernel: conv2DBackpropFilter,
+  },
+  {
+    name: "Conv2DBackpropInput",
+    reason: "stock kernel is a scalar loop; stride phases run as one XNNPACK convolution",
+    kernel: conv2DBackpropInput,
+  },
+  {
+    name: "BatchMatMul",
+    reason: "stock kernel loops in scalar code for batch > 1 or transposes; now XNNPACK per product",
+    kernel: batchMatMul,
+  },
+];
+
+/**
+ * Registers the kernels the wasm backend needs to train GANs quickly (see {@link TRAINING_KERNELS}).
+ * Idempotent: calling it again changes nothing. Can be called before or after the wasm backend starts.
+ * Returns the names of the kernels it installed by this call.
+ */
+export function registerTrainingKernels(): string[] {
+  const installed: string[] = [];
+  for (const { name, kernel } of TRAINING_KERNELS) {
+    if (installWasmKernel(name, kernel)) installed.push(name);
+  }
+  return installed;
+}
+
+/** Whether every kernel of {@link TRAINING_KERNELS} is installed. */
+export function trainingKernelsRegistered(): boolean {
+  return TRAINING_KERNELS.every(({ name }) => isCustomWasmKernel(name));
+}
+
+/**
+ * Puts the stock wasm kernels back (Conv2DBackpropFilter disappears again). For benchmarks and tests that
+ * compare against tfjs as shipped.
+ */
+export function unregisterTrainingKernels(): void {
+  for (const { name } of TRAINING_KERNELS) restoreStockWasmKernel(name);
+}

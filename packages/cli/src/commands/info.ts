@@ -1,0 +1,11 @@
+import { backendInfo, describeBackend, selectBackend, type BackendName } from "@gan/backend";
+import { packageVersions } from "@gan/trainer";
+import type { CommandIO } from "./train";
+
+/** `gan info`: the backend `--backend` resolves to, why, and the versions of the packages in use. */
+export async function infoCommand(options: { backend: BackendName }, io: CommandIO): Promise<void> {
+  await selectBackend(options.backend, { log: io.log });
+  io.log(describeBackend(backendInfo()));
+  for (const [name, version] of Object.entries(packageVersions())) io.log(`${name} ${version}`);
+  io.log(`node ${process.version}`);
+}

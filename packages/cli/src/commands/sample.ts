@@ -1,0 +1,73 @@
+import { loadWeights, Random } from "@gan/layers";
+import { CHECKPOINT_FILES, CHECKPOINTS_DIR, encodePng, imagesToRgb, latestCheckpoint, readRunConfig, tileGrid } from "@gan/trainer";
+import * as tf from "@tensorflow/tfjs-core";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { buildModels, type ModelSpec } from "../models";
+import { loadPlugins } from "../plugins";
+import type { CommandIO } from "./train";
+
+/** Options of `gan sample`. */
+export interface SampleCommandOptions {
+  /** A run folder, a checkpoint folder, or a generator `.safetensors` file inside a run. */
+  checkpoint: string;
+  n: number;
+  out: string;
+  seed: number;
+  individual: boolean;
+  plugin: string[];
+}
+
+/** Finds the generator weights and the run folder (with config.json) that `path` points into. */
+async function locate(path: string): Promise<{ weights: string; runDir: string }> {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new Error(`--checkpoint: ${path} does not exist`);
+  let weights: string;
+  if (statSync(full).isDirectory()) {
+    if (existsSync(join(full, CHECKPOINT_FILES.generator))) weights = join(full, CHECKPOINT_FILES.generator);
+    else {
+      const latest = await latestCheckpoint(full);
+      if (!latest) throw new Error(`--checkpoint: ${path} holds no checkpoint (no ${CHECKPOINTS_DIR}/ with a complete step)`);
+      weights = join(latest, CHECKPOINT_FILES.generator);
+    }
+  } else weights = full;
+  for (let dir = dirname(weights); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "config.json"))) return { weights, runDir: dir };
+    if (dirname(dir) === dir) throw new Error(`--checkpoint: no config.json of a run above ${path}, so the model cannot be rebuilt`);
+  }
+}
+
+/** `gan sample`: draws `n` images from a trained generator into a PNG grid (or single PNGs). */
+export async function sampleCommand(options: SampleCommandOptions, io: CommandIO): Promise<string[]> {
+  await loadPlugins(options.plugin);
+  const { weights, runDir } = await locate(options.checkpoint);
+  const spec = (await readRunConfig(runDir)).extra?.model as ModelSpec | undefined;
+  if (!spec?.model) throw new Error(`${join(runDir, "config.json")}: no model description under extra.model (was it written by 'gan train'?)`);
+  const { generator, discriminator } = buildModels(spec);
+  discriminator.dispose();
+  try {
+    await loadWeights(generator as never, weights);
+    generator.eval();
+    const images = tf.tidy(() => generator.forward(new Random(options.seed).normal([options.n, generator.zDim])).images);
+    const rgb = imagesToRgb(images);
+    images.dispose();
+    const written: string[] = [];
+    if (options.individual) {
+      await mkdir(options.out, { recursive: true });
+      for (let i = 0; i < rgb.length; i++) {
+        const file = join(options.out, `sample-${String(i).padStart(4, "0")}.png`);
+        await writeFile(file, await encodePng(rgb[i]));
+        written.push(file);
+      }
+    } else {
+      await mkdir(dirname(resolve(options.out)), { recursive: true });
+      await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: Math.ceil(Math.sqrt(rgb.length)) })));
+      written.push(options.out);
+    }
+    io.log(`wrote ${options.n} samples of ${basename(runDir)} (${spec.model}) to ${options.out}`);
+    return written;
+  } finally {
+    generator.dispose();
+  }
+}

@@ -1,0 +1,109 @@
+import { selectBackend, type BackendName } from "@gan/backend";
+import { type TrainRunResult, readRunConfig, train } from "@gan/trainer";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { openImageSource } from "../image-source";
+import { buildModels, type LOSSES, lossFor, type ModelSpec } from "../models";
+import { loadPlugins } from "../plugins";
+import { progressBar } from "../progress-bar";
+
+/** Options of `gan train`. */
+export interface TrainCommandOptions extends ModelSpec {
+  data: string;
+  epochs: number;
+  batchSize: number;
+  out: string;
+  backend: BackendName;
+  resume: boolean;
+  sampleEvery: number;
+  checkpointEvery: number;
+  keep: number;
+  loss?: (typeof LOSSES)[number];
+  gLr?: number;
+  dLr?: number;
+  dSteps?: number;
+  /** Stop (with a checkpoint) after this many minutes. */
+  maxMinutes?: number;
+  plugin: string[];
+  /** No progress bar (tests, logs). */
+  quiet?: boolean;
+}
+
+/** Output streams of a command, so tests can capture them. */
+export interface CommandIO {
+  log(message: string): void;
+  stderr: NodeJS.WriteStream;
+}
+
+/**
+ * `gan train`: opens the image folder, builds the model, picks the backend, and trains with the standard run
+ * folder (config.json, metrics.jsonl, samples/, attention/, losses.png, checkpoints/). Ctrl-C or
+ * `--max-minutes` stop after the current step with a checkpoint; `--resume` continues from it.
+ */
+export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainRunResult> {
+  await loadPlugins(options.plugin);
+  if (options.resume && existsSync(join(options.out, "config.json"))) {
+    // A resumed run rebuilds the models exactly as the run recorded them.
+    const recorded = (await readRunConfig(options.out)).extra?.model as ModelSpec | undefined;
+    if (recorded) Object.assign(options, recorded);
+  }
+  const backend = await selectBackend(options.backend, { log: io.log });
+  const data = await openImageSource(options.data, {
+    batchSize: options.batchSize,
+    seed: options.seed,
+    channels: options.channels,
+    size: 64,
+  });
+  io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${options.batchSize}`);
+  const spec: ModelSpec = {
+    model: options.model,
+    zDim: options.zDim,
+    width: options.width,
+    channels: options.channels,
+    seed: options.seed,
+    ...(options.attention ? { attention: options.attention } : {}),
+  };
+  const { generator, discriminator } = buildModels(spec);
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    io.log("\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const timer = options.maxMinutes
+    ? setTimeout(() => {
+        io.log(`\n--max-minutes ${options.maxMinutes} reached: stopping after this step`);
+        controller.abort();
+      }, options.maxMinutes * 60_000)
+    : undefined;
+  try {
+    const result = await train({
+      generator,
+      discriminator,
+      loss: lossFor(options.model, options.loss),
+      data,
+      epochs: options.epochs,
+      seed: options.seed,
+      ...(options.gLr ? { gLr: options.gLr } : {}),
+      ...(options.dLr ? { dLr: options.dLr } : {}),
+      ...(options.dSteps ? { dSteps: options.dSteps } : {}),
+      runDir: options.out,
+      resume: options.resume,
+      signal: controller.signal,
+      samples: { everyEpochs: options.sampleEvery },
+      attention: { everyEpochs: options.sampleEvery },
+      checkpoints: { everyEpochs: options.checkpointEvery, keep: options.keep },
+      callbacks: options.quiet ? [] : [progressBar(io.stderr)],
+      config: { model: spec, data: options.data, backend },
+    });
+    io.log(`${result.status}: ${result.step} steps; pictures and checkpoints in ${options.out}`);
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off("SIGINT", onSigint);
+    generator.dispose();
+    discriminator.dispose();
+  }
+}

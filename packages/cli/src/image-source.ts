@@ -1,0 +1,35 @@
+import { DataLoader, ImageFolder } from "@gan/data";
+import type { DataSource } from "@gan/trainer";
+import type * as tf from "@tensorflow/tfjs-core";
+import { stat } from "node:fs/promises";
+
+/** Options of {@link openImageSource}. */
+export interface ImageSourceOptions {
+  batchSize: number;
+  seed: number;
+  channels: 1 | 3;
+  /** Image side in pixels (the models make 64×64). */
+  size: number;
+}
+
+/**
+ * Opens an image folder as the trainer's data source: decoded and normalised to [-1, 1] by @gan/data, batched
+ * and shuffled by its seeded DataLoader, whose state goes into checkpoints.
+ */
+export async function openImageSource(dir: string, options: ImageSourceOptions): Promise<DataSource & { length: number }> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new Error(`--data: ${dir} does not exist (prepare it with 'gan prepare mnist78 --out ${dir}')`);
+  if (!info.isDirectory()) throw new Error(`--data: ${dir} is a file, expected a folder of images`);
+  const dataset = await ImageFolder.open(dir, { channels: options.channels, size: options.size });
+  const loader = new DataLoader(dataset, { batchSize: options.batchSize, seed: options.seed, shuffle: true });
+  return {
+    length: dataset.length,
+    batchSize: options.batchSize,
+    batchesPerEpoch: loader.length,
+    async *epoch(index: number): AsyncGenerator<tf.Tensor4D> {
+      for await (const batch of loader.epoch(index)) yield batch.images;
+    },
+    getState: () => loader.getState(),
+    setState: (state) => loader.setState(state as ReturnType<DataLoader["getState"]>),
+  };
+}

@@ -1,0 +1,128 @@
+import { Command, CommanderError, Option } from "commander";
+import { DATASETS, prepareCommand } from "./commands/prepare";
+import { demoCommand } from "./commands/demo";
+import { infoCommand } from "./commands/info";
+import { sampleCommand } from "./commands/sample";
+import { type CommandIO, trainCommand } from "./commands/train";
+import { LOSSES, MODELS } from "./models";
+import { int, intList, oneOf, positive } from "./parse";
+
+const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+
+function backendOption(): Option {
+  return new Option("--backend <name>", `tfjs backend: ${BACKENDS.join(" | ")}`).argParser(oneOf(BACKENDS)).default("auto");
+}
+
+/** Builds the `gan` program; actions write through `io`. */
+export function createProgram(io: CommandIO): Command {
+  const program = new Command("gan")
+    .description("Train DCGAN and SAGAN image generators on TensorFlow.js")
+    .showHelpAfterError("(run 'gan <command> --help' for usage)")
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  program
+    .command("prepare")
+    .description("write an image folder to train on (mnist78: the reference's 200 7s and 200 8s, 64×64 JPEG)")
+    .addArgument(new Command().createArgument("<dataset>", DATASETS.join(" | ")).argParser(oneOf(DATASETS)))
+    .option("--out <dir>", "output folder", "data/img_78")
+    .option("--digits <list>", "labels to take, e.g. 7,8 (mnist, fashion-mnist)", intList)
+    .option("--per-digit <n>", "images per label", int(1), 200)
+    .option("--size <px>", "image side", int(8), 64)
+    .addOption(new Option("--format <fmt>", "jpg | png").argParser(oneOf(["jpg", "png"] as const)).default("jpg"))
+    .action(async (dataset, opts) => {
+      await prepareCommand({ dataset, ...opts }, io);
+    });
+
+  program
+    .command("train")
+    .description("train a model on an image folder; writes the run folder (samples, attention maps, losses, checkpoints)")
+    .addOption(new Option("--model <name>", MODELS.join(" | ")).argParser(oneOf(MODELS)).default("sagan"))
+    .requiredOption("--data <dir>", "folder of training images (see 'gan prepare')")
+    .option("--epochs <n>", "epochs to train", int(1), 300)
+    .option("--batch-size <n>", "images per batch", int(1), 64)
+    .option("--out <dir>", "run folder", "runs/train")
+    .addOption(backendOption())
+    .option("--seed <n>", "seed of initialisation, shuffling and noise", int(0), 0)
+    .option("--resume", "continue from the run folder's latest checkpoint", false)
+    .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
+    .option("--checkpoint-every <n>", "epochs between checkpoints", int(1), 1)
+    .option("--keep <n>", "checkpoints to keep", int(1), 3)
+    .option("--width <n>", "width multiplier (the reference's image_size)", int(1), 64)
+    .option("--z-dim <n>", "latent size", int(1), 20)
+    .addOption(new Option("--channels <n>", "1 | 3").argParser((v) => oneOf(["1", "3"] as const)(v)).default("1"))
+    .addOption(new Option("--loss <name>", `${LOSSES.join(" | ")} (default: bce for dcgan, hinge for sagan)`).argParser(oneOf(LOSSES)))
+    .option("--g-lr <lr>", "generator learning rate (default 1e-4)", positive)
+    .option("--d-lr <lr>", "discriminator learning rate (default 4e-4)", positive)
+    .option("--d-steps <n>", "discriminator steps per generator step", int(1))
+    .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
+    .option("--plugin <file>", "a module to load first, e.g. one that calls registerLayer() (repeatable)", collect, [])
+    .option("--attention <name>", "a registered attention layer for SAGAN's attention slots")
+    .option("--quiet", "no progress bar", false)
+    .action(async (opts) => {
+      await trainCommand({ ...opts, channels: Number(opts.channels) as 1 | 3 }, io);
+    });
+
+  program
+    .command("sample")
+    .description("draw images from a trained generator")
+    .requiredOption("--checkpoint <path>", "a run folder, a checkpoint folder, or a generator .safetensors in a run")
+    .option("--n <n>", "number of images", int(1), 64)
+    .option("--out <path>", "PNG grid, or a folder with --individual", "samples.png")
+    .option("--seed <n>", "seed of the latent codes", int(0), 0)
+    .option("--individual", "one PNG per image into the --out folder", false)
+    .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
+    .action(async (opts) => {
+      await sampleCommand(opts, io);
+    });
+
+  program
+    .command("info")
+    .description("show the backend that would be used and the package versions")
+    .addOption(backendOption())
+    .action(async (opts) => {
+      await infoCommand(opts, io);
+    });
+
+  program
+    .command("demo")
+    .description("prepare MNIST 7/8 and train a small SAGAN for a bounded time (the README's main command)")
+    .option("--out <dir>", "run folder", "runs/demo")
+    .option("--data <dir>", "data folder", "data/img_78")
+    .option("--minutes <m>", "training time budget", positive, 10)
+    .addOption(backendOption())
+    .option("--width <n>", "width multiplier", int(1), 16)
+    .option("--batch-size <n>", "images per batch", int(1), 32)
+    .option("--epochs <n>", "epochs at most", int(1), 1000)
+    .option("--seed <n>", "seed", int(0), 0)
+    .action(async (opts) => {
+      await demoCommand(opts, io);
+    });
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Runs the `gan` command line and resolves with the exit code: 0 on success, 2 for a wrong command line
+ * (one-line error and usage), 1 when the command failed (one-line error).
+ */
+export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    io.stderr.write(`gan: error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+function defaultIO(): CommandIO {
+  return { log: (m) => console.log(m), stderr: process.stderr };
+}

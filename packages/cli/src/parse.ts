@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from "commander";
+
+/** Commander parser for an integer ≥ `min`. */
+export function int(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** Commander parser for a finite number > 0. */
+export function positive(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got '${value}'`);
+  return n;
+}
+
+/** Commander parser for a comma-separated list of integers ≥ 0 (`7,8`). */
+export function intList(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`expected comma-separated integers such as 7,8, got '${value}'`);
+  return parts.map(Number);
+}
+
+/** Commander parser for one of `choices`. */
+export function oneOf<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(", ")}, got '${value}'`);
+    }
+    return value as T;
+  };
+}

@@ -1,0 +1,57 @@
+import { Conv2d, LeakyReLU, Module, type Random, Sequential, dcganInit } from "@gan/layers";
+import type { DiscriminatorOutput, GanDiscriminator } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+import { IMAGE_SIZE, type ModelConfig, resolveModelConfig } from "./config";
+import { checkImages } from "./inputs";
+
+/**
+ * The reference DCGAN discriminator: 64×64 images → 32×32 → 16×16 → 8×8 → 4×4 → one logit each.
+ *
+ * `layer1`…`layer4` are convolution (kernel 4, stride 2, padding 1) → LeakyReLU(0.1) with `w, 2w, 4w, 8w`
+ * channels (no BatchNorm, as the reference); `last` is a 4×4 convolution to one channel. State-dict names equal
+ * PyTorch's (`layer1.0.weight`, ..., `last.weight`).
+ */
+export class DcganDiscriminator extends Module implements GanDiscriminator {
+  /** The width multiplier (the reference's `image_size`). */
+  readonly width: number;
+  /** Image channels. */
+  readonly channels: number;
+  /** Side of the scored images: 64. */
+  readonly imageSize = IMAGE_SIZE;
+  readonly layer1: Sequential;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly layer4: Sequential;
+  readonly last: Conv2d;
+
+  constructor(config: ModelConfig = {}) {
+    super();
+    const { width: w, channels, init, random } = resolveModelConfig(config, "DcganDiscriminator");
+    this.width = w;
+    this.channels = channels;
+
+    this.layer1 = this.registerModule("layer1", downBlock(channels, w, random)); // 64×64 → 32×32
+    this.layer2 = this.registerModule("layer2", downBlock(w, w * 2, random)); // → 16×16
+    this.layer3 = this.registerModule("layer3", downBlock(w * 2, w * 4, random)); // → 8×8
+    this.layer4 = this.registerModule("layer4", downBlock(w * 4, w * 8, random)); // → 4×4
+    this.last = this.registerModule("last", new Conv2d(w * 8, 1, 4, { stride: 1, random })); // → 1×1
+    if (init === "dcgan") dcganInit(this, random);
+  }
+
+  /** Scores images `[B, 64, 64, channels]`: one logit each, `[B]`. */
+  forward(images: tf.Tensor4D): DiscriminatorOutput {
+    checkImages(images, this.imageSize, this.channels, "DcganDiscriminator.forward");
+    const logits = tf.tidy(() => {
+      let out = this.layer1.forward(images);
+      out = this.layer2.forward(out);
+      out = this.layer3.forward(out);
+      out = this.layer4.forward(out);
+      return tf.reshape(this.last.forward(out), [images.shape[0]]) as tf.Tensor1D;
+    });
+    return { logits, attentionMaps: [] };
+  }
+}
+
+function downBlock(inC: number, outC: number, random: Random): Sequential {
+  return new Sequential(new Conv2d(inC, outC, 4, { stride: 2, padding: 1, random }), new LeakyReLU(0.1));
+}

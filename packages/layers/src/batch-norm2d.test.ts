@@ -1,0 +1,94 @@
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { expectParity, get, gradientCase, loadFixture, loadParameters } from "../test/parity";
+import { BatchNorm2d, relativeError } from "./index";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+describe("BatchNorm2d", () => {
+  const { tensors } = loadFixture("layers_batch_norm2d.safetensors");
+
+  it("matches PyTorch over three training forwards (outputs, gradients, running stats, count) and then in eval", () => {
+    const bn = new BatchNorm2d(3);
+    loadParameters(bn, tensors, "bn");
+    for (let step = 0; step < 3; step++) {
+      const name = `bn.train${step}`;
+      expectParity(gradientCase(bn, (x) => bn.forward(x), tensors, name), name);
+      for (const buffer of ["running_mean", "running_var"]) {
+        const err = relativeError(bn.getBuffer(buffer), get(tensors, `${name}.${buffer}`));
+        if (process.env.PARITY_LOG) console.log(`parity ${name}.${buffer}: ${err}`);
+        expect(err, `${name}: ${buffer}`).toBeLessThanOrEqual(1e-5);
+      }
+      const count = bn.getBuffer("num_batches_tracked");
+      expect(count.dtype).toBe("int32");
+      expect(count.dataSync()[0]).toBe(get(tensors, `${name}.num_batches_tracked`).dataSync()[0]);
+      expect(count.dataSync()[0]).toBe(step + 1);
+    }
+    bn.eval();
+    const before = bn.getBuffer("running_mean").dataSync().slice();
+    expectParity(gradientCase(bn, (x) => bn.forward(x), tensors, "bn.eval"), "bn.eval");
+    expect(Array.from(bn.getBuffer("running_mean").dataSync())).toEqual(Array.from(before));
+    expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(3);
+    bn.dispose();
+  });
+
+  it("has PyTorch's parameters and buffers in PyTorch's order", () => {
+    const bn = new BatchNorm2d(4);
+    expect(Object.keys(bn.stateDict())).toEqual(["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);
+    expect(bn.namedParameters().map(([n]) => n)).toEqual(["weight", "bias"]);
+    expect(Array.from(bn.getParameter("weight").dataSync())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(bn.getBuffer("running_var").dataSync())).toEqual([1, 1, 1, 1]);
+    bn.dispose();
+  });
+
+  it("updates the running statistics exactly once per forward under tf.grad, variableGrads and minimize", () => {
+    const bn = new BatchNorm2d(2, { momentum: 0.5 });
+    // per channel: values 1, 3 (batch mean 2, unbiased variance 2)
+    const x = tf.tensor4d([1, 10, 3, 30], [1, 2, 1, 2]);
+    const loss = () => tf.sum(tf.square(bn.forward(x))) as tf.Scalar;
+    const g = tf.grad((input: tf.Tensor) => tf.sum(bn.forward(input as tf.Tensor4D)))(x);
+    expect(Array.from(bn.getBuffer("running_mean").dataSync())).toEqual([1, 10]); // 0.5·0 + 0.5·[2, 20]
+    expect(Array.from(bn.getBuffer("running_var").dataSync())).toEqual([1.5, 100.5]); // 0.5·1 + 0.5·[2, 200]
+    const { value, grads } = tf.variableGrads(loss);
+    const optimizer = tf.train.sgd(0.1);
+    optimizer.minimize(loss);
+    expect(Array.from(bn.getBuffer("running_mean").dataSync())).toEqual([1.75, 17.5]);
+    expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(3);
+    // The weight moved: minimize saw gradients through the batch statistics.
+    expect(Array.from(bn.getParameter("weight").dataSync()).some((w) => w !== 1)).toBe(true);
+    tf.dispose([x, g, value, ...Object.values(grads)]);
+    optimizer.dispose();
+    bn.dispose();
+  });
+
+  it("normalises with the batch statistics in training mode (zero mean, unit biased variance)", () => {
+    const bn = new BatchNorm2d(3);
+    const x = tf.add(tf.mul(tf.randomNormal([4, 3, 3, 3], 0, 1, "float32", 5), 4), 7) as tf.Tensor4D;
+    const y = bn.forward(x);
+    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    for (const m of mean.dataSync()) expect(Math.abs(m)).toBeLessThan(1e-5);
+    for (const v of variance.dataSync()) expect(v).toBeCloseTo(1, 3);
+    tf.dispose([x, y, mean, variance]);
+    bn.dispose();
+  });
+
+  it("rejects bad options and inputs", () => {
+    expect(() => new BatchNorm2d(0)).toThrow(/numFeatures must be a positive integer, got 0/);
+    expect(() => new BatchNorm2d(2, { momentum: 2 })).toThrow(/momentum must be in \[0, 1\], got 2/);
+    expect(() => new BatchNorm2d(2, { eps: 0 })).toThrow(/eps must be > 0/);
+    const bn = new BatchNorm2d(2);
+    const one = tf.zeros([1, 1, 1, 2]) as tf.Tensor4D;
+    expect(() => bn.forward(one)).toThrow(/expected more than 1 value per channel when training/);
+    expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(0);
+    const wrong = tf.zeros([2, 2, 2, 3]) as tf.Tensor4D;
+    expect(() => bn.forward(wrong)).toThrow(/BatchNorm2d expects input \[B, H, W, 2\] \(NHWC\), got \[2,2,2,3\]/);
+    bn.eval();
+    const y = bn.forward(one);
+    expect(y.shape).toEqual([1, 1, 1, 2]);
+    tf.dispose([one, wrong, y]);
+    bn.dispose();
+  });
+});

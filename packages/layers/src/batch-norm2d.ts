@@ -1,0 +1,85 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { Module } from "./module";
+
+/** Options of {@link BatchNorm2d}. */
+export interface BatchNorm2dOptions {
+  /** Added to the variance for numerical stability (default 1e-5). */
+  eps?: number;
+  /** Weight of the new batch statistic in the running averages (default 0.1). */
+  momentum?: number;
+}
+
+/**
+ * Batch normalisation over `[B, H, W]` for each channel of an NHWC input, with PyTorch's semantics
+ * (`torch.nn.BatchNorm2d`, affine, tracking running statistics).
+ *
+ * Parameters `weight` (ones) and `bias` (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
+ * `num_batches_tracked` (int32 0). In training mode the batch is normalised with its own mean and biased
+ * variance, and the running statistics move towards the batch mean and the **unbiased** variance:
+ * `running = (1 − momentum)·running + momentum·batch`; `num_batches_tracked` counts the batches. In evaluation
+ * mode the running statistics normalise. The update happens inside `forward`, also when that runs under
+ * `tf.grad`, `tf.variableGrads` or an optimizer's `minimize`.
+ */
+export class BatchNorm2d extends Module {
+  /** Channels normalised. */
+  readonly numFeatures: number;
+  /** Added to the variance before the square root. */
+  readonly eps: number;
+  /** Weight of each batch's statistics in the running averages. */
+  readonly momentum: number;
+
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super();
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+      throw new Error(`BatchNorm2d numFeatures must be a positive integer, got ${numFeatures}`);
+    }
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    if (!(this.eps > 0)) throw new Error(`BatchNorm2d eps must be > 0, got ${this.eps}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`BatchNorm2d momentum must be in [0, 1], got ${this.momentum}`);
+    }
+    this.registerParameter("weight", tf.ones([numFeatures]));
+    this.registerParameter("bias", tf.zeros([numFeatures]));
+    this.registerBuffer("running_mean", tf.zeros([numFeatures]));
+    this.registerBuffer("running_var", tf.ones([numFeatures]));
+    this.registerBuffer("num_batches_tracked", tf.scalar(0, "int32"));
+  }
+
+  /** Normalises `x` `[B, H, W, C]`; in training mode also updates the running statistics. */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    if (x.rank !== 4 || x.shape[3] !== this.numFeatures) {
+      throw new Error(`BatchNorm2d expects input [B, H, W, ${this.numFeatures}] (NHWC), got [${x.shape}]`);
+    }
+    return tf.tidy(() => {
+      let mean: tf.Tensor;
+      let variance: tf.Tensor;
+      if (this.training) {
+        const n = x.shape[0] * x.shape[1] * x.shape[2];
+        if (n < 2) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input [${x.shape}]`);
+        mean = tf.mean(x, [0, 1, 2]);
+        variance = tf.mean(tf.square(tf.sub(x, mean)), [0, 1, 2]);
+        this.updateRunningStats(mean, variance, n);
+      } else {
+        mean = this.getBuffer("running_mean");
+        variance = this.getBuffer("running_var");
+      }
+      const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.getParameter("weight"));
+      return tf.add(tf.mul(tf.sub(x, mean), scale), this.getParameter("bias")) as tf.Tensor4D;
+    });
+  }
+
+  private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+    const m = this.momentum;
+    const runningMean = this.getBuffer("running_mean");
+    const runningVar = this.getBuffer("running_var");
+    const count = this.getBuffer("num_batches_tracked");
+    // Assigning is invisible to the gradient tape, and these values feed nothing the loss depends on, so
+    // backpropagation never reaches them; the caller's tidy frees the temporaries.
+    const unbiased = tf.mul(variance, n / (n - 1));
+    runningMean.assign(tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)));
+    runningVar.assign(tf.add(tf.mul(runningVar, 1 - m), tf.mul(unbiased, m)));
+    count.assign(tf.add(count, tf.scalar(1, "int32")));
+  }
+}

@@ -1,0 +1,44 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { Module } from "./module";
+
+/** A module that maps one NHWC tensor to another: what {@link Sequential} chains. */
+export interface Layer4D extends Module {
+  forward(x: tf.Tensor4D): tf.Tensor4D;
+}
+
+/**
+ * Runs its modules one after another, as `torch.nn.Sequential`. The children are named `"0"`, `"1"`, ... so
+ * their parameters appear as `0.weight`, `1.running_mean`, ... exactly as in PyTorch.
+ */
+export class Sequential extends Module {
+  private readonly layers: Layer4D[] = [];
+
+  constructor(...modules: Layer4D[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  /** Adds `module` at the end (named by its index); returns `this`. */
+  append(module: Layer4D): this {
+    this.registerModule(String(this.layers.length), module);
+    this.layers.push(module);
+    return this;
+  }
+
+  /** The number of modules. */
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The module at `index` (negative counts from the end, like Python). */
+  get(index: number): Layer4D {
+    const m = this.layers[index < 0 ? this.layers.length + index : index];
+    if (!m) throw new Error(`Sequential index ${index} is out of range for ${this.layers.length} modules`);
+    return m;
+  }
+
+  /** Feeds `x` through every module in order; intermediate tensors are freed. */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.layers.reduce((h, layer) => layer.forward(h), x));
+  }
+}

@@ -1,0 +1,84 @@
+import { type ModelConfig, type ResolvedModelConfig, resolveModelConfig } from "@gan/dcgan";
+import { type Layer4D, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
+import type { AttentionLayer } from "@gan/spec";
+
+/** An attention block for SAGAN's attention slots: a {@link Module} with the {@link AttentionLayer} contract. */
+export type AttentionModule = Module & AttentionLayer;
+
+/**
+ * Builds the attention block that follows a layer with `channels` channels. `random` is the model's random
+ * source, for reproducible initialisation. The default is `new SelfAttention2d(channels, { random })`.
+ */
+export type AttentionFactory = (channels: number, random: Random) => AttentionModule;
+
+/**
+ * Wraps a convolution (or transposed convolution) of the model. The default applies spectral normalisation
+ * (`spectralNorm(layer, { random })`); `(layer) => layer` turns normalisation off.
+ */
+export type NormalizeFn = (layer: NormalizableLayer, random: Random) => Layer4D;
+
+/** What the `normalize` slot receives: a `Conv2d` or `ConvTranspose2d` (a weighted NHWC → NHWC layer). */
+export type NormalizableLayer = WeightedModule & Layer4D;
+
+/** Options of the SAGAN generator and discriminator: the DCGAN options plus the plugin slots. */
+export interface SaganConfig extends ModelConfig {
+  /** The attention block (default: the reference's self-attention, {@link SelfAttention2d}). */
+  attention?: AttentionFactory;
+  /**
+   * Applied to every convolution except the generator's last transposed convolution and the discriminator's
+   * last convolution, as in the reference (default: spectral normalisation).
+   */
+  normalize?: NormalizeFn;
+  /**
+   * After which of the layers 1–4 an attention block comes (default `[3, 4]`, the reference). The blocks are
+   * named `self_attntion1`, `self_attntion2`, ... in layer order (the reference's spelling, for state-dict
+   * compatibility).
+   */
+  attentionAfter?: number[];
+}
+
+/** A {@link SaganConfig} with every default filled in. */
+export interface ResolvedSaganConfig extends ResolvedModelConfig {
+  attention: AttentionFactory;
+  normalize: NormalizeFn;
+  /** Distinct layer numbers, ascending. */
+  attentionAfter: number[];
+}
+
+const defaultAttention: AttentionFactory = (channels, random) => new SelfAttention2d(channels, { random });
+const defaultNormalize: NormalizeFn = (layer, random) => spectralNorm(layer, { random });
+
+/** Checks `config` and fills in the defaults; `where` names the caller in error messages. */
+export function resolveSaganConfig(config: SaganConfig, where: string): ResolvedSaganConfig {
+  const base = resolveModelConfig(config, where, ["attention", "normalize", "attentionAfter"]);
+  const attention = config.attention ?? defaultAttention;
+  const normalize = config.normalize ?? defaultNormalize;
+  for (const [name, fn] of [["attention", attention], ["normalize", normalize]] as const) {
+    if (typeof fn !== "function") throw new Error(`${where}: option '${name}' must be a function, got ${typeof fn}`);
+  }
+  const after = config.attentionAfter ?? [3, 4];
+  if (
+    !Array.isArray(after) ||
+    !after.every((i) => Number.isInteger(i) && i >= 1 && i <= 4) ||
+    new Set(after).size !== after.length
+  ) {
+    throw new Error(`${where}: option 'attentionAfter' must list distinct layers among 1, 2, 3, 4, got ${JSON.stringify(after)}`);
+  }
+  return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b) };
+}
+
+/** Runs the `normalize` slot, checking that it returned a module. */
+export function normalized(normalize: NormalizeFn, layer: NormalizableLayer, random: Random, where: string): Layer4D {
+  const out = normalize(layer, random);
+  if (!(out instanceof Module)) throw new Error(`${where}: option 'normalize' must return a Module, got ${typeof out}`);
+  return out;
+}
+
+/** Runs the `attention` slot, checking that it returned a module. */
+export function attentionBlock(attention: AttentionFactory, channels: number, random: Random, where: string): AttentionModule {
+  const out = attention(channels, random);
+  if (!(out instanceof Module) || typeof out.forward !== "function") {
+    throw new Error(`${where}: option 'attention' must return a Module with forward(x) → { output, attention? }`);
+  }
+  return out;
+}

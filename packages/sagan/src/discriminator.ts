@@ -1,0 +1,79 @@
+import { IMAGE_SIZE, checkImages } from "@gan/dcgan";
+import { Conv2d, LeakyReLU, Module, Sequential, dcganInit } from "@gan/layers";
+import type { DiscriminatorOutput, GanDiscriminator } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+import { attendAfter } from "./attention-stack";
+import { type AttentionModule, type SaganConfig, attentionBlock, normalized, resolveSaganConfig } from "./config";
+
+const WHERE = "SaganDiscriminator";
+
+/**
+ * The reference SAGAN discriminator: the DCGAN discriminator with spectral normalisation on every convolution
+ * but the last, and self-attention after layers 3 and 4.
+ *
+ * `layer1`…`layer4` are normalised convolution (kernel 4, stride 2, padding 1) → LeakyReLU(0.1) with
+ * `w, 2w, 4w, 8w` channels, each optionally followed by an attention block (`self_attntion1`, ... in layer
+ * order); `last` is a plain 4×4 convolution to one logit. With the defaults the state dict equals the
+ * reference's.
+ */
+export class SaganDiscriminator extends Module implements GanDiscriminator {
+  /** The width multiplier (the reference's `image_size`). */
+  readonly width: number;
+  /** Image channels. */
+  readonly channels: number;
+  /** Side of the scored images: 64. */
+  readonly imageSize = IMAGE_SIZE;
+  readonly layer1: Sequential;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly layer4: Sequential;
+  readonly last: Conv2d;
+  /** The attention blocks, by the layer (1–4) they follow. */
+  readonly attentions = new Map<number, AttentionModule>();
+
+  constructor(config: SaganConfig = {}) {
+    super();
+    const c = resolveSaganConfig(config, WHERE);
+    const { width: w, channels, random } = c;
+    this.width = w;
+    this.channels = channels;
+    const down = (inC: number, outC: number) =>
+      new Sequential(
+        normalized(c.normalize, new Conv2d(inC, outC, 4, { stride: 2, padding: 1, random }), random, WHERE),
+        new LeakyReLU(0.1),
+      );
+    const attend = (layer: number, inChannels: number) => {
+      if (!c.attentionAfter.includes(layer)) return;
+      const block = attentionBlock(c.attention, inChannels, random, WHERE);
+      this.attentions.set(layer, this.registerModule(`self_attntion${this.attentions.size + 1}`, block));
+    };
+
+    this.layer1 = this.registerModule("layer1", down(channels, w)); // 64×64 → 32×32
+    attend(1, w);
+    this.layer2 = this.registerModule("layer2", down(w, w * 2)); // → 16×16
+    attend(2, w * 2);
+    this.layer3 = this.registerModule("layer3", down(w * 2, w * 4)); // → 8×8
+    attend(3, w * 4);
+    this.layer4 = this.registerModule("layer4", down(w * 4, w * 8)); // → 4×4
+    attend(4, w * 8);
+    this.last = this.registerModule("last", new Conv2d(w * 8, 1, 4, { stride: 1, random })); // → 1×1
+    if (c.init === "dcgan") dcganInit(this, random);
+  }
+
+  /**
+   * Scores images `[B, 64, 64, channels]`: one logit each, `[B]`, with the attention map `[B, N, N]` of each
+   * attention block (N = 8·8 after layer 3, 4·4 after layer 4).
+   */
+  forward(images: tf.Tensor4D): DiscriminatorOutput {
+    checkImages(images, this.imageSize, this.channels, `${WHERE}.forward`);
+    return tf.tidy(() => {
+      const maps: tf.Tensor3D[] = [];
+      let out = attendAfter(this.attentions, 1, this.layer1.forward(images), maps);
+      out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
+      out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
+      out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
+      const logits = tf.reshape(this.last.forward(out), [images.shape[0]]) as tf.Tensor1D;
+      return { logits, attentionMaps: maps };
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import { IMAGE_SIZE, latentGrid } from "@gan/dcgan";
+import { BatchNorm2d, ConvTranspose2d, Module, ReLU, Sequential, Tanh, dcganInit } from "@gan/layers";
+import type { GanGenerator, GeneratorOutput } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+import { attendAfter } from "./attention-stack";
+import { type AttentionModule, type SaganConfig, attentionBlock, normalized, resolveSaganConfig } from "./config";
+
+const WHERE = "SaganGenerator";
+
+/**
+ * The reference SAGAN generator: the DCGAN generator with spectral normalisation on every transposed
+ * convolution but the last, and self-attention after layers 3 and 4.
+ *
+ * `layer1`…`layer4` are normalised transposed convolution (kernel 4) → BatchNorm → ReLU with `8w, 4w, 2w, w`
+ * channels, each optionally followed by an attention block (`self_attntion1`, `self_attntion2`, ... in layer
+ * order); `last` is a plain transposed convolution to the image channels → tanh. With the defaults the state
+ * dict equals the reference's (`layer1.0.weight_orig`, `layer1.0.weight_u`, `self_attntion1.gamma`, ...).
+ */
+export class SaganGenerator extends Module implements GanGenerator {
+  readonly zDim: number;
+  /** The width multiplier (the reference's `image_size`). */
+  readonly width: number;
+  /** Image channels. */
+  readonly channels: number;
+  /** Side of the generated images: 64. */
+  readonly imageSize = IMAGE_SIZE;
+  readonly layer1: Sequential;
+  readonly layer2: Sequential;
+  readonly layer3: Sequential;
+  readonly layer4: Sequential;
+  readonly last: Sequential;
+  /** The attention blocks, by the layer (1–4) they follow. */
+  readonly attentions = new Map<number, AttentionModule>();
+
+  constructor(config: SaganConfig = {}) {
+    super();
+    const c = resolveSaganConfig(config, WHERE);
+    const { zDim, width: w, channels, random } = c;
+    this.zDim = zDim;
+    this.width = w;
+    this.channels = channels;
+    const up = (inC: number, outC: number, stride: number, padding: number) =>
+      new Sequential(
+        normalized(c.normalize, new ConvTranspose2d(inC, outC, 4, { stride, padding, random }), random, WHERE),
+        new BatchNorm2d(outC),
+        new ReLU(),
+      );
+    const attend = (layer: number, inChannels: number) => {
+      if (!c.attentionAfter.includes(layer)) return;
+      const block = attentionBlock(c.attention, inChannels, random, WHERE);
+      this.attentions.set(layer, this.registerModule(`self_attntion${this.attentions.size + 1}`, block));
+    };
+
+    this.layer1 = this.registerModule("layer1", up(zDim, w * 8, 1, 0)); // 1×1 → 4×4
+    attend(1, w * 8);
+    this.layer2 = this.registerModule("layer2", up(w * 8, w * 4, 2, 1)); // → 8×8
+    attend(2, w * 4);
+    this.layer3 = this.registerModule("layer3", up(w * 4, w * 2, 2, 1)); // → 16×16
+    attend(3, w * 2);
+    this.layer4 = this.registerModule("layer4", up(w * 2, w, 2, 1)); // → 32×32
+    attend(4, w);
+    this.last = this.registerModule(
+      "last",
+      new Sequential(new ConvTranspose2d(w, channels, 4, { stride: 2, padding: 1, random }), new Tanh()), // → 64×64
+    );
+    if (c.init === "dcgan") dcganInit(this, random);
+  }
+
+  /**
+   * Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]`, with the
+   * attention map `[B, N, N]` of each attention block (N = 16·16 after layer 3, 32·32 after layer 4).
+   */
+  forward(z: tf.Tensor): GeneratorOutput {
+    return tf.tidy(() => {
+      const maps: tf.Tensor3D[] = [];
+      let out = latentGrid(z, this.zDim, `${WHERE}.forward`);
+      out = attendAfter(this.attentions, 1, this.layer1.forward(out), maps);
+      out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
+      out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
+      out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
+      return { images: this.last.forward(out), attentionMaps: maps };
+    });
+  }
+}

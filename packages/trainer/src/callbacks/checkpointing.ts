@@ -1,0 +1,42 @@
+import type { TrainerCallback } from "../callback";
+import { checkEvery } from "./epoch-file";
+import { requireRunDir } from "./metrics-log";
+
+/** Options of {@link checkpointing}. */
+export interface CheckpointingOptions {
+  /** Save after every this many epochs (default 1). */
+  everyEpochs?: number;
+  /** Also save after every this many steps (default: only at epoch ends). */
+  everySteps?: number;
+  /** Checkpoints kept; older ones are deleted (default 3). */
+  keep?: number;
+}
+
+/**
+ * Saves checkpoints into `<runDir>/checkpoints/` (see {@link GanTrainer.saveCheckpoint}): every `everyEpochs`
+ * epochs, every `everySteps` steps if set, and when the run completes or is aborted. A run that fails (a
+ * non-finite loss, an error) writes nothing, so `latest` keeps pointing at the last good checkpoint.
+ */
+export function checkpointing(options: CheckpointingOptions = {}): TrainerCallback {
+  const everyEpochs = checkEvery(options.everyEpochs ?? 1, "checkpointing: option 'everyEpochs'");
+  const everySteps = options.everySteps === undefined ? undefined : checkEvery(options.everySteps, "checkpointing: option 'everySteps'");
+  const keep = checkEvery(options.keep ?? 3, "checkpointing: option 'keep'");
+  return {
+    name: "checkpoints",
+    onTrainStart(ctx) {
+      requireRunDir(ctx, "checkpointing");
+    },
+    async onBatchEnd(ctx) {
+      if (everySteps !== undefined && ctx.step % everySteps === 0) await ctx.trainer.saveCheckpoint({ keep });
+    },
+    async onEpochEnd(ctx) {
+      if ((ctx.epoch + 1) % everyEpochs === 0 && ctx.trainer.lastCheckpointStep !== ctx.step) {
+        await ctx.trainer.saveCheckpoint({ keep });
+      }
+    },
+    async onTrainEnd(ctx, end) {
+      if (end.status === "failed") return;
+      if (ctx.trainer.lastCheckpointStep !== ctx.step) await ctx.trainer.saveCheckpoint({ keep });
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { writeFileAtomic } from "../checkpoint/atomic-fs";
+
+/** `epoch-0007.png`: the file name of a per-epoch figure (epochs are 0-based, as in `metrics.jsonl`). */
+export function epochFileName(epoch: number, ext = "png"): string {
+  return `epoch-${String(epoch).padStart(4, "0")}.${ext}`;
+}
+
+/** True when epoch `epoch` (0-based) is one to draw: every `every`-th, and always the last. */
+export function isDueEpoch(epoch: number, every: number, epochs: number): boolean {
+  return (epoch + 1) % every === 0 || epoch === epochs - 1;
+}
+
+/** Writes `bytes` to `<runDir>/<folder>/<name>` atomically, creating the folder. Returns the path. */
+export async function writeRunFile(runDir: string, folder: string, name: string, bytes: Uint8Array): Promise<string> {
+  const dir = path.join(runDir, folder);
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, name);
+  await writeFileAtomic(file, bytes);
+  return file;
+}
+
+/** Checks an `every...` option: a positive integer. */
+export function checkEvery(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return value;
+}

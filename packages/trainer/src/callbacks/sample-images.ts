@@ -1,0 +1,78 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { TrainerCallback, TrainerContext } from "../callback";
+import { encodePng } from "../image/png";
+import { type RgbImage, imagesToRgb, resizeNearest, stackVertical, tileGrid } from "../image/rgb-image";
+import { checkEvery, epochFileName, isDueEpoch, writeRunFile } from "./epoch-file";
+import { requireRunDir } from "./metrics-log";
+
+/** Options of {@link sampleImages}. */
+export interface SampleImagesOptions {
+  /** Draw after every this many epochs, and after the last (default 1). */
+  everyEpochs?: number;
+  /** Generated images per grid, from the first rows of the trainer's fixed noise (default 8). */
+  count?: number;
+  /** Images per row (default 8). */
+  columns?: number;
+  /** Put a grid of as many real images above the generated ones (default true). */
+  showReal?: boolean;
+  /** Integer upscaling of every image (default: the smallest that makes images at least 64 pixels tall). */
+  scale?: number;
+  /** Folder inside the run folder (default `samples`). */
+  folder?: string;
+}
+
+/** Integer upscale factor that makes an image of `height` pixels at least 64 tall. */
+export function defaultScale(height: number): number {
+  return Math.max(1, Math.ceil(64 / height));
+}
+
+/** Scales tiles up by an integer factor with nearest neighbour. */
+export function scaleTiles(tiles: RgbImage[], scale: number): RgbImage[] {
+  return scale === 1 ? tiles : tiles.map((t) => resizeNearest(t, t.width * scale, t.height * scale));
+}
+
+/**
+ * Writes `samples/epoch-NNNN.png`: images from a fixed noise drawn once (the same latent codes every time, so
+ * the grids show how the generator evolves), generated in evaluation mode, with real images above them. The
+ * real images are the first of the latest epoch's first batch.
+ */
+export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback {
+  const every = checkEvery(options.everyEpochs ?? 1, "sampleImages: option 'everyEpochs'");
+  const count = checkEvery(options.count ?? 8, "sampleImages: option 'count'");
+  const columns = checkEvery(options.columns ?? 8, "sampleImages: option 'columns'");
+  const showReal = options.showReal ?? true;
+  let real: tf.Tensor4D | undefined;
+  let realEpoch = -1;
+  return {
+    name: "samples",
+    onBatchEnd(ctx: TrainerContext, _metrics, realImages: tf.Tensor4D) {
+      if (!showReal || realEpoch === ctx.epoch) return;
+      real?.dispose();
+      const n = Math.min(count, realImages.shape[0]);
+      real = tf.slice(realImages, [0, 0, 0, 0], [n, -1, -1, -1]);
+      realEpoch = ctx.epoch;
+    },
+    async onEpochEnd(ctx: TrainerContext) {
+      if (!isDueEpoch(ctx.epoch, every, ctx.epochs)) return;
+      const runDir = requireRunDir(ctx, "sampleImages");
+      const z = ctx.trainer.fixedNoise(count);
+      const out = ctx.trainer.generate(z);
+      let fakeTiles: RgbImage[];
+      try {
+        fakeTiles = imagesToRgb(out.images);
+      } finally {
+        tf.dispose([z, out.images, ...out.attentionMaps]);
+      }
+      const scale = options.scale ?? defaultScale(fakeTiles[0].height);
+      const blocks = [];
+      if (real) blocks.push(tileGrid(scaleTiles(imagesToRgb(real), scale), { columns }));
+      blocks.push(tileGrid(scaleTiles(fakeTiles, scale), { columns }));
+      await writeRunFile(runDir, options.folder ?? "samples", epochFileName(ctx.epoch), await encodePng(stackVertical(blocks, 6)));
+    },
+    onTrainEnd() {
+      real?.dispose();
+      real = undefined;
+      realEpoch = -1;
+    },
+  };
+}
