@@ -14,6 +14,11 @@ import * as tf from "@tensorflow/tfjs-core";
 export interface DataSource {
   /** The batches of epoch `index` (0-based), in order. */
   epoch(index: number): AsyncIterable<tf.Tensor4D>;
+  /**
+   * Optional: the batches of epoch `index` from batch `startBatch` on, without producing the earlier ones.
+   * A resumed run uses it to avoid loading the batches it would skip; without it the trainer skips them itself.
+   */
+  epochFrom?(index: number, startBatch: number): AsyncIterable<tf.Tensor4D>;
   /** Batches per epoch, when known (progress, ETA and `totalSteps`). */
   readonly batchesPerEpoch?: number;
   /** Images per batch (the last batch may hold fewer), when known; recorded in `config.json`. */

@@ -426,10 +426,12 @@ export class GanTrainer {
   /** Runs the rest of the current epoch. Returns its metrics, or undefined when a stop request ended it early. */
   private async runEpoch(): Promise<EpochMetrics | undefined> {
     const epoch = this.epochIndex;
-    const iterator = this.data.epoch(epoch)[Symbol.asyncIterator]();
+    const skipping = this.batchIndex > 0 && !this.data.epochFrom;
+    const iterable = this.batchIndex > 0 && this.data.epochFrom ? this.data.epochFrom(epoch, this.batchIndex) : this.data.epoch(epoch);
+    const iterator = iterable[Symbol.asyncIterator]();
     let exhausted = false;
     try {
-      for (let i = 0; i < this.batchIndex; i++) {
+      for (let i = 0; skipping && i < this.batchIndex; i++) {
         const skipped = await iterator.next();
         if (skipped.done) {
           exhausted = true;

@@ -7,35 +7,10 @@ import {
   reshapeInfo,
   transposeInfo,
 } from "./wasm-internals";
+import { matMulAt } from "./xnn-matmul";
 
 /** Below this many multiply-adds per matrix product, the per-call setup of XNNPACK costs more than it saves. */
 const MIN_MACS_PER_PRODUCT = 32 * 1024;
-
-type CFunc = (...args: unknown[]) => unknown;
-const cBatchMatMul = new WeakMap<object, CFunc>();
-
-function xnnMatMul(backend: WasmBackend): CFunc {
-  let fn = cBatchMatMul.get(backend.wasm);
-  if (fn == null) {
-    fn = backend.wasm.cwrap("BatchMatMul", null, [
-      "number", // a_id
-      "array", // a_shape
-      "number", // a_shape length
-      "number", // b_id
-      "array", // b_shape
-      "number", // b_shape length
-      "number", // transpose_a
-      "number", // transpose_b
-      "number", // out_id
-    ]);
-    cBatchMatMul.set(backend.wasm, fn);
-  }
-  return fn;
-}
-
-function shapeBytes(shape: number[]): Uint8Array {
-  return new Uint8Array(new Int32Array(shape).buffer);
-}
 
 /** A stack of row-major matrices in wasm memory: `batch` × [rows, cols]. */
 interface Operand {
@@ -149,36 +124,20 @@ function productOfStacks(backend: WasmBackend, left: Operand, right: Operand, ba
   const { rows, cols: k } = left;
   const cols = right.cols;
   const out = backend.makeOutput([batch, rows, cols], "float32");
-  const matmul = xnnMatMul(backend);
   const leftBase = backend.dataIdMap.get(left.info.dataId).memoryOffset;
   const rightBase = backend.dataIdMap.get(right.info.dataId).memoryOffset;
   const outBase = backend.dataIdMap.get(out.dataId).memoryOffset;
-  const { tfjs } = backend.wasm;
-  const view = (byteOffset: number, size: number): number => {
-    const id = backend.dataIdNextNumber++;
-    tfjs.registerTensor(id, size, byteOffset);
-    return id;
-  };
-
-  // A shared right operand: the whole stack on the left is one tall matrix.
-  const tall = right.batch === 1 ? batch : 1;
-  const calls = batch / tall;
-  const rightId = right.batch === 1 ? view(rightBase, k * cols) : 0;
-  const rightShape = shapeBytes([1, k, cols]);
-  const leftShape = shapeBytes([1, rows * tall, k]);
   try {
-    for (let i = 0; i < calls; i++) {
-      const leftIndex = left.batch === 1 ? 0 : i * tall;
-      const leftId = view(leftBase + leftIndex * rows * k * 4, rows * tall * k);
-      const rId = right.batch === 1 ? rightId : view(rightBase + i * k * cols * 4, k * cols);
-      const outId = view(outBase + i * tall * rows * cols * 4, tall * rows * cols);
-      matmul(leftId, leftShape, 3, rId, rightShape, 3, 0, 0, outId);
-      tfjs.disposeData(leftId);
-      if (rId !== rightId) tfjs.disposeData(rId);
-      tfjs.disposeData(outId);
+    if (right.batch === 1) {
+      // A shared right operand: the whole stack on the left is one tall matrix.
+      matMulAt(backend, leftBase, rightBase, outBase, rows * batch, k, cols);
+    } else {
+      for (let i = 0; i < batch; i++) {
+        const leftAt = leftBase + (left.batch === 1 ? 0 : i * rows * k * 4);
+        matMulAt(backend, leftAt, rightBase + i * k * cols * 4, outBase + i * rows * cols * 4, rows, k, cols);
+      }
     }
   } finally {
-    if (rightId !== 0) tfjs.disposeData(rightId);
     if (left.owned) disposeIntermediate(backend, left.info);
     if (right.owned) disposeIntermediate(backend, right.info);
   }

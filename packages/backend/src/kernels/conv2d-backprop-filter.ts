@@ -1,10 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import {
   type KernelArgs,
+  type WasmBackend,
+  heapF32,
+  heapIndex,
   disposeIntermediate,
   runWasmKernel,
   transposeInfo,
 } from "./wasm-internals";
+import { matMulAt } from "./xnn-matmul";
 
 /**
  * `Conv2DBackpropFilter` for the wasm backend, which has none (so weight gradients of convolutions throw).
@@ -32,6 +36,7 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf
     false,
     format,
   );
+  if (process.env.GAN_BPF === "im2col") return viaIm2col(backend, x, dy, info);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { inHeight, inWidth, outHeight, outWidth, padInfo } = info;
 
@@ -64,4 +69,60 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf
   const result = transposeInfo(backend, grad, [1, 2, 0, 3]);
   disposeIntermediate(backend, grad);
   return result;
+}
+
+/** Floats of transposed patches gathered at once (the batch is processed in chunks below this). */
+const PATCH_LIMIT = 8 * 1024 * 1024;
+
+function viaIm2col(backend: WasmBackend, x: tf.TensorInfo, dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels: ci, outHeight, outWidth, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const taps = kh * kw * ci;
+  const perImage = outHeight * outWidth;
+  const chunk = Math.max(1, Math.min(batchSize, Math.floor(PATCH_LIMIT / (taps * perImage))));
+  const patches = backend.makeOutput([taps, chunk * perImage], "float32");
+  const dW = backend.makeOutput([kh, kw, ci, co], "float32");
+  const partial = chunk < batchSize ? backend.makeOutput([kh, kw, ci, co], "float32") : null;
+  const bytes = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  for (let b0 = 0; b0 < batchSize; b0 += chunk) {
+    const nb = Math.min(chunk, batchSize - b0);
+    const pixels = nb * perImage;
+    const heap = heapF32(backend);
+    const xBase = heapIndex(backend, x);
+    const pBase = heapIndex(backend, patches);
+    for (let fh = 0; fh < kh; fh++) {
+      for (let fw = 0; fw < kw; fw++) {
+        const tapBase = pBase + (fh * kw + fw) * ci * pixels;
+        for (let b = 0; b < nb; b++) {
+          for (let oh = 0; oh < outHeight; oh++) {
+            const ih = oh * sh + fh - top;
+            const rowOk = ih >= 0 && ih < inHeight;
+            const rowSrc = xBase + ((b0 + b) * inHeight + ih) * inWidth * ci;
+            let p = tapBase + (b * outHeight + oh) * outWidth;
+            for (let ow = 0; ow < outWidth; ow++, p++) {
+              const iw = ow * sw + fw - left;
+              if (rowOk && iw >= 0 && iw < inWidth) {
+                const src = rowSrc + iw * ci;
+                for (let c = 0, d = p; c < ci; c++, d += pixels) heap[d] = heap[src + c];
+              } else {
+                for (let c = 0, d = p; c < ci; c++, d += pixels) heap[d] = 0;
+              }
+            }
+          }
+        }
+      }
+    }
+    const target = b0 === 0 ? dW : (partial as tf.TensorInfo);
+    matMulAt(backend, bytes(patches), bytes(dy) + b0 * perImage * co * 4, bytes(target), taps, pixels, co);
+    if (b0 > 0) {
+      const h = heapF32(backend);
+      const d = heapIndex(backend, dW);
+      const s = heapIndex(backend, target);
+      for (let i = 0; i < taps * co; i++) h[d + i] += h[s + i];
+    }
+  }
+  disposeIntermediate(backend, patches);
+  if (partial != null) disposeIntermediate(backend, partial);
+  return dW;
 }

@@ -29,6 +29,8 @@ const cases: Case[] = [
   { input: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: 2, pad: "same", fast: true },
   { input: [1, 9, 8, 2], filter: [3, 2, 2, 4], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], fast: true },
   { input: [2, 7, 7, 3], filter: [2, 2, 3, 3], strides: 2, pad: "valid", fast: true }, // last row gets no gradient
+  { input: [1, 6, 7, 2], filter: [2, 3, 2, 3], strides: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]], fast: true }, // pad > kernel
+  { input: [2, 8, 8, 2], filter: [2, 2, 2, 3], strides: 3, pad: "valid", fast: true }, // stride > kernel: zero rows
   { input: [3, 4, 4, 8], filter: [4, 4, 8, 5], strides: 1, pad: 0, fast: false }, // 1×1 → 4×4: stock loop
 ];
 

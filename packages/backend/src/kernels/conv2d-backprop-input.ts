@@ -7,50 +7,60 @@ import {
   heapF32,
   heapIndex,
   runWasmKernel,
+  transposeInfo,
 } from "./wasm-internals";
 
 /**
- * The XNNPACK path does this many times the useful multiply-adds at most; beyond, the stock loop (about ten
- * times slower per multiply-add) is used. A 1×1 input upsampled by a 4×4 kernel (DCGAN's first layer) costs
- * 16× and stays on the stock loop; every stride-2 layer with kernel 4 costs (1 + 1/H)².
+ * The XNNPACK path may do this many times the useful multiply-adds at most; beyond, the stock loop (about
+ * ten times slower per multiply-add) runs. Upsampling a 1×1 input with a 4×4 kernel (DCGAN's first layer)
+ * would cost 16× and stays on the stock loop; stride-2 layers with kernel 4 cost nothing extra.
  */
 const MAX_WASTE = 6;
 
-/** How one spatial axis of a transposed convolution splits into stride phases. */
-export interface AxisPlan {
-  /** Taps per phase: ceil(kernel / stride). */
+/** One stride phase along one spatial axis: the dx rows (or columns) i ≡ r − pad (mod stride). */
+export interface PhasePlan {
+  /** Phase index r: these dx rows use kernel taps r, r + s, r + 2s, ... */
+  r: number;
+  /** Kernel taps the phase uses: ceil((k − r) / s); 0 means these rows get no gradient. */
   taps: number;
-  /** First and last phase-grid index needed. */
-  qMin: number;
-  qMax: number;
-  /** Padding of dy before the phase convolution. */
+  /** First dx row of the phase and how many rows (every stride-th) it has. */
+  first: number;
+  count: number;
+  /** Leading rows of the phase's convolution output that no dx row needs. */
+  skip: number;
+  /** Padding of dy for the phase's convolution, and the rows that convolution yields (≥ skip + count). */
   padBefore: number;
   padAfter: number;
-  /** Rows (or columns) the phase convolution produces. */
-  outSize: number;
+  convOut: number;
 }
 
-function planAxis(kernel: number, stride: number, pad: number, inSize: number, dySize: number): AxisPlan | null {
-  const taps = Math.ceil(kernel / stride);
-  const qMin = Math.floor(pad / stride);
-  const qMax = Math.floor((pad + inSize - 1) / stride);
-  const padBefore = taps - 1 - qMin;
-  if (padBefore < 0) return null; // padding wider than the kernel: leave it to the stock kernel
-  const natural = dySize + padBefore - taps + 1;
-  const padAfter = Math.max(0, qMax - qMin + 1 - natural);
-  return { taps, qMin, qMax, padBefore, padAfter, outSize: natural + padAfter };
+function planAxis(kernel: number, stride: number, pad: number, inSize: number, dySize: number): PhasePlan[] {
+  const phases: PhasePlan[] = [];
+  for (let r = 0; r < stride; r++) {
+    const taps = Math.max(0, Math.ceil((kernel - r) / stride));
+    // dx row i = q·s + r − pad for q in [qLo, qHi] reads dy rows q − j, j < taps; convolution output row o
+    // reads padded dy rows o .. o + taps − 1, so q = o + taps − 1 − padBefore.
+    const qLo = Math.ceil((pad - r) / stride);
+    const qHi = Math.floor((inSize - 1 + pad - r) / stride);
+    const count = Math.max(0, qHi - qLo + 1);
+    const padBefore = Math.max(0, taps - 1 - qLo);
+    const skip = padBefore - (taps - 1 - qLo); // leading output rows no dx row needs (wide padding)
+    const padAfter = Math.max(0, skip + count + taps - 1 - padBefore - dySize);
+    const convOut = dySize + padBefore + padAfter - taps + 1;
+    phases.push({ r, taps, first: qLo * stride + r - pad, count, skip, padBefore, padAfter, convOut });
+  }
+  return phases;
 }
 
 /**
  * `Conv2DBackpropInput` for the wasm backend: the input gradient of every convolution and the forward pass
  * of every transposed convolution.
  *
- * The stock wasm kernel is a scalar single-threaded loop (≈3.3 GFLOP/s). Here the s×s output phases of a
- * stride-s transposed convolution (output pixel ih uses kernel taps kh ≡ ih + pad mod s only) become the
- * output channels of one ordinary stride-1 convolution over dy with ceil(k/s)×ceil(k/s) taps and s²·Ci
- * channels, which XNNPACK runs at its full speed; a copy then interleaves the phases into dx. For kernel 4,
- * stride 2, padding 1 that is four 2×2 convolutions computed as one. Shapes where that would waste too
- * much work (or NCHW data) go to the stock kernel.
+ * The stock wasm kernel is a scalar single-threaded loop (≈3.3 GFLOP/s). A stride-s transposed convolution
+ * splits into s×s phases: dx pixels whose row is ≡ r − pad (mod s) only meet kernel rows r, r + s, ... So
+ * each phase is an ordinary stride-1 convolution of dy with a small, flipped sub-kernel (2×2 for kernel 4,
+ * stride 2), which XNNPACK runs at full speed, and its output is scattered into every s-th pixel of dx.
+ * Shapes where that would waste too much work (or NCHW data) go to the stock kernel.
  */
 export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -73,125 +83,91 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
     if (stock == null) throw new Error("@gan/backend: the wasm backend has no Conv2DBackpropInput kernel");
     return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   }
-  return phaseConvolution(backend, dy, filter, info, plan.rows, plan.cols);
+  return phaseConvolutions(backend, dy, filter, info, plan.rows, plan.cols);
 }
 
 /**
- * How a transposed convolution (a Conv2DBackpropInput) runs as one XNNPACK convolution, or null when it
- * goes to the stock kernel (NCHW data, padding wider than the kernel, or too much wasted work).
+ * How a Conv2DBackpropInput splits into XNNPACK convolutions (one per stride phase), or null when it goes
+ * to the stock kernel (NCHW data or too much wasted work).
  */
-export function planPhaseConvolution(info: tf.backend_util.Conv2DInfo): { rows: AxisPlan; cols: AxisPlan } | null {
+export function planPhaseConvolution(info: tf.backend_util.Conv2DInfo): { rows: PhasePlan[]; cols: PhasePlan[] } | null {
   if (info.dataFormat !== "channelsLast") return null;
   const rows = planAxis(info.filterHeight, info.strideHeight, info.padInfo.top, info.inHeight, info.outHeight);
   const cols = planAxis(info.filterWidth, info.strideWidth, info.padInfo.left, info.inWidth, info.outWidth);
-  if (rows == null || cols == null || wasteRatio(info, rows, cols) > MAX_WASTE) return null;
+  let done = 0;
+  for (const row of rows) for (const col of cols) done += row.convOut * col.convOut * row.taps * col.taps;
+  const useful = info.outHeight * info.outWidth * info.filterHeight * info.filterWidth;
+  if (done > MAX_WASTE * useful) return null;
   return { rows, cols };
 }
 
-function wasteRatio(info: tf.backend_util.Conv2DInfo, rows: AxisPlan, cols: AxisPlan): number {
-  const phases = info.strideHeight * info.strideWidth;
-  const done = rows.outSize * cols.outSize * rows.taps * cols.taps * phases;
-  const useful = info.outHeight * info.outWidth * info.filterHeight * info.filterWidth;
-  return done / useful;
-}
-
-function phaseConvolution(
+function phaseConvolutions(
   backend: WasmBackend,
   dy: tf.TensorInfo,
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
-  rows: AxisPlan,
-  cols: AxisPlan,
+  rows: PhasePlan[],
+  cols: PhasePlan[],
 ): tf.TensorInfo {
-  const { strideHeight: sh, strideWidth: sw, inChannels: ci } = info;
-  const phaseFilter = buildPhaseFilter(backend, filter, info, rows.taps, cols.taps);
-  const explicitPad: tf.backend_util.ExplicitPadding = [
-    [0, 0],
-    [rows.padBefore, rows.padAfter],
-    [cols.padBefore, cols.padAfter],
-    [0, 0],
-  ];
-  const phased = runWasmKernel(
-    "Conv2D",
-    backend,
-    { x: dy, filter: phaseFilter },
-    { strides: [1, 1], dilations: [1, 1], pad: explicitPad, dataFormat: "NHWC", dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
-  );
-  disposeIntermediate(backend, phaseFilter);
+  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co } = info;
+  const { strideHeight: sh, strideWidth: sw, filterWidth: kw } = info;
+  // The filter with its last two axes swapped, [KH, KW, Co, Ci]: each tap is then a ready Co × Ci block.
+  const swapped = transposeInfo(backend, filter, [0, 1, 3, 2]);
+  const out = backend.makeOutput([batchSize, inHeight, inWidth, ci], "float32");
+  const silent = rows.some((p) => p.count > 0 && p.taps === 0) || cols.some((p) => p.count > 0 && p.taps === 0);
+  if (silent) heapF32(backend).fill(0, heapIndex(backend, out), heapIndex(backend, out) + batchSize * inHeight * inWidth * ci);
 
-  // Interleave: dx[b, ih, iw, c] = phased[b, qh − qMinH, qw − qMinW, (rh·sw + rw)·Ci + c] with ih + pad = qh·sh + rh.
-  const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, ci], "float32");
-  const heap = heapF32(backend);
-  const src = heapIndex(backend, phased);
-  const dst = heapIndex(backend, out);
-  const phasedW = cols.outSize;
-  const phasedC = sh * sw * ci;
-  const srcBatch = rows.outSize * phasedW * phasedC;
-  const { top, left } = info.padInfo;
-  let d = dst;
-  for (let b = 0; b < info.batchSize; b++) {
-    const srcB = src + b * srcBatch;
-    for (let ih = 0; ih < info.inHeight; ih++) {
-      const th = ih + top;
-      const rh = th % sh;
-      const rowBase = srcB + ((th - rh) / sh - rows.qMin) * phasedW * phasedC + rh * sw * ci;
-      for (let iw = 0; iw < info.inWidth; iw++) {
-        const tw = iw + left;
-        const rw = tw % sw;
-        const s = rowBase + ((tw - rw) / sw - cols.qMin) * phasedC + rw * ci;
-        if (ci >= 16) {
-          heap.copyWithin(d, s, s + ci);
-        } else {
-          for (let c = 0; c < ci; c++) heap[d + c] = heap[s + c];
+  for (const row of rows) {
+    for (const col of cols) {
+      if (row.count === 0 || col.count === 0 || row.taps === 0 || col.taps === 0) continue;
+      // Sub-kernel of this phase, flipped: P[u, v] = W[r + (taps − 1 − u)·s, c + (taps − 1 − v)·s], as [Co, Ci].
+      const sub = backend.makeOutput([row.taps, col.taps, co, ci], "float32");
+      let heap = heapF32(backend);
+      const block = co * ci;
+      const src = heapIndex(backend, swapped);
+      let dst = heapIndex(backend, sub);
+      for (let u = 0; u < row.taps; u++) {
+        const fh = row.r + (row.taps - 1 - u) * sh;
+        for (let v = 0; v < col.taps; v++) {
+          const fw = col.r + (col.taps - 1 - v) * sw;
+          const from = src + (fh * kw + fw) * block;
+          heap.copyWithin(dst, from, from + block);
+          dst += block;
         }
-        d += ci;
       }
-    }
-  }
-  disposeIntermediate(backend, phased);
-  return out;
-}
-
-/**
- * The filter of the phase convolution, [th, tw, Co, sh·sw·Ci]:
- * P[uh, uw, o, (rh·sw + rw)·Ci + c] = W[rh + (th−1−uh)·sh, rw + (tw−1−uw)·sw, c, o], zero past the kernel.
- */
-function buildPhaseFilter(
-  backend: WasmBackend,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-  th: number,
-  tw: number,
-): tf.TensorInfo {
-  const { strideHeight: sh, strideWidth: sw, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
-  const phaseChannels = sh * sw * ci;
-  const out = backend.makeOutput([th, tw, co, phaseChannels], "float32");
-  const heap = heapF32(backend);
-  const w = heapIndex(backend, filter);
-  const p = heapIndex(backend, out);
-  heap.fill(0, p, p + th * tw * co * phaseChannels);
-  for (let uh = 0; uh < th; uh++) {
-    for (let rh = 0; rh < sh; rh++) {
-      const fh = rh + (th - 1 - uh) * sh;
-      if (fh >= kh) continue;
-      for (let uw = 0; uw < tw; uw++) {
-        for (let rw = 0; rw < sw; rw++) {
-          const fw = rw + (tw - 1 - uw) * sw;
-          if (fw >= kw) continue;
-          // W[fh, fw, c, o] is at ((fh·kw + fw)·ci + c)·co + o.
-          const wBase = w + (fh * kw + fw) * ci * co;
-          const pBase = p + (uh * tw + uw) * co * phaseChannels + (rh * sw + rw) * ci;
-          for (let c = 0; c < ci; c++) {
-            const wRow = wBase + c * co;
-            let q = pBase + c;
-            for (let o = 0; o < co; o++) {
-              heap[q] = heap[wRow + o];
-              q += phaseChannels;
-            }
+      const explicitPad: tf.backend_util.ExplicitPadding = [
+        [0, 0],
+        [row.padBefore, row.padAfter],
+        [col.padBefore, col.padAfter],
+        [0, 0],
+      ];
+      const phase = runWasmKernel(
+        "Conv2D",
+        backend,
+        { x: dy, filter: sub },
+        { strides: [1, 1], dilations: [1, 1], pad: explicitPad, dataFormat: "NHWC", dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
+      );
+      disposeIntermediate(backend, sub);
+      // Scatter: dx[b, first_h + o·sh, first_w + p·sw, :] = phase[b, o, p, :].
+      heap = heapF32(backend);
+      const phaseBase = heapIndex(backend, phase);
+      const outBase = heapIndex(backend, out);
+      const phaseRow = col.convOut * ci;
+      for (let b = 0; b < batchSize; b++) {
+        for (let o = 0; o < row.count; o++) {
+          let s = phaseBase + (b * row.convOut + row.skip + o) * phaseRow + col.skip * ci;
+          let d = outBase + ((b * inHeight + row.first + o * sh) * inWidth + col.first) * ci;
+          const step = sw * ci;
+          if (ci >= 16) {
+            for (let p = 0; p < col.count; p++, s += ci, d += step) heap.copyWithin(d, s, s + ci);
+          } else {
+            for (let p = 0; p < col.count; p++, s += ci, d += step) for (let c = 0; c < ci; c++) heap[d + c] = heap[s + c];
           }
         }
       }
+      disposeIntermediate(backend, phase);
     }
   }
+  disposeIntermediate(backend, swapped);
   return out;
 }

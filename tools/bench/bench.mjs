@@ -1,0 +1,71 @@
+// `pnpm bench`: the real training step of DCGAN and SAGAN at batch 64 on every embedded backend that can
+// train, alternating with the committed PyTorch reference (tools/bench/reference_step.py) when Debian's PyTorch
+// is installed, each run in its own process. Prints a table and one JSON line per result.
+// Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64
+import { execFileSync, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    models: { type: "string", default: "dcgan,sagan" },
+    backends: { type: "string", default: "wasm" },
+    rounds: { type: "string", default: "2" },
+    iters: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    batch: { type: "string", default: "64" },
+  },
+});
+const common = ["--batch", values.batch, "--iters", values.iters, "--warmup", values.warmup];
+const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
+if (!hasTorch) console.error("Debian's PyTorch is not installed (apt-get install python3-torch): no reference timings");
+
+function run(cmd, args) {
+  const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const results = [];
+for (const model of values.models.split(",")) {
+  const torchTimes = [];
+  const ours = Object.fromEntries(values.backends.split(",").map((b) => [b, { times: [], rss: 0 }]));
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const backend of Object.keys(ours)) {
+      const r = run(process.execPath, [join(here, "step.mjs"), "--model", model, "--backend", backend, ...common]);
+      ours[backend].times.push(...r.times_ms.slice(Number(values.warmup)));
+      ours[backend].rss = Math.max(ours[backend].rss, r.peak_rss_mb);
+    }
+    if (hasTorch) {
+      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", "2", ...common]);
+      torchTimes.push(...r.times_ms);
+      torchTimes.rss = Math.max(torchTimes.rss ?? 0, r.peak_rss_mb);
+    }
+  }
+  const torchMs = torchTimes.length ? median(torchTimes) : null;
+  for (const [backend, { times, rss }] of Object.entries(ours)) {
+    const ms = median(times);
+    const line = {
+      model,
+      backend,
+      ms_per_iter: Math.round(ms),
+      pytorch_ms_per_iter: torchMs && Math.round(torchMs),
+      ratio: torchMs ? Number((ms / torchMs).toFixed(2)) : null,
+      peak_rss_mb: rss,
+      pytorch_peak_rss_mb: torchTimes.rss ?? null,
+      samples: times.length,
+    };
+    results.push(line);
+    console.log(JSON.stringify(line));
+  }
+}
+console.log("\n| model | backend | ms/iter | PyTorch ms/iter | ratio | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|");
+for (const r of results) {
+  console.log(`| ${r.model} | ${r.backend} | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
+}

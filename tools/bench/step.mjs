@@ -1,0 +1,57 @@
+// Times the real training step (GanTrainer: D step + G step) of DCGAN or SAGAN at the reference's size.
+// usage: node tools/bench/step.mjs --model sagan --backend wasm --batch 64 --iters 5 --warmup 1 [--width 64]
+// Prints one JSON line: {"model","backend","ms_per_iter" (median),"times_ms","peak_rss_mb"}.
+import { parseArgs } from "node:util";
+import { selectBackend } from "@gan/backend";
+import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
+import { bceLoss, hingeLoss } from "@gan/losses";
+import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
+import { GanTrainer, arrayDataSource } from "@gan/trainer";
+import * as tf from "@tensorflow/tfjs-core";
+
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: "dcgan" },
+    backend: { type: "string", default: "wasm" },
+    batch: { type: "string", default: "64" },
+    iters: { type: "string", default: "5" },
+    warmup: { type: "string", default: "1" },
+    width: { type: "string", default: "64" },
+  },
+});
+const batch = Number(values.batch);
+const iters = Number(values.iters);
+const warmup = Number(values.warmup);
+const width = Number(values.width);
+
+await selectBackend(values.backend, { log: () => {}, warn: () => {} });
+const sagan = values.model === "sagan";
+const config = { width, seed: 1 };
+const generator = sagan ? new SaganGenerator(config) : new DcganGenerator(config);
+const discriminator = sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config);
+const images = tf.randomUniform([batch * (warmup + iters), 64, 64, 1], -1, 1, "float32", 7);
+const times = [];
+const trainer = new GanTrainer({
+  generator,
+  discriminator,
+  loss: sagan ? hingeLoss() : bceLoss(),
+  data: arrayDataSource(images, { batchSize: batch }),
+  epochs: 1,
+  seed: 0,
+  fixedNoiseSize: 1,
+  callbacks: [{ onBatchEnd: (_ctx, m) => times.push(m.stepMs) }],
+});
+await trainer.fit();
+trainer.dispose();
+const timed = times.slice(warmup).sort((a, b) => a - b);
+const median = timed.length % 2 ? timed[(timed.length - 1) / 2] : (timed[timed.length / 2 - 1] + timed[timed.length / 2]) / 2;
+console.log(
+  JSON.stringify({
+    model: values.model,
+    backend: values.backend,
+    batch,
+    ms_per_iter: Math.round(median),
+    times_ms: times.map(Math.round),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);
