@@ -79,8 +79,8 @@ def load_safetensors(path):
     """Reads a safetensors file: (OrderedDict name -> torch.Tensor, metadata dict)."""
     with open(path, "rb") as f:
         data = f.read()
-    if len(data) < 8:
-        raise SystemExit(f"{path}: not a safetensors file (too short)")
+    if len(data) < 9 or data[8:9] != b"{":
+        raise SystemExit(f"{path}: not a safetensors file (a .pth? convert it without --to-pth)")
     (n,) = struct.unpack("<Q", data[:8])
     if 8 + n > len(data):
         raise SystemExit(f"{path}: not a safetensors file (header length {n} exceeds the file size {len(data)})")
@@ -104,8 +104,20 @@ def load_safetensors(path):
     return tensors, metadata
 
 
+def looks_like_safetensors(path):
+    with open(path, "rb") as f:
+        head = f.read(9)
+    return len(head) == 9 and head[8:9] == b"{"
+
+
 def pth_to_safetensors(src, dst, key=None):
-    state = state_dict_of(torch.load(src, map_location="cpu"), key, src)
+    if looks_like_safetensors(src):
+        raise SystemExit(f"{src}: is a safetensors file; to write a .pth from it, add --to-pth")
+    try:
+        obj = torch.load(src, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 (any unreadable file gets the same message)
+        raise SystemExit(f"{src}: cannot be read by torch.load ({type(e).__name__}: {e})")
+    state = state_dict_of(obj, key, src)
     tensors = collections.OrderedDict((k, storable(k, v)) for k, v in state.items())
     save_safetensors_exact(dst, tensors, metadata={"format": "pt"})
     return tensors

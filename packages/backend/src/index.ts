@@ -21,4 +21,4 @@ export type { ModuleLoader } from "./load-optional";
 export { planBatchMatMul } from "./kernels/batch-mat-mul";
 export type { BatchMatMulPlan } from "./kernels/batch-mat-mul";
 export { planPhaseConvolution } from "./kernels/conv2d-backprop-input";
-export type { PhasePlan } from "./kernels/conv2d-backprop-input";
+export type { MergedAxis, PhaseConvolutionPlan, PhasePlan } from "./kernels/conv2d-backprop-input";

@@ -53,7 +53,7 @@ export function encodeSafetensors(tensors: Record<string, tf.Tensor>, options: E
     offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  json += " ".repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);

@@ -9,6 +9,7 @@ export { GanTrainer, CHECKPOINT_FILES, type StepValues, type TrainResult, type T
 export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd } from "./callback";
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
+export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
 export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals, addStep, epochMetrics } from "./metrics";
 export { NonFiniteLossError, type NonFiniteLossDetails } from "./errors";
 export { discriminatorStep, generatorStep, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";

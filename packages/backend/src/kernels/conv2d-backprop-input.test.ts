@@ -14,24 +14,32 @@ interface Case {
   filter: [number, number, number, number];
   strides: number | [number, number];
   pad: Pad;
-  /** Whether the XNNPACK phase path is expected (otherwise the stock kernel runs). */
-  fast: boolean;
+  /** The path expected: XNNPACK per phase, XNNPACK merged, or the stock kernel. */
+  mode: "phases" | "merged" | "stock";
 }
 
 const cases: Case[] = [
-  { input: [2, 8, 8, 3], filter: [4, 4, 3, 5], strides: 2, pad: 1, fast: true }, // DCGAN's upsampling
-  { input: [1, 9, 7, 3], filter: [4, 4, 3, 2], strides: 2, pad: 1, fast: true }, // odd sizes, batch 1
-  { input: [2, 16, 16, 1], filter: [4, 4, 1, 6], strides: 2, pad: 1, fast: true }, // one channel out
-  { input: [1, 6, 6, 17], filter: [4, 4, 17, 3], strides: 2, pad: 1, fast: true }, // wide rows
-  { input: [2, 6, 5, 4], filter: [3, 3, 4, 3], strides: 1, pad: "same", fast: true },
-  { input: [2, 10, 11, 3], filter: [3, 4, 3, 2], strides: [2, 3], pad: "valid", fast: true },
-  { input: [1, 11, 10, 2], filter: [4, 4, 2, 3], strides: 3, pad: 1, fast: true }, // kernel not a multiple of stride
-  { input: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: 2, pad: "same", fast: true },
-  { input: [1, 9, 8, 2], filter: [3, 2, 2, 4], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], fast: true },
-  { input: [2, 7, 7, 3], filter: [2, 2, 3, 3], strides: 2, pad: "valid", fast: true }, // last row gets no gradient
-  { input: [1, 6, 7, 2], filter: [2, 3, 2, 3], strides: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]], fast: true }, // pad > kernel
-  { input: [2, 8, 8, 2], filter: [2, 2, 2, 3], strides: 3, pad: "valid", fast: true }, // stride > kernel: zero rows
-  { input: [3, 4, 4, 8], filter: [4, 4, 8, 5], strides: 1, pad: 0, fast: false }, // 1×1 → 4×4: stock loop
+  { input: [2, 8, 8, 3], filter: [4, 4, 3, 5], strides: 2, pad: 1, mode: "merged" }, // DCGAN's upsampling
+  { input: [2, 8, 8, 24], filter: [4, 4, 24, 5], strides: 2, pad: 1, mode: "phases" },
+  { input: [1, 9, 7, 3], filter: [4, 4, 3, 2], strides: 2, pad: 1, mode: "merged" }, // odd sizes, batch 1
+  { input: [1, 9, 7, 9], filter: [4, 4, 9, 4], strides: 2, pad: 1, mode: "phases" },
+  { input: [2, 16, 16, 1], filter: [4, 4, 1, 6], strides: 2, pad: 1, mode: "merged" }, // an image out
+  { input: [1, 6, 6, 17], filter: [4, 4, 17, 3], strides: 2, pad: 1, mode: "phases" }, // wide rows
+  { input: [2, 6, 5, 4], filter: [3, 3, 4, 3], strides: 1, pad: "same", mode: "merged" },
+  { input: [2, 6, 5, 40], filter: [3, 3, 40, 3], strides: 1, pad: "same", mode: "phases" },
+  { input: [2, 10, 11, 3], filter: [3, 4, 3, 2], strides: [2, 3], pad: "valid", mode: "merged" },
+  { input: [2, 10, 11, 6], filter: [3, 4, 6, 2], strides: [2, 3], pad: "valid", mode: "phases" },
+  { input: [1, 11, 10, 2], filter: [4, 4, 2, 3], strides: 3, pad: 1, mode: "merged" }, // kernel not a multiple of stride
+  { input: [1, 11, 10, 4], filter: [4, 4, 4, 3], strides: 3, pad: 1, mode: "phases" },
+  { input: [2, 9, 9, 3], filter: [3, 3, 3, 2], strides: 2, pad: "same", mode: "merged" },
+  { input: [1, 9, 8, 2], filter: [3, 2, 2, 4], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], mode: "merged" },
+  { input: [1, 9, 8, 9], filter: [3, 2, 9, 4], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]], mode: "phases" },
+  { input: [2, 7, 7, 3], filter: [2, 2, 3, 3], strides: 2, pad: "valid", mode: "merged" }, // last row gets no gradient
+  { input: [1, 6, 7, 2], filter: [2, 3, 2, 3], strides: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]], mode: "merged" }, // pad > kernel
+  { input: [1, 6, 7, 9], filter: [2, 3, 9, 3], strides: 2, pad: [[0, 0], [3, 1], [2, 4], [0, 0]], mode: "phases" },
+  { input: [2, 8, 8, 2], filter: [2, 2, 2, 3], strides: 3, pad: "valid", mode: "merged" }, // stride > kernel: zero rows
+  { input: [2, 8, 8, 4], filter: [2, 2, 4, 3], strides: 3, pad: "valid", mode: "phases" },
+  { input: [3, 4, 4, 8], filter: [4, 4, 8, 5], strides: 1, pad: 0, mode: "stock" }, // 1×1 → 4×4: stock loop
 ];
 
 function dyShape(c: Case): number[] {
@@ -53,7 +61,7 @@ describe("wasm Conv2DBackpropInput", () => {
   cases.forEach((c, i) => {
     it(`matches the cpu kernel for dx ${c.input}, filter ${c.filter}, strides ${c.strides}, pad ${JSON.stringify(c.pad)}`, async () => {
       const info = tf.backend_util.computeConv2DInfo(c.input, c.filter, c.strides, 1, c.pad as "same");
-      expect(planPhaseConvolution(info) != null).toBe(c.fast);
+      expect(planPhaseConvolution(info)?.mode ?? "stock").toBe(c.mode);
       const [expected] = await valuesOn("cpu", () => backpropInput(c, 20 + i));
       const [actual] = await valuesOn("wasm", () => backpropInput(c, 20 + i));
       expect(actual.length).toBe(tf.util.sizeFromShape(c.input));

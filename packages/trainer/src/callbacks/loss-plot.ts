@@ -61,7 +61,7 @@ export function lossPlot(options: LossPlotOptions = {}): TrainerCallback {
         { label: "D loss (epoch mean)", points: epochs.d, color: "#1f77b4", width: 2.5, markers: true },
         { label: "G loss (epoch mean)", points: epochs.g, color: "#ff7f0e", width: 2.5, markers: true },
       ],
-      { title: `Losses (${ctx.trainer.loss.name})`, xLabel: "step", yLabel: "loss", width: options.width, height: options.height },
+      { title: `Losses (${ctx.trainer.loss.name})`, xLabel: "step", yLabel: "loss", xInteger: true, width: options.width, height: options.height },
     );
     await writeFileAtomic(path.join(requireRunDir(ctx, "lossPlot"), options.file ?? "losses.png"), await svgToPng(svg));
   };

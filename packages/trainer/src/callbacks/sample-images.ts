@@ -33,8 +33,8 @@ export function scaleTiles(tiles: RgbImage[], scale: number): RgbImage[] {
 
 /**
  * Writes `samples/epoch-NNNN.png`: images from a fixed noise drawn once (the same latent codes every time, so
- * the grids show how the generator evolves), generated in evaluation mode, with real images above them. The
- * real images are the first of the latest epoch's first batch.
+ * the grids show how the generator evolves), generated in evaluation mode, with as many real images above them,
+ * the first ones the epoch's batches brought.
  */
 export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback {
   const every = checkEvery(options.everyEpochs ?? 1, "sampleImages: option 'everyEpochs'");
@@ -46,11 +46,22 @@ export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback
   return {
     name: "samples",
     onBatchEnd(ctx: TrainerContext, _metrics, realImages: tf.Tensor4D) {
-      if (!showReal || realEpoch === ctx.epoch) return;
-      real?.dispose();
-      const n = Math.min(count, realImages.shape[0]);
-      real = tf.slice(realImages, [0, 0, 0, 0], [n, -1, -1, -1]);
-      realEpoch = ctx.epoch;
+      if (!showReal) return;
+      if (realEpoch !== ctx.epoch) {
+        real?.dispose();
+        real = undefined;
+        realEpoch = ctx.epoch;
+      }
+      const have = real?.shape[0] ?? 0;
+      if (have >= count) return;
+      const take = tf.slice(realImages, [0, 0, 0, 0], [Math.min(count - have, realImages.shape[0]), -1, -1, -1]);
+      if (real) {
+        const joined = tf.concat([real, take]);
+        tf.dispose([real, take]);
+        real = joined;
+      } else {
+        real = take;
+      }
     },
     async onEpochEnd(ctx: TrainerContext) {
       if (!isDueEpoch(ctx.epoch, every, ctx.epochs)) return;

@@ -22,6 +22,8 @@ export interface LineChartOptions {
   /** Pixel size (default 720×400). */
   width?: number;
   height?: number;
+  /** The x values are counts (steps): ticks fall on integers. */
+  xInteger?: boolean;
 }
 
 const FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif";
@@ -38,9 +40,9 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const plotH = height - margin.top - margin.bottom;
 
   const finite = series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
-  const [x0, x1] = extent(finite.map((p) => p[0]));
+  const [x0, x1] = extent(finite.map((p) => p[0]), options.xInteger ? 1 : undefined);
   const [y0, y1] = extent(finite.map((p) => p[1]));
-  const xTicks = niceTicks(x0, x1, 6);
+  const xTicks = niceTicks(x0, x1, 6, options.xInteger ? 1 : 0);
   const yTicks = niceTicks(y0, y1, 6);
   const xMin = Math.min(x0, xTicks[0]);
   const xMax = Math.max(x1, xTicks[xTicks.length - 1]);
@@ -102,29 +104,32 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   out.push(`<rect x="${lx}" y="${ly}" width="${legendW}" height="${series.length * rowH + 8}" fill="white" fill-opacity="0.85" stroke="#bbb"/>`);
   series.forEach((s, i) => {
     const y = ly + 4 + rowH * i + rowH / 2;
-    out.push(`<line x1="${lx + 6}" x2="${lx + 24}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${Math.max(2, s.width ?? 1.5)}"/>`);
+    out.push(
+      `<line x1="${lx + 6}" x2="${lx + 24}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${Math.max(1.5, s.width ?? 1.5)}" stroke-opacity="${s.opacity ?? 1}"/>`,
+    );
+    if (s.markers) out.push(`<circle cx="${lx + 15}" cy="${y}" r="2.5" fill="${s.color}" fill-opacity="${s.opacity ?? 1}"/>`);
     out.push(`<text x="${lx + 30}" y="${y}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
   out.push("</g></svg>");
   return out.join("\n");
 }
 
-/** Min and max, widened to a non-empty interval (and [0, 1] when there is no data). */
-function extent(values: number[]): [number, number] {
+/** Min and max, widened to a non-empty interval (by `pad`, default 10 %) and [0, 1] when there is no data. */
+function extent(values: number[], pad?: number): [number, number] {
   if (values.length === 0) return [0, 1];
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
+  let lo = values.reduce((a, b) => Math.min(a, b));
+  let hi = values.reduce((a, b) => Math.max(a, b));
   if (lo === hi) {
-    const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1;
+    pad ??= Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1;
     lo -= pad;
     hi += pad;
   }
   return [lo, hi];
 }
 
-/** Round tick values (1, 2 or 5 × 10ᵏ apart) covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  const raw = (hi - lo) / Math.max(1, count);
+/** Round tick values (1, 2 or 5 × 10ᵏ apart, at least `minStep`) covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count: number, minStep = 0): number[] {
+  const raw = Math.max(minStep, (hi - lo) / Math.max(1, count));
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const first = Math.floor(lo / step) * step;

@@ -70,6 +70,18 @@ describe("train", () => {
     }
   });
 
+  it("leaks no tensor with every standard callback on (step 1 vs step 50)", async () => {
+    const counts = new Map<number, number>();
+    const before = tf.memory().numTensors;
+    const s = setup(path.join(tmp, "leak"), 1, { epochs: 17, samples: { count: 6 } });
+    await train({ ...s, callbacks: [{ onBatchEnd: (ctx) => void counts.set(ctx.step, tf.memory().numTensors) }] });
+    expect(counts.get(50)).toBe(counts.get(1));
+    // Once training is over and the models are freed, nothing is left.
+    s.g.dispose();
+    s.d.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("refuses a run folder with checkpoints unless resuming", async () => {
     const runDir = path.join(tmp, "full");
     await expect(train(setup(runDir))).rejects.toThrow("already holds checkpoints");
