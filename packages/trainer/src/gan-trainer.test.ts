@@ -223,5 +223,9 @@ describe("GanTrainer.fit", () => {
     expect(() => new GanTrainer({ ...base, beta2: 1 })).toThrow("option 'beta2' must be in [0, 1), got 1");
     expect(() => new GanTrainer({ ...base, gLr: -1 })).toThrow("option 'gLr' must be a positive number");
     expect(() => new GanTrainer({ ...base, data: {} as never })).toThrow("option 'data' must have an epoch(index) method");
+    expect(() => new GanTrainer({ ...base, loss: "wasserstein" })).toThrow("option 'loss': Unknown loss 'wasserstein'");
+    const named = new GanTrainer({ ...base, loss: "hinge" });
+    expect([named.loss.name, named.options.scores]).toEqual(["hinge", "logits"]);
+    named.dispose();
   });
 });

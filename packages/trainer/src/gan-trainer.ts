@@ -17,7 +17,7 @@ import type { DataSource } from "./data-source";
 import { NonFiniteLossError } from "./errors";
 import { type DiscriminatorStepResult, type StepParts, discriminatorStep, generatorStep } from "./gan-step";
 import { type EpochMetrics, type EpochTotals, type StepMetrics, addStep, emptyEpochTotals, epochMetrics } from "./metrics";
-import { type GanTrainerOptions, type ResolvedTrainerOptions, resolveTrainerOptions } from "./options";
+import { type GanTrainerOptions, type ResolvedTrainerOptions, resolveLoss, resolveTrainerOptions } from "./options";
 
 /** The loss values and D scores of one iteration. */
 export interface StepValues {
@@ -123,7 +123,7 @@ export class GanTrainer {
     this.options = resolveTrainerOptions(options);
     this.generator = options.generator;
     this.discriminator = options.discriminator;
-    this.loss = options.loss;
+    this.loss = resolveLoss(options.loss);
     this.data = options.data;
     this.runDir = options.runDir;
     this.callbacks = [...(options.callbacks ?? [])];

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { GanTrainer, CHECKPOINT_FILES, type StepValues, type TrainResult, type TrainerCheckpointState } from "./gan-trainer";
-export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions } from "./options";
+export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd } from "./callback";
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";

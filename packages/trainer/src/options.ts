@@ -1,3 +1,4 @@
+import { lossByName } from "@gan/losses";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import type { TrainerCallback } from "./callback";
 import type { DataSource } from "./data-source";
@@ -11,8 +12,11 @@ export interface GanTrainerOptions {
   generator: GanGenerator;
   /** The discriminator (updated in the D step only). */
   discriminator: GanDiscriminator;
-  /** The objective: `bceLoss()` for the DCGAN reference, `hingeLoss()` for SAGAN's. */
-  loss: GanLoss;
+  /**
+   * The objective: `bceLoss()` for the DCGAN reference, `hingeLoss()` for SAGAN's, your own `GanLoss`, or the
+   * name of a built-in one (`"bce"`, `"bce-minimax"`, `"hinge"`).
+   */
+  loss: GanLoss | string;
   /** Real images. */
   data: DataSource;
   /** Epochs to train (a resumed run continues until this many have run). */
@@ -65,6 +69,21 @@ export interface ResolvedTrainerOptions {
   loss: string;
 }
 
+/** The loss a `loss` option names, or the option itself. */
+export function resolveLoss(loss: GanLoss | string): GanLoss {
+  if (typeof loss === "string") {
+    try {
+      return lossByName(loss);
+    } catch (e) {
+      throw new Error(`GanTrainer: option 'loss': ${(e as Error).message}`);
+    }
+  }
+  if (typeof loss?.discriminatorLoss !== "function" || typeof loss.generatorLoss !== "function") {
+    throw new Error("GanTrainer: option 'loss' must be a GanLoss (discriminatorLoss and generatorLoss) or a loss name");
+  }
+  return loss;
+}
+
 /** Applies defaults and checks every option, naming the one that is wrong. */
 export function resolveTrainerOptions(options: GanTrainerOptions): ResolvedTrainerOptions {
   const where = "GanTrainer";
@@ -77,6 +96,7 @@ export function resolveTrainerOptions(options: GanTrainerOptions): ResolvedTrain
   if (!Number.isInteger(options.generator.zDim) || options.generator.zDim < 1) {
     throw new Error(`${where}: the generator's zDim must be a positive integer, got ${options.generator.zDim}`);
   }
+  const loss = resolveLoss(options.loss);
   const resolved: ResolvedTrainerOptions = {
     epochs: options.epochs,
     seed: options.seed ?? 0,
@@ -86,9 +106,9 @@ export function resolveTrainerOptions(options: GanTrainerOptions): ResolvedTrain
     beta2: options.beta2 ?? 0.9,
     epsilon: options.epsilon ?? 1e-8,
     dSteps: options.dSteps ?? 1,
-    scores: options.scores ?? (options.loss.name.startsWith("bce") ? "sigmoid" : "logits"),
+    scores: options.scores ?? (loss.name.startsWith("bce") ? "sigmoid" : "logits"),
     fixedNoiseSize: options.fixedNoiseSize ?? 64,
-    loss: options.loss.name,
+    loss: loss.name,
   };
   integer(resolved.epochs, "epochs", 0);
   integer(resolved.seed, "seed", 0);

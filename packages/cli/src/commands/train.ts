@@ -47,7 +47,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     const recorded = (await readRunConfig(options.out)).extra?.model as ModelSpec | undefined;
     if (recorded) Object.assign(options, recorded);
   }
-  const backend = await selectBackend(options.backend, { log: io.log });
+  const backend = await selectBackend(options.backend, { log: io.log, warn: (m) => io.stderr.write(`${m}\n`) });
   const data = await openImageSource(options.data, {
     batchSize: options.batchSize,
     seed: options.seed,
