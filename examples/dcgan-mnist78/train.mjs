@@ -7,7 +7,7 @@ import { selectBackend } from "@gan/backend";
 import { DataLoader, ImageFolder, prepareMnist } from "@gan/data";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { bceLoss } from "@gan/losses";
-import { fromDataLoader, train } from "@gan/trainer";
+import { dataLoaderSource, train } from "@gan/trainer";
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +34,7 @@ const result = await train({
   generator,
   discriminator,
   loss: bceLoss(),
-  data: fromDataLoader(loader),
+  data: dataLoaderSource(loader),
   epochs: Number(values.epochs),
   seed,
   runDir: values.out,

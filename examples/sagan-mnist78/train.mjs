@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "@gan/backend";
 import { DataLoader, ImageFolder, prepareMnist } from "@gan/data";
 import { SaganDiscriminator, SaganGenerator, hingeLoss } from "@gan/sagan";
-import { fromDataLoader, train } from "@gan/trainer";
+import { dataLoaderSource, train } from "@gan/trainer";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,7 @@ const result = await train({
   generator,
   discriminator,
   loss: hingeLoss(),
-  data: fromDataLoader(loader),
+  data: dataLoaderSource(loader),
   epochs: Number(values.epochs),
   seed,
   runDir: values.out,

@@ -9,6 +9,7 @@ export type { BackendInfo } from "./backend-info";
 export { BackendUnavailableError, NATIVE_PACKAGES } from "./native-backend";
 export type { NativeBackendName } from "./native-backend";
 export { startWasmBackend } from "./wasm-backend";
+export { MAX_WASM_THREADS } from "./wasm-threads";
 export type { WasmBackendOptions, WasmStartResult } from "./wasm-backend";
 export {
   TRAINING_KERNELS,

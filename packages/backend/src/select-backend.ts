@@ -72,6 +72,7 @@ export async function selectBackend(
     case "wasm": {
       const started = await startWasmBackend(options);
       if (!started.ok) throw new BackendUnavailableError(`@gan/backend: the wasm backend failed to start: ${started.error}`);
+      for (const warning of started.warnings) warn(`[@gan/backend] WARNING: ${warning}`);
       chosen = selected("wasm", `asked for wasm; ${WASM_WHY}`);
       break;
     }
@@ -123,7 +124,10 @@ async function selectAuto(
     }
   }
   const wasm = await startWasmBackend(options);
-  if (wasm.ok) return selected("wasm", `${missing.join(" and ")}; ${WASM_WHY}`);
+  if (wasm.ok) {
+    for (const warning of wasm.warnings) warn(`[@gan/backend] WARNING: ${warning}`);
+    return selected("wasm", `${missing.join(" and ")}; ${WASM_WHY}`);
+  }
   await setBackendOrThrow("cpu");
   warn(
     `[@gan/backend] WARNING: the wasm backend failed to start (${wasm.error}), so the plain cpu backend is ` +

@@ -1,9 +1,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { registerTrainingKernels } from "./register-training-kernels";
+import { MAX_WASM_THREADS, threadedWasmFactory, threadedWasmUnavailable } from "./wasm-threads";
 
 /** Options for {@link startWasmBackend}. */
 export interface WasmBackendOptions {
+  /**
+   * XNNPACK threads for the wasm backend (1–8, default 1). Above 1, the multithreaded SIMD build runs,
+   * which tfjs never uses in Node by itself; if it cannot start, the single-threaded build runs instead,
+   * with a warning. Only the first start of the wasm backend in a process can choose. Threads speed up
+   * convolutions and matrix products on machines with idle cores; on busy or 2-core machines they may not.
+   */
+  threads?: number;
   /**
    * Folder (ending in a path separator) holding the `.wasm` binaries. Not needed in Node: the backend's
    * Node bundle finds them beside itself in `@tensorflow/tfjs-backend-wasm/dist`. Set it only when this
@@ -12,8 +20,8 @@ export interface WasmBackendOptions {
   wasmPaths?: string;
 }
 
-/** What happened when the wasm backend was started. */
-export type WasmStartResult = { ok: true } | { ok: false; error: string };
+/** What happened when the wasm backend was started; `warnings` say what did not go as asked. */
+export type WasmStartResult = { ok: true; warnings: string[] } | { ok: false; error: string };
 
 /**
  * Registers the training kernels and makes the wasm backend the active one.
@@ -21,14 +29,43 @@ export type WasmStartResult = { ok: true } | { ok: false; error: string };
  */
 export async function startWasmBackend(options: WasmBackendOptions = {}): Promise<WasmStartResult> {
   registerTrainingKernels();
+  const warnings: string[] = [];
   try {
-    if (options.wasmPaths != null && tf.findBackend("wasm") == null) wasm.setWasmPaths(options.wasmPaths);
+    const started = tf.findBackend("wasm") != null;
+    const threads = options.threads ?? 1;
+    if (!started && options.wasmPaths != null) wasm.setWasmPaths(options.wasmPaths);
+    if (!started && threads > 1) {
+      const threaded = await startThreaded(threads);
+      if (threaded === true) return { ok: true, warnings };
+      warnings.push(`the multithreaded wasm build could not start (${threaded}); using one thread`);
+    } else if (started && options.threads != null && wasmThreadCount() !== Math.min(threads, MAX_WASM_THREADS)) {
+      warnings.push(`the wasm backend already runs with ${wasmThreadCount()} thread(s); threads are chosen at its first start`);
+    }
     const ok = await tf.setBackend("wasm");
     if (!ok) return { ok: false, error: "tfjs could not initialise the wasm backend (its warning above says why)" };
-    return { ok: true };
+    return { ok: true, warnings };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** Starts the multithreaded build in place of tfjs's; on failure puts tfjs's factory back and says why. */
+async function startThreaded(threads: number): Promise<true | string> {
+  const unavailable = await threadedWasmUnavailable();
+  if (unavailable != null) return unavailable;
+  const stockFactory = tf.findBackendFactory("wasm");
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", threadedWasmFactory(threads), 2);
+  let failure: string | null = null;
+  try {
+    if (await tf.setBackend("wasm")) return true;
+    failure = "tfjs could not initialise it";
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  tf.removeBackend("wasm");
+  if (stockFactory != null) tf.registerBackend("wasm", stockFactory, 2);
+  return failure;
 }
 
 /** Whether the wasm runtime has SIMD (evaluated by tfjs when the backend starts); null before that. */
@@ -36,7 +73,7 @@ export function wasmSimd(): boolean | null {
   return cachedFlag("WASM_HAS_SIMD_SUPPORT");
 }
 
-/** Whether the wasm runtime was started with its multithreaded build; null before the backend starts. */
+/** Whether the wasm runtime runs its multithreaded build; null before the backend starts. */
 export function wasmMultithreaded(): boolean | null {
   return cachedFlag("WASM_HAS_MULTITHREAD_SUPPORT");
 }

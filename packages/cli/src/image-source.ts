@@ -1,6 +1,5 @@
 import { DataLoader, ImageFolder } from "@gan/data";
-import type { DataSource } from "@gan/trainer";
-import type * as tf from "@tensorflow/tfjs-core";
+import { type DataSource, dataLoaderSource } from "@gan/trainer";
 import { stat } from "node:fs/promises";
 
 /** Options of {@link openImageSource}. */
@@ -22,14 +21,5 @@ export async function openImageSource(dir: string, options: ImageSourceOptions):
   if (!info.isDirectory()) throw new Error(`--data: ${dir} is a file, expected a folder of images`);
   const dataset = await ImageFolder.open(dir, { channels: options.channels, size: options.size });
   const loader = new DataLoader(dataset, { batchSize: options.batchSize, seed: options.seed, shuffle: true });
-  return {
-    length: dataset.length,
-    batchSize: options.batchSize,
-    batchesPerEpoch: loader.length,
-    async *epoch(index: number): AsyncGenerator<tf.Tensor4D> {
-      for await (const batch of loader.epoch(index)) yield batch.images;
-    },
-    getState: () => loader.getState(),
-    setState: (state) => loader.setState(state as ReturnType<DataLoader["getState"]>),
-  };
+  return Object.assign(dataLoaderSource(loader), { length: dataset.length });
 }

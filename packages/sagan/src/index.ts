@@ -65,6 +65,8 @@ export {
   defaultRandom,
   saveWeights,
   loadWeights,
+  registerLayer,
+  getLayer,
   encodeSafetensors,
   decodeSafetensors,
   type StateDict,
@@ -91,3 +93,23 @@ export type {
   AttentionLayer,
   AttentionOutput,
 } from "@gan/spec";
+
+// Training: the loop, its run folder and callbacks.
+export {
+  train,
+  GanTrainer,
+  dataLoaderSource,
+  arrayDataSource,
+  defaultCallbacks,
+  type TrainOptions,
+  type TrainRunResult,
+  type GanTrainerOptions,
+  type TrainerCallback,
+  type TrainerContext,
+  type DataSource,
+  type StepMetrics,
+  type EpochMetrics,
+} from "@gan/trainer";
+
+// Data: the reference's MNIST 7/8 folder and image-folder loading.
+export { prepareMnist, ImageFolder, DataLoader, type DataLoaderOptions, type ImageFolderOptions } from "@gan/data";

@@ -87,9 +87,12 @@ describe("train", () => {
     await expect(train(setup(runDir))).rejects.toThrow("already holds checkpoints");
   });
 
-  it("keeps only the last K checkpoints", async () => {
+  it("keeps only the last K checkpoints and draws every sampleEvery epochs", async () => {
     const runDir = path.join(tmp, "keep");
-    await train(setup(runDir, 1, { epochs: 2, checkpoints: { everySteps: 1, keep: 2 }, samples: false, attention: false, lossPlot: false }));
+    await train(setup(runDir, 1, { epochs: 2, checkpoints: { everySteps: 1 }, keepCheckpoints: 2, sampleEvery: 2, lossPlot: false }));
+    // sampleEvery 2: only after the second epoch.
+    expect(await fs.readdir(path.join(runDir, "samples"))).toEqual(["epoch-0001.png"]);
+    expect(await fs.readdir(path.join(runDir, "attention"))).toEqual(["epoch-0001.png"]);
     expect((await listCheckpoints(runDir)).map((p) => path.basename(p))).toEqual(["step-0000005", "step-0000006"]);
     expect(path.basename((await latestCheckpoint(runDir))!)).toBe("step-0000006");
   });

@@ -14,6 +14,10 @@ import { CONFIG_FILE, runConfig } from "./run-config";
 
 /** Options of the standard callbacks; `false` leaves one out. */
 export interface DefaultCallbackOptions {
+  /** Shorthand: draw samples and attention maps every this many epochs (default 1); their own options win. */
+  sampleEvery?: number;
+  /** Shorthand: checkpoints kept (default 3); `checkpoints.keep` wins. */
+  keepCheckpoints?: number;
   /** `metrics.jsonl` (default on). */
   metrics?: boolean;
   /** `samples/` grids (default every epoch). */
@@ -32,11 +36,13 @@ export interface DefaultCallbackOptions {
  */
 export function defaultCallbacks(options: DefaultCallbackOptions = {}): TrainerCallback[] {
   const out: TrainerCallback[] = [];
+  const every = options.sampleEvery === undefined ? {} : { everyEpochs: options.sampleEvery };
+  const keep = options.keepCheckpoints === undefined ? {} : { keep: options.keepCheckpoints };
   if (options.metrics !== false) out.push(metricsLog());
-  if (options.samples !== false) out.push(sampleImages(options.samples ?? {}));
-  if (options.attention !== false) out.push(attentionMaps(options.attention ?? {}));
+  if (options.samples !== false) out.push(sampleImages({ ...every, ...options.samples }));
+  if (options.attention !== false) out.push(attentionMaps({ ...every, ...options.attention }));
   if (options.lossPlot !== false) out.push(lossPlot(options.lossPlot ?? {}));
-  if (options.checkpoints !== false) out.push(checkpointing(options.checkpoints ?? {}));
+  if (options.checkpoints !== false) out.push(checkpointing({ ...keep, ...options.checkpoints }));
   return out;
 }
 
@@ -75,9 +81,10 @@ export interface TrainRunResult extends TrainResult {
  * tensors (not the models). Rejects like `fit()`.
  */
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const { runDir, resume, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, ...rest } = options;
+  const { runDir, resume, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints, ...rest } =
+    options;
   if (!runDir) throw new Error("train: option 'runDir' is required");
-  const defaults = defaultCallbacks({ metrics, samples, attention, lossPlot: plot, checkpoints });
+  const defaults = defaultCallbacks({ metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints });
   const chosen = typeof callbacks === "function" ? callbacks(defaults) : [...defaults, ...(callbacks ?? [])];
 
   const existing = await latestCheckpoint(runDir);

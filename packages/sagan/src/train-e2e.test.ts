@@ -9,13 +9,12 @@ import * as path from "node:path";
 import { ArrayImageDataset, DataLoader } from "@gan/data";
 import * as dcgan from "@gan/dcgan";
 import { bceLoss, hingeLoss } from "@gan/losses";
-import * as sagan from "@gan/sagan";
+import * as sagan from "./index";
 import type { GanDiscriminator, GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StepMetrics, dataLoaderSource, listCheckpoints, readMetrics, train } from "./index";
-import { changedKeys, snapshotState } from "./test-support";
+import { type StepMetrics, dataLoaderSource, listCheckpoints, readMetrics, train } from "@gan/trainer";
 
 let tmp: string;
 beforeAll(async () => {
@@ -100,3 +99,13 @@ describe("end to end", () => {
     d.dispose();
   });
 });
+
+function snapshotState(module: { stateDict(): Record<string, tf.Tensor> }): Record<string, Float32Array | Int32Array> {
+  const out: Record<string, Float32Array | Int32Array> = {};
+  for (const [k, v] of Object.entries(module.stateDict())) out[k] = (v.dataSync() as Float32Array | Int32Array).slice();
+  return out;
+}
+
+function changedKeys(a: Record<string, ArrayLike<number>>, b: Record<string, ArrayLike<number>>): string[] {
+  return Object.keys(a).filter((k) => a[k].length !== b[k].length || Array.from(a[k]).some((x, i) => !Object.is(x, b[k][i])));
+}
