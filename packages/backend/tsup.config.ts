@@ -1,3 +1,4 @@
+import { copyFileSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
@@ -7,6 +8,10 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  // import.meta.url (used to find optional packages and the wasm binaries) must work in the CJS build too.
+  // import.meta.url (used to find optional packages and the wasm thread worker) must work in CJS too.
   shims: true,
+  // The pthread worker of the multithreaded wasm build is started from a file beside the bundle.
+  async onSuccess() {
+    copyFileSync("src/wasm-thread-worker.cjs", "dist/wasm-thread-worker.cjs");
+  },
 });

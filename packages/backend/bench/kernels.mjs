@@ -1,7 +1,8 @@
 // Times the wasm kernels a GAN training step spends its time in, at the reference nets' shapes, with the
 // stock tfjs kernels ("before") and with @gan/backend's kernels ("after"), and prints GFLOP/s.
 //
-//   pnpm --filter @gan/backend build && node packages/backend/bench/kernels.mjs [--batch 64] [--reps 3] [--only conv|matmul] [--no-before]
+//   pnpm --filter @gan/backend build && node packages/backend/bench/kernels.mjs \
+//     [--batch 64] [--reps 3] [--threads 1] [--only conv|matmul] [--no-before]
 //
 // Not part of the tests. FLOPs count 2 per multiply-add of the useful work.
 import * as tf from "@tensorflow/tfjs-core";
@@ -16,6 +17,7 @@ const batch = Number(option("batch", "64"));
 const reps = Number(option("reps", "3"));
 const only = option("only", "all");
 const before = !args.includes("--no-before");
+const threads = option("threads", "1");
 
 // The convolutions of the reference nets, as forward convolutions x ⊛ W (the generator's transposed
 // convolutions are the same shapes run backwards: its forward pass is Conv2DBackpropInput).
@@ -45,9 +47,10 @@ for (const [n, c] of [[256, 128], [1024, 64]]) {
 function time(fn) {
   const times = [];
   for (let i = 0; i <= reps; i++) {
+    // wasm kernels run synchronously: the result is complete when runKernel returns. Reading it back
+    // (dataSync copies the heap at ~250 MB/s) is left out, as a training step reads only its losses.
     const start = performance.now();
     const out = fn();
-    out.dataSync();
     times.push(performance.now() - start);
     out.dispose();
   }
@@ -73,7 +76,7 @@ function measure(label, flops, fn, stockRuns) {
 
 const random = (shape) => tf.randomUniform(shape, -1, 1, "float32", 1);
 
-await selectBackend("wasm", { log: () => {} });
+await selectBackend("wasm", { log: () => {}, threads: threads === "auto" ? "auto" : Number(threads) });
 console.log(`backend: ${describeBackend(backendInfo())}, batch ${batch}, median of ${reps} after a warm-up`);
 console.log(`${"kernel".padEnd(52)} ${before ? `${"before (stock)".padStart(19)}  ` : ""}${"after".padStart(19)}`);
 

@@ -1,3 +1,4 @@
+import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -6,6 +7,7 @@ import type { ModuleLoader } from "./load-optional";
 import { BackendUnavailableError } from "./native-backend";
 import { trainingKernelsRegistered } from "./register-training-kernels";
 import { selectBackend } from "./select-backend";
+import { resolveThreads } from "./wasm-backend";
 
 function notFound(name: string): Error {
   return Object.assign(new Error(`Cannot find module '${name}'\nRequire stack:\n- /somewhere`), { code: "MODULE_NOT_FOUND" });
@@ -48,8 +50,8 @@ describe("selectBackend", () => {
     expect(chosen.reason).toMatch(/XNNPACK/);
     expect(trainingKernelsRegistered()).toBe(true);
     const info = backendInfo();
-    expect(info).toMatchObject({ name: "wasm", tfjsVersion: tf.version_core, simd: true, threads: false, trainingKernels: true });
-    expect(info.threadCount).toBeGreaterThanOrEqual(1);
+    expect(info).toMatchObject({ name: "wasm", tfjsVersion: tf.version_core, simd: true, trainingKernels: true });
+    expect(info).toMatchObject({ threadCount: 1, threads: false }); // one thread unless asked for more
     expect(out.log).toHaveBeenCalledWith(expect.stringContaining(describeBackend(info)));
     expect(out.warn).not.toHaveBeenCalled();
   });
@@ -93,6 +95,14 @@ describe("selectBackend", () => {
     expect(cpuNative).toMatchObject({ name: "tensorflow", tfjsBackend: "tensorflow" });
     expect(cpuNative.reason).toMatch(/tfjs-node-gpu failed to load/);
     expect(out.log.mock.calls[0][0]).toMatch(/tfjs-node-gpu is installed but could not be used/);
+  });
+
+  it("resolves thread counts to 1–8, 'auto' to the logical CPUs", () => {
+    expect(resolveThreads("auto")).toBe(Math.min(8, os.availableParallelism()));
+    expect(resolveThreads(0)).toBe(1);
+    expect(resolveThreads(3.7)).toBe(3);
+    expect(resolveThreads(64)).toBe(8);
+    expect(() => resolveThreads(Number.NaN)).toThrow(/threads must be a number or 'auto'/);
   });
 
   it("rejects an unknown backend name", async () => {

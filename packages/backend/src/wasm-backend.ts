@@ -1,17 +1,21 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as wasm from "@tensorflow/tfjs-backend-wasm";
+import os from "node:os";
 import { registerTrainingKernels } from "./register-training-kernels";
 import { MAX_WASM_THREADS, threadedWasmFactory, threadedWasmUnavailable } from "./wasm-threads";
 
 /** Options for {@link startWasmBackend}. */
 export interface WasmBackendOptions {
   /**
-   * XNNPACK threads for the wasm backend (1–8, default 1). Above 1, the multithreaded SIMD build runs,
-   * which tfjs never uses in Node by itself; if it cannot start, the single-threaded build runs instead,
-   * with a warning. Only the first start of the wasm backend in a process can choose. Threads speed up
-   * convolutions and matrix products on machines with idle cores; on busy or 2-core machines they may not.
+   * XNNPACK threads for the wasm backend: 1–8, or `auto` (one per logical CPU, at most 8). Default 1.
+   * Above 1, the multithreaded SIMD build runs, which tfjs never uses in Node by itself (see
+   * `wasm-threads.ts`); if it cannot start, the single-threaded build runs instead, with a warning. Only
+   * the first start of the wasm backend in a process can choose. On a 2-vCPU machine, 2 threads made
+   * XNNPACK convolutions 1.75× faster while the cores were otherwise idle, but 1.2–1.5× slower while
+   * other processes kept them busy (the workers spin and wait on each other): ask for threads on a
+   * machine whose cores the training has to itself.
    */
-  threads?: number;
+  threads?: number | "auto";
   /**
    * Folder (ending in a path separator) holding the `.wasm` binaries. Not needed in Node: the backend's
    * Node bundle finds them beside itself in `@tensorflow/tfjs-backend-wasm/dist`. Set it only when this
@@ -32,13 +36,13 @@ export async function startWasmBackend(options: WasmBackendOptions = {}): Promis
   const warnings: string[] = [];
   try {
     const started = tf.findBackend("wasm") != null;
-    const threads = options.threads ?? 1;
+    const threads = resolveThreads(options.threads ?? 1);
     if (!started && options.wasmPaths != null) wasm.setWasmPaths(options.wasmPaths);
     if (!started && threads > 1) {
       const threaded = await startThreaded(threads);
       if (threaded === true) return { ok: true, warnings };
       warnings.push(`the multithreaded wasm build could not start (${threaded}); using one thread`);
-    } else if (started && options.threads != null && wasmThreadCount() !== Math.min(threads, MAX_WASM_THREADS)) {
+    } else if (started && options.threads != null && options.threads !== "auto" && wasmThreadCount() !== threads) {
       warnings.push(`the wasm backend already runs with ${wasmThreadCount()} thread(s); threads are chosen at its first start`);
     }
     const ok = await tf.setBackend("wasm");
@@ -49,23 +53,42 @@ export async function startWasmBackend(options: WasmBackendOptions = {}): Promis
   }
 }
 
+/** The thread count for a `threads` option: `auto` is one per logical CPU; always 1–8. */
+export function resolveThreads(threads: number | "auto"): number {
+  const wanted = threads === "auto" ? os.availableParallelism() : threads;
+  if (!Number.isFinite(wanted)) throw new Error(`@gan/backend: threads must be a number or 'auto', got ${threads}`);
+  return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(wanted)));
+}
+
 /** Starts the multithreaded build in place of tfjs's; on failure puts tfjs's factory back and says why. */
 async function startThreaded(threads: number): Promise<true | string> {
   const unavailable = await threadedWasmUnavailable();
   if (unavailable != null) return unavailable;
   const stockFactory = tf.findBackendFactory("wasm");
   tf.removeBackend("wasm");
-  tf.registerBackend("wasm", threadedWasmFactory(threads), 2);
+  const factory = threadedWasmFactory(threads);
   let failure: string | null = null;
+  tf.registerBackend(
+    "wasm",
+    async () => {
+      try {
+        return await factory();
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error); // tfjs only logs it
+        throw error;
+      }
+    },
+    2,
+  );
   try {
     if (await tf.setBackend("wasm")) return true;
-    failure = "tfjs could not initialise it";
+    failure ??= "tfjs could not initialise it";
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
   }
   tf.removeBackend("wasm");
   if (stockFactory != null) tf.registerBackend("wasm", stockFactory, 2);
-  return failure;
+  return failure ?? "unknown failure";
 }
 
 /** Whether the wasm runtime has SIMD (evaluated by tfjs when the backend starts); null before that. */

@@ -20,6 +20,7 @@ type ThreadedFactory = (config: EmscriptenConfig) => Promise<WasmThreadedModule>
 interface WasmThreadedModule {
   cwrap(name: string, returnType: string | null, argTypes: string[]): unknown;
   tfjs?: Record<string, unknown>;
+  PThread?: { runningWorkers?: Array<{ unref?: () => void }> };
 }
 
 /** The pthread worker script shipped beside this module (src/ in tests, dist/ when built). */
@@ -75,7 +76,11 @@ export function threadedWasmFactory(threads: number): () => Promise<tf.KernelBac
       disposeData: module.cwrap("dispose_data", null, ["number"]),
       dispose: module.cwrap("dispose", null, []),
     };
+    // Starts XNNPACK's thread pool: its threads run (and wait for work) in the pool's workers for good.
     const backend = new wasm.BackendWasm(module as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0]);
+    // Emscripten keeps a worker referenced while its thread runs, so the pool's idle threads would keep
+    // Node from ever exiting; they only wait for the main thread, so let the process end without them.
+    for (const worker of module.PThread?.runningWorkers ?? []) worker.unref?.();
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
     return backend;
   };

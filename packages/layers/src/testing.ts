@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 
 /**
  * Normwise relative error `max|actual − expected| / max|expected|` (or the absolute error when `expected` is

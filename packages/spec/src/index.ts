@@ -77,5 +77,6 @@ export interface AttentionOutput {
 
 /** A drop-in attention block for SAGAN's attention slots. */
 export interface AttentionLayer extends TrainableModule {
+  /** Attends over the positions of features `x` `[B, H, W, C]`; the output keeps the input's shape. */
   forward(x: tf.Tensor4D): AttentionOutput;
 }

@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs-core";
 export interface WasmModule {
   /** The whole wasm heap as float32; replaced when the heap grows, so read it after allocating. */
   HEAPF32: Float32Array;
+  /** The module's memory (exposed by the multithreaded build, whose heap is a SharedArrayBuffer). */
+  wasmMemory?: { buffer: ArrayBufferLike };
   /** Wraps an exported C function. */
   cwrap(name: string, returnType: null | "number", argTypes: string[]): (...args: unknown[]) => unknown;
   /** The backend's bridge: tensor ids known to the C++ side. */
@@ -68,7 +70,10 @@ export function heapIndex(backend: WasmBackend, info: tf.TensorInfo): number {
 
 /** The wasm heap as float32 (fetch again after any allocation: growing the heap replaces the buffer). */
 export function heapF32(backend: WasmBackend): Float32Array {
-  return backend.wasm.HEAPF32;
+  const { HEAPF32, wasmMemory } = backend.wasm;
+  // A shared heap grown by another thread leaves the module's views short until it next refreshes them.
+  if (wasmMemory != null && wasmMemory.buffer !== HEAPF32.buffer) return new Float32Array(wasmMemory.buffer);
+  return HEAPF32;
 }
 
 /** Transposes a tensor with the wasm backend's own kernel. */

@@ -31,7 +31,9 @@ export interface TrainCommandOptions extends ModelSpec {
 
 /** Output streams of a command, so tests can capture them. */
 export interface CommandIO {
+  /** Writes one line of normal output (stdout by default). */
   log(message: string): void;
+  /** Where errors, warnings and the progress bar go (stderr by default). */
   stderr: NodeJS.WriteStream;
 }
 
@@ -47,13 +49,14 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     const recorded = (await readRunConfig(options.out)).extra?.model as ModelSpec | undefined;
     if (recorded) Object.assign(options, recorded);
   }
-  const backend = await selectBackend(options.backend, { log: io.log, warn: (m) => io.stderr.write(`${m}\n`) });
+  // The data first: a wrong path fails before anything slow starts.
   const data = await openImageSource(options.data, {
     batchSize: options.batchSize,
     seed: options.seed,
     channels: options.channels,
     size: 64,
   });
+  const backend = await selectBackend(options.backend, { log: io.log, warn: (m) => io.stderr.write(`${m}\n`) });
   io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${options.batchSize}`);
   const spec: ModelSpec = {
     model: options.model,

@@ -1,0 +1,58 @@
+// Runs in its own worker: the wasm backend starts here with its multithreaded build.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { describe, expect, it, vi } from "vitest";
+import { backendInfo } from "./backend-info";
+import { selectBackend } from "./select-backend";
+import { randomArray, relativeError, valuesOn } from "./test-utils";
+
+describe("the multithreaded wasm build in Node", () => {
+  it("starts with the threads asked for", async () => {
+    const warn = vi.fn();
+    await selectBackend("wasm", { threads: 2, log: () => {}, warn });
+    expect(warn).not.toHaveBeenCalled();
+    expect(backendInfo()).toMatchObject({ name: "wasm", threads: true, threadCount: 2, simd: true, trainingKernels: true });
+  });
+
+  it("says so when another thread count is asked for later", async () => {
+    const warn = vi.fn();
+    await selectBackend("wasm", { threads: 3, log: () => {}, warn });
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/already runs with 2 thread\(s\)/));
+    expect(backendInfo().threadCount).toBe(2);
+  });
+
+  it("computes convolution and attention gradients like the cpu backend", async () => {
+    const step = () => {
+      const x = tf.tensor4d(randomArray(4 * 16 * 16 * 24, 1), [4, 16, 16, 24]);
+      const w = tf.tensor4d(randomArray(4 * 4 * 24 * 32, 2), [4, 4, 24, 32]);
+      const up = tf.tensor4d(randomArray(4 * 4 * 12 * 32, 3), [4, 4, 12, 32]);
+      const loss = (xv: tf.Tensor, wv: tf.Tensor, uv: tf.Tensor) => {
+        const h = tf.conv2d(xv as tf.Tensor4D, wv as tf.Tensor4D, 2, 1); // [4, 8, 8, 32]
+        const back = tf.conv2dTranspose(h, uv as tf.Tensor4D, [4, 16, 16, 12], 2, 1);
+        const q = tf.reshape(h, [4, 64, 32]);
+        const attended = tf.matMul(tf.softmax(tf.matMul(q, q, false, true)), q);
+        return tf.add(tf.mean(tf.square(back)), tf.mean(attended)) as tf.Scalar;
+      };
+      return tf.grads(loss)([x, w, up]);
+    };
+    const expected = await valuesOn("cpu", step);
+    const actual = await valuesOn("wasm", step);
+    expected.forEach((e, i) => {
+      expect(relativeError(actual[i], e)).toBeLessThan(1e-4);
+    });
+  });
+
+  it("keeps working after the shared heap grows", async () => {
+    await tf.setBackend("wasm");
+    const big = tf.zeros([24 * 1024 * 1024]); // 96 MB: the heap has to grow
+    const x = tf.tensor4d(randomArray(2 * 8 * 8 * 4, 4), [2, 8, 8, 4]);
+    const w = tf.tensor4d(randomArray(4 * 4 * 3 * 4, 5), [4, 4, 3, 4]);
+    const y = tf.conv2dTranspose(x, w, [2, 16, 16, 3], 2, 1);
+    const onWasm = y.dataSync();
+    tf.dispose([big, x, w, y]);
+    const [onCpu] = await valuesOn("cpu", () =>
+      tf.conv2dTranspose(tf.tensor4d(randomArray(2 * 8 * 8 * 4, 4), [2, 8, 8, 4]), tf.tensor4d(randomArray(4 * 4 * 3 * 4, 5), [4, 4, 3, 4]), [2, 16, 16, 3], 2, 1),
+    );
+    expect(relativeError(onWasm, onCpu)).toBeLessThan(1e-5);
+  });
+});
