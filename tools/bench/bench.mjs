@@ -20,10 +20,16 @@ const { values } = parseArgs({
 });
 const common = ["--batch", values.batch, "--iters", values.iters, "--warmup", values.warmup];
 const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
-if (!hasTorch) console.error("Debian's PyTorch is not installed (apt-get install python3-torch): no reference timings");
+if (!hasTorch) console.error("Debian's PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread): no reference timings");
 
-function run(cmd, args) {
-  const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 });
+// OpenBLAS picks its fastest kernels only without the OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE overrides that this
+// workplace sets for old builds; the reference runs without them (see docs/performance.md).
+const torchEnv = { ...process.env };
+delete torchEnv.OPENBLAS_CORETYPE;
+delete torchEnv.OPENBLAS_L2_SIZE;
+
+function run(cmd, args, env = process.env) {
+  const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24, env });
   return JSON.parse(out.trim().split("\n").pop());
 }
 
@@ -43,7 +49,7 @@ for (const model of values.models.split(",")) {
       ours[backend].rss = Math.max(ours[backend].rss, r.peak_rss_mb);
     }
     if (hasTorch) {
-      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", "2", ...common]);
+      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", "2", ...common], torchEnv);
       torchTimes.push(...r.times_ms);
       torchTimes.rss = Math.max(torchTimes.rss ?? 0, r.peak_rss_mb);
     }
