@@ -21,5 +21,6 @@ export { defaultModuleLoader } from "./load-optional";
 export type { ModuleLoader } from "./load-optional";
 export { planBatchMatMul } from "./kernels/batch-mat-mul";
 export type { BatchMatMulPlan } from "./kernels/batch-mat-mul";
+export { FUSED_ATTENTION, FUSED_ATTENTION_GRAD } from "./kernels/fused-attention";
 export { planPhaseConvolution } from "./kernels/conv2d-backprop-input";
 export type { MergedAxis, PhaseConvolutionPlan, PhasePlan } from "./kernels/conv2d-backprop-input";

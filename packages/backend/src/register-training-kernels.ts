@@ -1,6 +1,7 @@
 import { batchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
 import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
+import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, fusedAttention, fusedAttentionGrad } from "./kernels/fused-attention";
 import { installWasmKernel, isCustomWasmKernel, restoreStockWasmKernel } from "./kernels/kernel-registry";
 import type { WasmKernelFunc } from "./kernels/wasm-internals";
 
@@ -20,6 +21,16 @@ export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; ker
     name: "BatchMatMul",
     reason: "stock kernel loops in scalar code for batch > 1 or transposes; now XNNPACK per product",
     kernel: batchMatMul,
+  },
+  {
+    name: FUSED_ATTENTION,
+    reason: "new: self-attention output without materialising the [B, N, N] map (SelfAttention2d uses it when no map is asked for)",
+    kernel: fusedAttention,
+  },
+  {
+    name: FUSED_ATTENTION_GRAD,
+    reason: "new: its gradient, recomputing the attention per batch element instead of keeping it",
+    kernel: fusedAttentionGrad,
   },
 ];
 

@@ -13,6 +13,12 @@ function backendOption(): Option {
   return new Option("--backend <name>", `tfjs backend: ${BACKENDS.join(" | ")}`).argParser(oneOf(BACKENDS)).default("auto");
 }
 
+function threadsOption(): Option {
+  return new Option("--threads <n>", "wasm backend threads: 1-8 or auto (default 1; more helps only on an idle machine)").argParser(
+    (v) => (v === "auto" ? "auto" : int(1)(v)),
+  );
+}
+
 /** Builds the `gan` program; actions write through `io`. */
 export function createProgram(io: CommandIO): Command {
   const program = new Command("gan")
@@ -43,6 +49,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--batch-size <n>", "images per batch", int(1), 64)
     .option("--out <dir>", "run folder", "runs/train")
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--seed <n>", "seed of initialisation, shuffling and noise", int(0), 0)
     .option("--resume", "continue from the run folder's latest checkpoint", false)
     .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
@@ -80,6 +87,7 @@ export function createProgram(io: CommandIO): Command {
     .command("info")
     .description("show the backend that would be used and the package versions")
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(async (opts) => {
       await infoCommand(opts, io);
     });
@@ -91,6 +99,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--data <dir>", "data folder", "data/img_78")
     .option("--minutes <m>", "training time budget", positive, 10)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--width <n>", "width multiplier", int(1), 16)
     .option("--batch-size <n>", "images per batch", int(1), 32)
     .option("--epochs <n>", "epochs at most", int(1), 1000)

@@ -17,6 +17,14 @@ export { ReLU, LeakyReLU, Tanh } from "./activations";
 export { Sequential, type Layer4D } from "./sequential";
 export { normal_, uniform_, constant_, dcganInit } from "./init";
 export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
-export { SelfAttention2d, type SelfAttention2dOptions, type SelfAttention2dOutput } from "./self-attention";
+export {
+  SelfAttention2d,
+  type SelfAttention2dOptions,
+  type SelfAttention2dOutput,
+  withoutAttentionMaps,
+  attentionMapsWanted,
+  FUSED_ATTENTION_KERNEL,
+  FUSED_ATTENTION_GRAD_KERNEL,
+} from "./self-attention";
 export { saveWeights, loadWeights, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights-file";
 export { registerLayer, getLayer, registeredLayers, type LayerFactory } from "./registry";

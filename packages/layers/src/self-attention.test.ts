@@ -45,8 +45,8 @@ describe("SelfAttention2d", () => {
     const { value, grads } = tf.variableGrads(() => {
       const out = layer.forward(x as tf.Tensor4D);
       output = tf.keep(out.output);
-      attention = tf.keep(out.attention);
-      return tf.add(tf.sum(tf.mul(out.output, get("r_out"))), tf.sum(tf.mul(out.attention, get("r_attention")))) as tf.Scalar;
+      attention = tf.keep(out.attention!);
+      return tf.add(tf.sum(tf.mul(out.output, get("r_out"))), tf.sum(tf.mul(out.attention!, get("r_attention")))) as tf.Scalar;
     }, [x, ...layer.parameters()]);
     if (!output || !attention) throw new Error("forward did not run");
     // x is [2, 3, 5, 16]: a non-square map, so positions must be numbered h·W + w as in PyTorch's view.
@@ -75,7 +75,7 @@ describe("SelfAttention2d", () => {
     const x = tf.randomNormal([2, 4, 3, 8], 0, 1, "float32", 2) as tf.Tensor4D;
     const { output, attention } = layer.forward(x);
     expect(Array.from(output.dataSync())).toEqual(Array.from(x.dataSync()));
-    const rowSums = tf.sum(attention, -1);
+    const rowSums = tf.sum(attention!, -1);
     expect(rowSums.shape).toEqual([2, 12]);
     for (const s of rowSums.dataSync()) expect(s).toBeCloseTo(1, 5);
     tf.dispose([x, output, attention, rowSums]);
@@ -96,7 +96,7 @@ describe("SelfAttention2d", () => {
     });
     const xs = [0.1, -0.4, 0.3, 0.8, -0.2, 0.5]; // a 2×3 map, positions h·3 + w
     const { output, attention } = layer.forward(tf.tensor4d(xs, [1, 2, 3, 1]));
-    const a = attention.dataSync();
+    const a = attention!.dataSync();
     const out = output.dataSync();
     for (let j = 0; j < 6; j++) {
       const weights = xs.map((xi) => Math.exp(xi * 2 * xs[j]));
@@ -146,7 +146,7 @@ describe("SelfAttention2d", () => {
     const step = () => {
       const { value, grads } = tf.variableGrads(() => {
         const { output, attention } = layer.forward(x);
-        return tf.add(tf.sum(tf.square(output)), tf.sum(attention)) as tf.Scalar;
+        return tf.add(tf.sum(tf.square(output)), tf.sum(attention!)) as tf.Scalar;
       }, layer.parameters());
       tf.dispose([value, ...Object.values(grads)]);
       const out = layer.forward(x);

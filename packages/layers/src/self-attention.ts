@@ -14,9 +14,68 @@ export interface SelfAttention2dOptions {
 export interface SelfAttention2dOutput {
   /** `x + γ·o`, shaped like the input `[B, H, W, C]`. */
   output: tf.Tensor4D;
-  /** `[B, N, N]`, `N = H·W`: row `j` holds output position `j`'s softmax weights over input positions. */
-  attention: tf.Tensor3D;
+  /**
+   * `[B, N, N]`, `N = H·W`: row `j` holds output position `j`'s softmax weights over input positions.
+   * Absent inside {@link withoutAttentionMaps}.
+   */
+  attention?: tf.Tensor3D;
 }
+
+/**
+ * Name of the fused attention kernel: `out[b] = softmax(key[b]·query[b]ᵀ)·value[b]` for inputs
+ * `{ query, key, value }` (`[B, N, d]`, `[B, N, d]`, `[B, N, c]`), without materialising the `[B, N, N]` map.
+ * A backend that registers it and {@link FUSED_ATTENTION_GRAD_KERNEL} (`@gan/backend` does for wasm) runs
+ * {@link SelfAttention2d} through them whenever no attention map is wanted.
+ */
+export const FUSED_ATTENTION_KERNEL = "GanFusedAttention";
+/** Name of the fused attention's gradient kernel: inputs `{ query, key, value, dy }`, outputs `[dQuery, dKey, dValue]`. */
+export const FUSED_ATTENTION_GRAD_KERNEL = "GanFusedAttentionGrad";
+
+// A depth counter on globalThis, so that the ESM and CJS builds of this package (both may be loaded in one
+// process) agree on it.
+const MAPS_OFF = Symbol.for("@gan/layers:attention-maps-off");
+type MapsOffHolder = { [MAPS_OFF]?: number };
+
+/**
+ * Runs `fn` with attention maps unwanted: inside it, {@link SelfAttention2d} returns no `attention` map, so
+ * it can compute its output without materialising the `[B, N, N]` map (with a fused kernel where the
+ * backend has one — on wasm with `@gan/backend` — which also keeps no map for the backward pass). The
+ * output and its gradients are the same. `GanTrainer`'s training steps run inside it; its `generate()`
+ * (sample grids, attention-map figures) does not. Nests; returns what `fn` returns.
+ */
+export function withoutAttentionMaps<T>(fn: () => T): T {
+  const holder = globalThis as MapsOffHolder;
+  holder[MAPS_OFF] = (holder[MAPS_OFF] ?? 0) + 1;
+  try {
+    return fn();
+  } finally {
+    holder[MAPS_OFF] = (holder[MAPS_OFF] ?? 1) - 1;
+  }
+}
+
+/** False inside {@link withoutAttentionMaps}: attention layers may then leave their maps out. */
+export function attentionMapsWanted(): boolean {
+  return ((globalThis as MapsOffHolder)[MAPS_OFF] ?? 0) === 0;
+}
+
+/** Whether the active backend has both fused attention kernels. */
+function fusedAttentionAvailable(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(FUSED_ATTENTION_KERNEL, backend) != null && tf.getKernel(FUSED_ATTENTION_GRAD_KERNEL, backend) != null;
+}
+
+/** `softmax(key·queryᵀ)·value` through the fused kernels; the gradient recomputes the attention. */
+const fusedAttention = tf.customGrad(((query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([query, key, value]);
+  const out = tf.engine().runKernel(FUSED_ATTENTION_KERNEL, { query, key, value }) as tf.Tensor3D;
+  return {
+    value: out,
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+      const [q, k, v] = saved;
+      return tf.engine().runKernel(FUSED_ATTENTION_GRAD_KERNEL, { query: q, key: k, value: v, dy }) as tf.Tensor[];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D) => tf.Tensor3D;
 
 /**
  * SAGAN's self-attention block, exactly as the reference `Self_Attention`: 1×1 convolutions `query_conv` and
@@ -26,7 +85,8 @@ export interface SelfAttention2dOutput {
  * With positions numbered `h·W + w`, queries `qᵢ`, keys `kⱼ` and values `vᵢ`:
  * `attention[j][i] = exp(qᵢ·kⱼ) / Σᵢ' exp(qᵢ'·kⱼ)` (the reference's softmax over dim −2 of `S = qᵀk`, then
  * transposed), `oⱼ = Σᵢ attention[j][i]·vᵢ` and `output = x + gamma·o`. The returned `attention` equals the
- * reference's `attention_map`.
+ * reference's `attention_map`. Inside {@link withoutAttentionMaps} the map is left out (and, on a backend
+ * with the {@link FUSED_ATTENTION_KERNEL}, never materialised).
  */
 export class SelfAttention2d extends Module implements AttentionLayer {
   readonly inChannels: number;
@@ -55,7 +115,10 @@ export class SelfAttention2d extends Module implements AttentionLayer {
     this.gamma = this.registerParameter("gamma", tf.zeros([1]));
   }
 
-  /** Attends over the positions of `x` `[B, H, W, C]`; returns the output and the attention map. */
+  /**
+   * Attends over the positions of `x` `[B, H, W, C]`; returns the output and the attention map (no map inside
+   * {@link withoutAttentionMaps}).
+   */
   forward(x: tf.Tensor4D): SelfAttention2dOutput {
     checkInput(x, this.inChannels, "SelfAttention2d");
     const [b, h, w, c] = x.shape;
@@ -63,7 +126,14 @@ export class SelfAttention2d extends Module implements AttentionLayer {
     return tf.tidy(() => {
       const query = tf.reshape(this.queryConv.forward(x), [b, n, this.keyChannels]);
       const key = tf.reshape(this.keyConv.forward(x), [b, n, this.keyChannels]);
-      const value = tf.reshape(this.valueConv.forward(x), [b, n, c]);
+      const value = tf.reshape(this.valueConv.forward(x), [b, n, c]) as tf.Tensor3D;
+      if (!attentionMapsWanted()) {
+        const attended = fusedAttentionAvailable()
+          ? fusedAttention(query as tf.Tensor3D, key as tf.Tensor3D, value)
+          : tf.matMul(tf.softmax(tf.matMul(key, query, false, true)), value);
+        const o = tf.reshape(attended, [b, h, w, c]);
+        return { output: tf.add(x, tf.mul(this.gamma, o)) as tf.Tensor4D };
+      }
       // scores[j][i] = kⱼ·qᵢ is the reference's S transposed, so a softmax over the last axis is its softmax
       // over dim −2, already transposed into attention_map.
       const attention = tf.softmax(tf.matMul(key, query, false, true)) as tf.Tensor3D;

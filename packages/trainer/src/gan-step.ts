@@ -1,4 +1,4 @@
-import type { Random } from "@gan/layers";
+import { type Random, withoutAttentionMaps } from "@gan/layers";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { applyOrderedGradients } from "./adam";
@@ -40,9 +40,14 @@ function meanScore(logits: tf.Tensor, kind: ScoreKind): tf.Scalar {
  * size), fakes from the generator in its current (training) mode but outside the gradient computation, D
  * scored on the real batch and then on the fakes (two forwards, as the reference), the loss's
  * `discriminatorLoss`, and Adam on D's variables only. G's parameters are untouched; its BatchNorm running
- * statistics move, because G runs in training mode as in the reference.
+ * statistics move, because G runs in training mode as in the reference. Runs inside `withoutAttentionMaps`:
+ * nobody looks at attention maps during a step, so attention layers may skip them (and run fused kernels).
  */
 export function discriminatorStep(parts: StepParts, real: tf.Tensor4D): DiscriminatorStepResult {
+  return withoutAttentionMaps(() => discriminatorStepWithoutMaps(parts, real));
+}
+
+function discriminatorStepWithoutMaps(parts: StepParts, real: tf.Tensor4D): DiscriminatorStepResult {
   const { generator, discriminator, loss, dVars, scores } = parts;
   const fake = tf.tidy(() => {
     const z = parts.random.normal([real.shape[0], generator.zDim]);
@@ -72,9 +77,14 @@ export function discriminatorStep(parts: StepParts, real: tf.Tensor4D): Discrimi
 /**
  * One generator update, as the reference: fresh `z` of shape `[batchSize, zDim]`, D (in training mode) scores
  * `G(z)`, the loss's `generatorLoss`, and Adam on G's variables only. D's parameters are untouched (its
- * spectral-norm vectors advance, as in the reference, where D runs in training mode here too).
+ * spectral-norm vectors advance, as in the reference, where D runs in training mode here too). Without
+ * attention maps, as {@link discriminatorStep}.
  */
 export function generatorStep(parts: StepParts, batchSize: number): GeneratorStepResult {
+  return withoutAttentionMaps(() => generatorStepWithoutMaps(parts, batchSize));
+}
+
+function generatorStepWithoutMaps(parts: StepParts, batchSize: number): GeneratorStepResult {
   const { generator, discriminator, loss, gVars, scores } = parts;
   const z = parts.random.normal([batchSize, generator.zDim]);
   let fakeScore: tf.Scalar | undefined;

@@ -44,7 +44,7 @@ export interface KernelArgs {
 }
 
 /** A kernel function working on wasm tensor infos. */
-export type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo;
+export type WasmKernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 /** Calls the kernel currently registered for `wasm` under `name` (a stock kernel or one of ours). */
 export function runWasmKernel(

@@ -2,6 +2,7 @@ import type { WasmBackend } from "./wasm-internals";
 
 type CFunc = (...args: unknown[]) => unknown;
 const cBatchMatMul = new WeakMap<object, CFunc>();
+const cSoftmax = new WeakMap<object, CFunc>();
 
 function cFunction(backend: WasmBackend): CFunc {
   let fn = cBatchMatMul.get(backend.wasm);
@@ -58,5 +59,29 @@ export function matMulAt(
     tfjs.disposeData(leftId);
     tfjs.disposeData(rightId);
     tfjs.disposeData(outId);
+  }
+}
+
+/**
+ * Row-wise softmax with the wasm backend's own C kernel (XNNPACK), on `rows` × `cols` float32 in the wasm heap:
+ * from byte offset `src` to byte offset `dst` (distinct regions), through temporary tensor ids as in
+ * {@link matMulAt}.
+ */
+export function softmaxAt(backend: WasmBackend, src: number, dst: number, rows: number, cols: number): void {
+  let fn = cSoftmax.get(backend.wasm);
+  if (fn == null) {
+    fn = backend.wasm.cwrap("Softmax", null, ["number", "number", "number", "number"]); // x_id, out_id, channels, batch
+    cSoftmax.set(backend.wasm, fn);
+  }
+  const { tfjs } = backend.wasm;
+  const srcId = backend.dataIdNextNumber++;
+  tfjs.registerTensor(srcId, rows * cols, src);
+  const dstId = backend.dataIdNextNumber++;
+  tfjs.registerTensor(dstId, rows * cols, dst);
+  try {
+    fn(srcId, dstId, cols, rows);
+  } finally {
+    tfjs.disposeData(srcId);
+    tfjs.disposeData(dstId);
   }
 }

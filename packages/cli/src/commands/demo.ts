@@ -9,6 +9,7 @@ export interface DemoCommandOptions {
   data: string;
   minutes: number;
   backend: BackendName;
+  threads?: number | "auto";
   width: number;
   batchSize: number;
   epochs: number;
@@ -34,6 +35,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CommandIO): P
       batchSize: options.batchSize,
       out: options.out,
       backend: options.backend,
+      ...(options.threads ? { threads: options.threads } : {}),
       seed: options.seed,
       zDim: 20,
       width: options.width,

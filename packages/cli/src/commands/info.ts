@@ -3,8 +3,8 @@ import { packageVersions } from "@gan/trainer";
 import type { CommandIO } from "./train";
 
 /** `gan info`: the backend `--backend` resolves to, why, and the versions of the packages in use. */
-export async function infoCommand(options: { backend: BackendName }, io: CommandIO): Promise<void> {
-  await selectBackend(options.backend, { log: io.log });
+export async function infoCommand(options: { backend: BackendName; threads?: number | "auto" }, io: CommandIO): Promise<void> {
+  await selectBackend(options.backend, { log: io.log, ...(options.threads ? { threads: options.threads } : {}) });
   io.log(describeBackend(backendInfo()));
   for (const [name, version] of Object.entries(packageVersions())) io.log(`${name} ${version}`);
   io.log(`node ${process.version}`);

@@ -14,6 +14,8 @@ export interface TrainCommandOptions extends ModelSpec {
   batchSize: number;
   out: string;
   backend: BackendName;
+  /** wasm backend threads (default 1). */
+  threads?: number | "auto";
   resume: boolean;
   sampleEvery: number;
   checkpointEvery: number;
@@ -56,7 +58,11 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     channels: options.channels,
     size: 64,
   });
-  const backend = await selectBackend(options.backend, { log: io.log, warn: (m) => io.stderr.write(`${m}\n`) });
+  const backend = await selectBackend(options.backend, {
+    log: io.log,
+    warn: (m) => io.stderr.write(`${m}\n`),
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
   io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${options.batchSize}`);
   const spec: ModelSpec = {
     model: options.model,

@@ -1,0 +1,156 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { transposeMatrix } from "./heap-copy";
+import { type KernelArgs, type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
+import { matMulAt, softmaxAt } from "./xnn-matmul";
+
+/**
+ * Kernel names of the fused attention, shared with `@gan/layers` (`SelfAttention2d` runs them when the active
+ * backend registers them and nobody asked for the attention maps).
+ */
+export const FUSED_ATTENTION = "GanFusedAttention";
+export const FUSED_ATTENTION_GRAD = "GanFusedAttentionGrad";
+
+interface Shapes {
+  batch: number;
+  /** Positions. */
+  n: number;
+  /** Query and key channels. */
+  d: number;
+  /** Value channels. */
+  c: number;
+}
+
+function checkShapes(query: tf.TensorInfo, key: tf.TensorInfo, value: tf.TensorInfo, name: string): Shapes {
+  for (const t of [query, key, value]) {
+    if (t.shape.length !== 3 || t.dtype !== "float32") {
+      throw new Error(`@gan/backend: ${name} takes float32 [B, N, C] tensors, got ${t.dtype} [${t.shape}]`);
+    }
+  }
+  const [batch, n, d] = query.shape;
+  const c = value.shape[2];
+  if (key.shape[0] !== batch || key.shape[1] !== n || key.shape[2] !== d || value.shape[0] !== batch || value.shape[1] !== n) {
+    throw new Error(`@gan/backend: ${name}: query [${query.shape}], key [${key.shape}] and value [${value.shape}] do not match`);
+  }
+  return { batch, n, d, c };
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function byteOffset(backend: WasmBackend, info: tf.TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/**
+ * `GanFusedAttention` (wasm): `out[b] = softmax(key[b] · query[b]ᵀ) · value[b]`, the softmax over the last
+ * axis, for query and key `[B, N, d]` and value `[B, N, c]` — SelfAttention2d's `o` without its `[B, N, N]`
+ * attention map: one batch element at a time, the N × N scores live in a scratch buffer (4 MB at N = 1024)
+ * that the next element reuses. Products run through XNNPACK, the softmax through the backend's own kernel.
+ */
+export function fusedAttention({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { query, key, value } = inputs as { query: tf.TensorInfo; key: tf.TensorInfo; value: tf.TensorInfo };
+  const { batch, n, d, c } = checkShapes(query, key, value, FUSED_ATTENTION);
+  const out = backend.makeOutput([batch, n, c], "float32");
+  if (batch * n * c === 0) return out;
+  const scratch = [
+    backend.makeOutput([d, n], "float32"), // queryᵀ of one element
+    backend.makeOutput([n, n], "float32"), // scores
+    backend.makeOutput([n, n], "float32"), // attention
+  ];
+  const [qT, scores, attention] = scratch;
+  try {
+    const q = heapIndex(backend, query);
+    const qTAt = heapIndex(backend, qT);
+    const kByte = byteOffset(backend, key);
+    const vByte = byteOffset(backend, value);
+    const outByte = byteOffset(backend, out);
+    const [qTByte, sByte, aByte] = scratch.map((t) => byteOffset(backend, t));
+    for (let b = 0; b < batch; b++) {
+      // XNNPACK allocates (and may grow the heap, replacing its buffer): fetch the heap after every product.
+      transposeMatrix(heapF32(backend), q + b * n * d, d, qTAt, n, n, d);
+      matMulAt(backend, kByte + 4 * b * n * d, qTByte, sByte, n, d, n);
+      softmaxAt(backend, sByte, aByte, n, n);
+      matMulAt(backend, aByte, vByte + 4 * b * n * c, outByte + 4 * b * n * c, n, n, c);
+    }
+  } finally {
+    for (const t of scratch) disposeIntermediate(backend, t);
+  }
+  return out;
+}
+
+/**
+ * `GanFusedAttentionGrad` (wasm): the gradients `[dQuery, dKey, dValue]` of {@link fusedAttention} for the
+ * output gradient `dy` `[B, N, c]`. Per batch element, the attention A is recomputed (cheap: the scores are
+ * a product with d = C/8 channels) instead of being kept from the forward pass, then
+ * `dVᵀ = dyᵀ·A`, `dA = dy·Vᵀ`, `dS = A ⊙ (dA − rowsum(A ⊙ dA))` in place, `dK = dS·Q` and `dQᵀ = Kᵀ·dS`:
+ * every product in XNNPACK, every transpose on the small `[N, c]` / `[N, d]` matrices only.
+ */
+export function fusedAttentionGrad({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+  const { query, key, value, dy } = inputs as Record<"query" | "key" | "value" | "dy", tf.TensorInfo>;
+  const { batch, n, d, c } = checkShapes(query, key, value, FUSED_ATTENTION_GRAD);
+  if (dy.shape.length !== 3 || dy.shape[0] !== batch || dy.shape[1] !== n || dy.shape[2] !== c) {
+    throw new Error(`@gan/backend: ${FUSED_ATTENTION_GRAD}: dy [${dy.shape}] does not match value [${value.shape}]`);
+  }
+  const dq = backend.makeOutput([batch, n, d], "float32");
+  const dk = backend.makeOutput([batch, n, d], "float32");
+  const dv = backend.makeOutput([batch, n, c], "float32");
+  if (batch * n === 0) return [dq, dk, dv];
+  const scratch = [
+    backend.makeOutput([d, n], "float32"), // 0 queryᵀ
+    backend.makeOutput([d, n], "float32"), // 1 keyᵀ
+    backend.makeOutput([c, n], "float32"), // 2 valueᵀ
+    backend.makeOutput([c, n], "float32"), // 3 dyᵀ
+    backend.makeOutput([n, n], "float32"), // 4 scores, then dA, then dS
+    backend.makeOutput([n, n], "float32"), // 5 attention
+    backend.makeOutput([c, n], "float32"), // 6 dValueᵀ
+    backend.makeOutput([d, n], "float32"), // 7 dQueryᵀ
+  ];
+  try {
+    const [qTAt, kTAt, vTAt, dyTAt, sAt, aAt, dvTAt, dqTAt] = scratch.map((t) => heapIndex(backend, t));
+    const [qTByte, kTByte, vTByte, dyTByte, sByte, aByte, dvTByte, dqTByte] = scratch.map((t) => byteOffset(backend, t));
+    const q = heapIndex(backend, query);
+    const k = heapIndex(backend, key);
+    const v = heapIndex(backend, value);
+    const g = heapIndex(backend, dy);
+    const dqAt = heapIndex(backend, dq);
+    const dvAt = heapIndex(backend, dv);
+    const qByte = byteOffset(backend, query);
+    const kByte = byteOffset(backend, key);
+    const gByte = byteOffset(backend, dy);
+    const dkByte = byteOffset(backend, dk);
+    for (let b = 0; b < batch; b++) {
+      const nd = b * n * d;
+      const nc = b * n * c;
+      let heap = heapF32(backend); // fetched again after each product: XNNPACK may grow the heap
+      transposeMatrix(heap, q + nd, d, qTAt, n, n, d);
+      transposeMatrix(heap, k + nd, d, kTAt, n, n, d);
+      transposeMatrix(heap, v + nc, c, vTAt, n, n, c);
+      transposeMatrix(heap, g + nc, c, dyTAt, n, n, c);
+      // A = softmax(K·Qᵀ), recomputed.
+      matMulAt(backend, kByte + 4 * nd, qTByte, sByte, n, d, n);
+      softmaxAt(backend, sByte, aByte, n, n);
+      // dVᵀ = dyᵀ·A.
+      matMulAt(backend, dyTByte, aByte, dvTByte, c, n, n);
+      heap = heapF32(backend);
+      transposeMatrix(heap, dvTAt, n, dvAt + nc, c, c, n);
+      // dA = dy·Vᵀ, then dS = A ⊙ (dA − Σ_row A ⊙ dA), in place.
+      matMulAt(backend, gByte + 4 * nc, vTByte, sByte, n, c, n);
+      heap = heapF32(backend);
+      for (let row = 0; row < n; row++) {
+        const start = row * n;
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += heap[aAt + start + i] * heap[sAt + start + i];
+        for (let i = 0; i < n; i++) {
+          const at = sAt + start + i;
+          heap[at] = heap[aAt + start + i] * (heap[at] - dot);
+        }
+      }
+      // dK = dS·Q, straight into dk; dQᵀ = Kᵀ·dS.
+      matMulAt(backend, sByte, qByte + 4 * nd, dkByte + 4 * nd, n, n, d);
+      matMulAt(backend, kTByte, sByte, dqTByte, d, n, n);
+      heap = heapF32(backend);
+      transposeMatrix(heap, dqTAt, n, dqAt + nd, d, d, n);
+    }
+  } finally {
+    for (const t of scratch) disposeIntermediate(backend, t);
+  }
+  return [dq, dk, dv];
+}

@@ -1,0 +1,127 @@
+// Per-kernel profile of the real training step (GanTrainer: D step + G step) on an embedded backend.
+// usage: node tools/bench/profile.mjs --model sagan --backend wasm [--batch 64] [--iters 2] [--warmup 1] [--top 30]
+// Every kernel registered for the backend is wrapped with a timer. Prints a table per kernel the engine ran
+// (inclusive time: a custom kernel that runs other kernels is charged for them), one per (kernel, input
+// shapes) of every kernel run, nested ones included (self time: nested kernels charged to themselves), and
+// the step time not spent in kernels (engine bookkeeping, gradient tape, JS). Timings of the profiled steps
+// are a little slower than unprofiled ones.
+import { parseArgs } from "node:util";
+import { selectBackend } from "@gan/backend";
+import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
+import { bceLoss, hingeLoss } from "@gan/losses";
+import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
+import { GanTrainer, arrayDataSource } from "@gan/trainer";
+import * as tf from "@tensorflow/tfjs-core";
+
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: "dcgan" },
+    backend: { type: "string", default: "wasm" },
+    batch: { type: "string", default: "64" },
+    iters: { type: "string", default: "2" },
+    warmup: { type: "string", default: "1" },
+    top: { type: "string", default: "30" },
+    threads: { type: "string", default: "1" },
+    json: { type: "boolean", default: false },
+  },
+});
+const batch = Number(values.batch);
+const iters = Number(values.iters);
+const warmup = Number(values.warmup);
+const threads = values.threads === "auto" ? "auto" : Number(values.threads);
+
+await selectBackend(values.backend, { log: () => {}, warn: () => {}, threads });
+const backendName = tf.getBackend();
+
+// Wrap every kernel of the backend with a self-time timer.
+let recording = false;
+const byKernel = new Map(); // name -> { ms, calls }
+const byShape = new Map(); // name + shapes -> { ms, calls }
+const stack = []; // child time accumulated per open kernel
+for (const config of tf.getKernelsForBackend(backendName)) {
+  const inner = config.kernelFunc;
+  tf.unregisterKernel(config.kernelName, backendName);
+  tf.registerKernel({
+    ...config,
+    kernelFunc: (args) => {
+      if (!recording) return inner(args);
+      stack.push(0);
+      const t0 = performance.now();
+      let out;
+      try {
+        out = inner(args);
+      } finally {
+        const total = performance.now() - t0;
+        const children = stack.pop();
+        if (stack.length > 0) stack[stack.length - 1] += total;
+        const self = total - children;
+        if (stack.length === 0) {
+          const k = byKernel.get(config.kernelName) ?? { ms: 0, calls: 0 };
+          k.ms += total;
+          k.calls++;
+          byKernel.set(config.kernelName, k);
+        }
+        const shapes = Object.values(args.inputs)
+          .filter((t) => t != null && t.shape != null)
+          .map((t) => `[${t.shape}]`)
+          .join(" ");
+        const key = `${config.kernelName} ${shapes}`;
+        const s = byShape.get(key) ?? { ms: 0, calls: 0 };
+        s.ms += self;
+        s.calls++;
+        byShape.set(key, s);
+      }
+      return out;
+    },
+  });
+}
+
+const sagan = values.model === "sagan";
+const config = { width: 64, seed: 1 };
+const generator = sagan ? new SaganGenerator(config) : new DcganGenerator(config);
+const discriminator = sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config);
+const images = tf.randomUniform([batch * (warmup + iters), 64, 64, 1], -1, 1, "float32", 7);
+const times = [];
+let step = 0;
+const trainer = new GanTrainer({
+  generator,
+  discriminator,
+  loss: sagan ? hingeLoss() : bceLoss(),
+  data: arrayDataSource(images, { batchSize: batch }),
+  epochs: 1,
+  seed: 0,
+  fixedNoiseSize: 1,
+  callbacks: [
+    {
+      onTrainStart: () => {
+        recording = warmup === 0;
+      },
+      onBatchEnd: (_ctx, m) => {
+        if (step >= warmup) times.push(m.stepMs);
+        step++;
+        recording = step >= warmup;
+      },
+    },
+  ],
+});
+await trainer.fit();
+trainer.dispose();
+
+const stepMs = times.reduce((a, b) => a + b, 0) / times.length;
+const rows = [...byKernel.entries()].map(([name, v]) => ({ name, ms: v.ms / iters, calls: v.calls / iters }));
+rows.sort((a, b) => b.ms - a.ms);
+const kernelMs = rows.reduce((a, r) => a + r.ms, 0);
+const fmt = (x) => x.toFixed(0).padStart(7);
+console.log(`# ${values.model} on ${backendName} (threads ${values.threads}), batch ${batch}: ${stepMs.toFixed(0)} ms per profiled step`);
+console.log(`# in kernels ${kernelMs.toFixed(0)} ms, outside (engine, tape, JS) ${(stepMs - kernelMs).toFixed(0)} ms`);
+console.log("\n| kernel | ms/iter | share | calls/iter |\n|---|---|---|---|");
+for (const r of rows.slice(0, Number(values.top))) {
+  console.log(`| ${r.name} | ${fmt(r.ms)} | ${((100 * r.ms) / stepMs).toFixed(1)}% | ${r.calls} |`);
+}
+const shapeRows = [...byShape.entries()].map(([name, v]) => ({ name, ms: v.ms / iters, calls: v.calls / iters }));
+shapeRows.sort((a, b) => b.ms - a.ms);
+console.log("\n| kernel and input shapes | ms/iter | calls/iter |\n|---|---|---|");
+for (const r of shapeRows.slice(0, Number(values.top))) console.log(`| ${r.name} | ${fmt(r.ms)} | ${r.calls} |`);
+if (values.json) {
+  console.log(JSON.stringify({ model: values.model, backend: backendName, stepMs, kernelMs, kernels: rows }));
+}
