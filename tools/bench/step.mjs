@@ -1,8 +1,10 @@
 // Times the real training step (GanTrainer: D step + G step) of DCGAN or SAGAN at the reference's size.
-// usage: node tools/bench/step.mjs --model sagan --backend wasm --batch 64 --iters 5 --warmup 1 [--width 64]
-// Prints one JSON line: {"model","backend","ms_per_iter" (median),"times_ms","peak_rss_mb"}.
+// usage: node tools/bench/step.mjs --model sagan --backend wasm --batch 64 --iters 5 --warmup 1 [--width 64] [--threads N|auto]
+// (--threads: wasm threads; default: selectBackend's own default)
+// Prints one JSON line: {"model","backend","threads","ms_per_iter" (median),"times_ms","cpu_ms","peak_rss_mb"}
+// (cpu_ms: the process's CPU time per iteration, all threads: a check on wall times taken on a busy machine).
 import { parseArgs } from "node:util";
-import { selectBackend } from "@gan/backend";
+import { backendInfo, selectBackend } from "@gan/backend";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { bceLoss, hingeLoss } from "@gan/losses";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     iters: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     width: { type: "string", default: "64" },
+    threads: { type: "string" },
   },
 });
 const batch = Number(values.batch);
@@ -24,13 +27,16 @@ const iters = Number(values.iters);
 const warmup = Number(values.warmup);
 const width = Number(values.width);
 
-await selectBackend(values.backend, { log: () => {}, warn: () => {} });
+const threads = values.threads == null ? undefined : values.threads === "auto" ? "auto" : Number(values.threads);
+await selectBackend(values.backend, { log: () => {}, warn: () => {}, ...(threads == null ? {} : { threads }) });
 const sagan = values.model === "sagan";
 const config = { width, seed: 1 };
 const generator = sagan ? new SaganGenerator(config) : new DcganGenerator(config);
 const discriminator = sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config);
 const images = tf.randomUniform([batch * (warmup + iters), 64, 64, 1], -1, 1, "float32", 7);
 const times = [];
+const cpuTimes = []; // process CPU time (user + system) per iteration: robust to other processes on a shared machine
+let lastCpu = process.cpuUsage();
 const trainer = new GanTrainer({
   generator,
   discriminator,
@@ -39,7 +45,16 @@ const trainer = new GanTrainer({
   epochs: 1,
   seed: 0,
   fixedNoiseSize: 1,
-  callbacks: [{ onBatchEnd: (_ctx, m) => times.push(m.stepMs) }],
+  callbacks: [
+    {
+      onBatchEnd: (_ctx, m) => {
+        times.push(m.stepMs);
+        const cpu = process.cpuUsage(lastCpu);
+        cpuTimes.push((cpu.user + cpu.system) / 1000);
+        lastCpu = process.cpuUsage();
+      },
+    },
+  ],
 });
 await trainer.fit();
 trainer.dispose();
@@ -49,9 +64,11 @@ console.log(
   JSON.stringify({
     model: values.model,
     backend: values.backend,
+    threads: backendInfo().threadCount,
     batch,
     ms_per_iter: Math.round(median),
     times_ms: times.map(Math.round),
+    cpu_ms: cpuTimes.map(Math.round),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }),
 );

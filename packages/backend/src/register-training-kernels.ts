@@ -1,6 +1,8 @@
 import { batchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
 import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
+import { identity } from "./kernels/identity";
+import { mean, sum } from "./kernels/reduce";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, fusedAttention, fusedAttentionGrad } from "./kernels/fused-attention";
 import { installWasmKernel, isCustomWasmKernel, restoreStockWasmKernel } from "./kernels/kernel-registry";
 import type { WasmKernelFunc } from "./kernels/wasm-internals";
@@ -21,6 +23,21 @@ export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; ker
     name: "BatchMatMul",
     reason: "stock kernel loops in scalar code for batch > 1 or transposes; now XNNPACK per product",
     kernel: batchMatMul,
+  },
+  {
+    name: "Identity",
+    reason: "stock kernel copies every element; ours shares the data, reference-counted (as Reshape does)",
+    kernel: identity,
+  },
+  {
+    name: "Sum",
+    reason: "stock kernel transposes the whole tensor before reducing leading axes (BatchNorm, bias gradients); ours sums columns in place",
+    kernel: sum,
+  },
+  {
+    name: "Mean",
+    reason: "as Sum",
+    kernel: mean,
   },
   {
     name: FUSED_ATTENTION,

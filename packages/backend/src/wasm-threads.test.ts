@@ -3,6 +3,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { describe, expect, it, vi } from "vitest";
 import { backendInfo } from "./backend-info";
+import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD } from "./kernels/fused-attention";
+import { simdKernels } from "./kernels/simd-kernels";
+import type { WasmBackend } from "./kernels/wasm-internals";
 import { selectBackend } from "./select-backend";
 import { randomArray, relativeError, valuesOn } from "./test-utils";
 
@@ -39,6 +42,28 @@ describe("the multithreaded wasm build in Node", () => {
     const actual = await valuesOn("wasm", step);
     expected.forEach((e, i) => {
       expect(relativeError(actual[i], e)).toBeLessThan(1e-4);
+    });
+  });
+
+  it("runs the fused attention and the SIMD loops on the shared heap", async () => {
+    const make = () => {
+      const t = (shape: number[], seed: number) => tf.tensor3d(randomArray(tf.util.sizeFromShape(shape), seed), shape as [number, number, number]);
+      return { query: t([3, 70, 4], 1), key: t([3, 70, 4], 2), value: t([3, 70, 12], 3), dy: t([3, 70, 12], 4) };
+    };
+    const expected = await valuesOn("cpu", () => {
+      const { query, key, value, dy } = make();
+      const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.matMul(tf.softmax(tf.matMul(k, q, false, true)), v);
+      return [f(query, key, value), ...tf.grads(f)([query, key, value], dy), tf.sum(tf.reshape(value, [210, 12]), 0)];
+    });
+    const actual = await valuesOn("wasm", () => {
+      const { query, key, value, dy } = make();
+      expect(simdKernels(tf.backend() as unknown as WasmBackend)).not.toBeNull();
+      const out = tf.engine().runKernel(FUSED_ATTENTION, { query, key, value }) as tf.Tensor;
+      const grads = tf.engine().runKernel(FUSED_ATTENTION_GRAD, { query, key, value, dy }) as tf.Tensor[];
+      return [out, ...grads, tf.sum(tf.reshape(value, [210, 12]), 0)];
+    });
+    expected.forEach((e, i) => {
+      expect(relativeError(actual[i], e)).toBeLessThan(1e-5);
     });
   });
 

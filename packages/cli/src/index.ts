@@ -7,6 +7,7 @@ export { main, createProgram } from "./main";
 export { trainCommand, type TrainCommandOptions, type CommandIO } from "./commands/train";
 export { prepareCommand, type PrepareCommandOptions, DATASETS } from "./commands/prepare";
 export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
+export { exportWebCommand, type ExportWebOptions, type WebManifest, type WebManifestAttention, WEB_MANIFEST } from "./commands/export-web";
 export { infoCommand } from "./commands/info";
 export { demoCommand, type DemoCommandOptions } from "./commands/demo";
 export { buildModels, lossFor, MODELS, LOSSES, type ModelName, type ModelSpec } from "./models";

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { DATASETS, prepareCommand } from "./commands/prepare";
 import { demoCommand } from "./commands/demo";
+import { exportWebCommand } from "./commands/export-web";
 import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
@@ -84,6 +85,15 @@ export function createProgram(io: CommandIO): Command {
     });
 
   program
+    .command("export-web")
+    .description("copy a run's generator weights and a manifest into a folder the web demo (examples/web-demo) loads")
+    .requiredOption("--run <dir>", "a run folder (its latest checkpoint) or one of its checkpoint folders")
+    .requiredOption("--out <dir>", "folder to write manifest.json and generator.safetensors into")
+    .action(async (opts) => {
+      await exportWebCommand(opts, io);
+    });
+
+  program
     .command("info")
     .description("show the backend that would be used and the package versions")
     .addOption(backendOption())
@@ -97,11 +107,11 @@ export function createProgram(io: CommandIO): Command {
     .description("prepare MNIST 7/8 and train a small SAGAN for a bounded time (the README's main command)")
     .option("--out <dir>", "run folder", "runs/demo")
     .option("--data <dir>", "data folder", "data/img_78")
-    .option("--minutes <m>", "training time budget", positive, 10)
+    .option("--minutes <m>", "training time budget", positive, 8)
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--width <n>", "width multiplier", int(1), 16)
-    .option("--batch-size <n>", "images per batch", int(1), 32)
+    .option("--batch-size <n>", "images per batch", int(1), 16)
     .option("--epochs <n>", "epochs at most", int(1), 1000)
     .option("--seed <n>", "seed", int(0), 0)
     .action(async (opts) => {

@@ -28,3 +28,12 @@ export {
 } from "./self-attention";
 export { saveWeights, loadWeights, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights-file";
 export { registerLayer, getLayer, registeredLayers, type LayerFactory } from "./registry";
+export {
+  diffAugment,
+  diffAugmentPolicy,
+  withDiffAugment,
+  withoutDiffAugment,
+  type DiffAugmentOp,
+  type DiffAugmentOptions,
+  type ImageScorer,
+} from "./diff-augment";

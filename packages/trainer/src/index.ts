@@ -45,3 +45,5 @@ export { type Colormap, reds, colorize } from "./image/colormap";
 export { attentionFigure, type AttentionFigureOptions, type RelativePixel, queryIndex } from "./image/attention-figure";
 export { encodePng, svgToPng } from "./image/png";
 export { lineChartSvg, type ChartSeries, type LineChartOptions } from "./plot/line-chart";
+export { ModelEma, type ModelEmaOptions } from "./ema";
+export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { transposeMatrix } from "./heap-copy";
+import { simdKernels } from "./simd-kernels";
 import { type KernelArgs, type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
 import { matMulAt, softmaxAt } from "./xnn-matmul";
 
@@ -34,6 +35,34 @@ function checkShapes(query: tf.TensorInfo, key: tf.TensorInfo, value: tf.TensorI
   return { batch, n, d, c };
 }
 
+/** `transposeMatrix` on float32 element indices, through the SIMD module when it runs here. */
+function transposer(backend: WasmBackend) {
+  const simd = simdKernels(backend);
+  return (src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void => {
+    if (simd != null) simd.transpose(4 * src, srcStride, 4 * dst, dstStride, rows, cols);
+    else transposeMatrix(heapF32(backend), src, srcStride, dst, dstStride, rows, cols);
+  };
+}
+
+/** dS = A ⊙ (dA − rowsum(A ⊙ dA)) in place of dA, row by row: `rows` × `cols` at element indices `a` and `s`. */
+function softmaxGradRows(backend: WasmBackend, a: number, s: number, rows: number, cols: number): void {
+  const simd = simdKernels(backend);
+  if (simd != null) {
+    simd.softmaxGradRows(4 * a, 4 * s, rows, cols);
+    return;
+  }
+  const heap = heapF32(backend);
+  for (let row = 0; row < rows; row++) {
+    const start = row * cols;
+    let dot = 0;
+    for (let i = 0; i < cols; i++) dot += heap[a + start + i] * heap[s + start + i];
+    for (let i = 0; i < cols; i++) {
+      const at = s + start + i;
+      heap[at] = heap[a + start + i] * (heap[at] - dot);
+    }
+  }
+}
+
 /** Byte offset of a tensor's data in the wasm heap. */
 function byteOffset(backend: WasmBackend, info: tf.TensorInfo): number {
   return backend.dataIdMap.get(info.dataId).memoryOffset;
@@ -63,9 +92,9 @@ export function fusedAttention({ inputs, backend }: KernelArgs): tf.TensorInfo {
     const vByte = byteOffset(backend, value);
     const outByte = byteOffset(backend, out);
     const [qTByte, sByte, aByte] = scratch.map((t) => byteOffset(backend, t));
+    const transpose = transposer(backend);
     for (let b = 0; b < batch; b++) {
-      // XNNPACK allocates (and may grow the heap, replacing its buffer): fetch the heap after every product.
-      transposeMatrix(heapF32(backend), q + b * n * d, d, qTAt, n, n, d);
+      transpose(q + b * n * d, d, qTAt, n, n, d);
       matMulAt(backend, kByte + 4 * b * n * d, qTByte, sByte, n, d, n);
       softmaxAt(backend, sByte, aByte, n, n);
       matMulAt(backend, aByte, vByte + 4 * b * n * c, outByte + 4 * b * n * c, n, n, c);
@@ -116,38 +145,27 @@ export function fusedAttentionGrad({ inputs, backend }: KernelArgs): tf.TensorIn
     const kByte = byteOffset(backend, key);
     const gByte = byteOffset(backend, dy);
     const dkByte = byteOffset(backend, dk);
+    const transpose = transposer(backend);
     for (let b = 0; b < batch; b++) {
       const nd = b * n * d;
       const nc = b * n * c;
-      let heap = heapF32(backend); // fetched again after each product: XNNPACK may grow the heap
-      transposeMatrix(heap, q + nd, d, qTAt, n, n, d);
-      transposeMatrix(heap, k + nd, d, kTAt, n, n, d);
-      transposeMatrix(heap, v + nc, c, vTAt, n, n, c);
-      transposeMatrix(heap, g + nc, c, dyTAt, n, n, c);
+      transpose(q + nd, d, qTAt, n, n, d);
+      transpose(k + nd, d, kTAt, n, n, d);
+      transpose(v + nc, c, vTAt, n, n, c);
+      transpose(g + nc, c, dyTAt, n, n, c);
       // A = softmax(K·Qᵀ), recomputed.
       matMulAt(backend, kByte + 4 * nd, qTByte, sByte, n, d, n);
       softmaxAt(backend, sByte, aByte, n, n);
       // dVᵀ = dyᵀ·A.
       matMulAt(backend, dyTByte, aByte, dvTByte, c, n, n);
-      heap = heapF32(backend);
-      transposeMatrix(heap, dvTAt, n, dvAt + nc, c, c, n);
+      transpose(dvTAt, n, dvAt + nc, c, c, n);
       // dA = dy·Vᵀ, then dS = A ⊙ (dA − Σ_row A ⊙ dA), in place.
       matMulAt(backend, gByte + 4 * nc, vTByte, sByte, n, c, n);
-      heap = heapF32(backend);
-      for (let row = 0; row < n; row++) {
-        const start = row * n;
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += heap[aAt + start + i] * heap[sAt + start + i];
-        for (let i = 0; i < n; i++) {
-          const at = sAt + start + i;
-          heap[at] = heap[aAt + start + i] * (heap[at] - dot);
-        }
-      }
+      softmaxGradRows(backend, aAt, sAt, n, n);
       // dK = dS·Q, straight into dk; dQᵀ = Kᵀ·dS.
       matMulAt(backend, sByte, qByte + 4 * nd, dkByte + 4 * nd, n, n, d);
       matMulAt(backend, kTByte, sByte, dqTByte, d, n, n);
-      heap = heapF32(backend);
-      transposeMatrix(heap, dqTAt, n, dqAt + nd, d, d, n);
+      transpose(dqTAt, n, dqAt + nd, d, d, n);
     }
   } finally {
     for (const t of scratch) disposeIntermediate(backend, t);

@@ -34,6 +34,7 @@ export interface WasmBackend extends tf.KernelBackend {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  incRef(dataId: tf.DataId): void;
 }
 
 /** Arguments a kernel function receives from the engine. */

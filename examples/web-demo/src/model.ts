@@ -1,0 +1,69 @@
+import type { WebManifest } from "@gan/cli";
+import { DcganGenerator } from "@gan/dcgan";
+import { decodeSafetensors } from "@gan/layers";
+import type { GanGenerator } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+import { SaganGenerator } from "./sagan-generator";
+
+export type { WebManifest };
+
+/** A generator ready to sample, with the manifest it was built from. */
+export interface LoadedModel {
+  manifest: WebManifest;
+  generator: GanGenerator;
+  /** Where the model was loaded from. */
+  url: URL;
+}
+
+async function fetchOk(url: URL): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot fetch ${url.pathname}: ${(e as Error).message}`);
+  }
+  if (!response.ok) throw new Error(`cannot fetch ${url.pathname}: HTTP ${response.status}`);
+  return response;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string | undefined> {
+  if (!globalThis.crypto?.subtle) return undefined; // Only in secure contexts (https, localhost).
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Loads the model that `gan export-web` wrote into the folder `base`: reads `manifest.json`, builds the generator
+ * it describes, and loads the safetensors weights into it (strictly: every tensor, by PyTorch's names).
+ * Call after a backend is selected.
+ */
+export async function loadModel(base: URL): Promise<LoadedModel> {
+  const manifestUrl = new URL("manifest.json", base);
+  const manifest = (await (await fetchOk(manifestUrl)).json()) as WebManifest;
+  if (manifest.format !== "gan-web" || manifest.version !== 1) {
+    throw new Error(`${manifestUrl.pathname}: not a manifest written by 'gan export-web' (format ${manifest.format}, version ${manifest.version})`);
+  }
+  const weightsUrl = new URL(manifest.weights.file, base);
+  const bytes = new Uint8Array(await (await fetchOk(weightsUrl)).arrayBuffer());
+  if (bytes.byteLength !== manifest.weights.bytes) {
+    throw new Error(`${weightsUrl.pathname}: ${bytes.byteLength} bytes, the manifest says ${manifest.weights.bytes}`);
+  }
+  const digest = await sha256(bytes);
+  if (digest && digest !== manifest.weights.sha256) throw new Error(`${weightsUrl.pathname}: its SHA-256 differs from the manifest's`);
+
+  const { model, ...config } = manifest.model;
+  // The initial weights are overwritten by the checkpoint; "pytorch" init is the cheaper of the two schemes.
+  const generator: GanGenerator =
+    model === "sagan" ? new SaganGenerator({ ...config, init: "pytorch", seed: 0 }) : new DcganGenerator({ ...config, init: "pytorch", seed: 0 });
+  const { tensors } = decodeSafetensors(bytes, weightsUrl.pathname);
+  try {
+    generator.loadStateDict(tensors, { strict: true });
+  } catch (e) {
+    generator.dispose();
+    throw new Error(`${weightsUrl.pathname} does not fit the ${model} of the manifest: ${(e as Error).message}`);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  generator.eval();
+  return { manifest, generator, url: base };
+}

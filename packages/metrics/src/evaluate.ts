@@ -1,0 +1,135 @@
+import { Random } from "@gan/layers";
+import type { GanGenerator } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+import { DigitClassifier } from "./classifier";
+import { referenceImages } from "./reference";
+import { classBalance, type Features, fid, kid, type Probabilities, purity } from "./scores";
+
+/** Options of {@link evaluateImages} and {@link evaluateGenerator}. */
+export interface EvaluateOptions {
+  /** Generated images, and real reference images (default 400). FID and KID are comparable only at equal n. */
+  n?: number;
+  /** The digits the GAN was trained on (default `[7, 8]`). */
+  digits?: readonly number[];
+  /** Seed of the latent codes (default 0). */
+  seed?: number;
+  /** Images per classifier / generator batch (default 100). */
+  batchSize?: number;
+  /** Purity threshold on the classifier's probability (default 0.9). */
+  threshold?: number;
+  /** Training images per digit, skipped when choosing the real reference digits (default 200). */
+  skipPerDigit?: number;
+  /** The classifier (default: the shipped one, loaded once). */
+  classifier?: DigitClassifier;
+}
+
+/** Quality of a set of generated digits. */
+export interface EvalResult {
+  /** Samples evaluated (and size of the real reference set). */
+  n: number;
+  digits: number[];
+  /** Fréchet distance of the classifier's features to the held-out real digits'. */
+  fid: number;
+  /** Unbiased MMD² (cubic kernel) of the same features. */
+  kid: number;
+  /** Share of samples called one of `digits` with p > threshold. */
+  purity: number;
+  /** Share of `digits[0]` among the pure samples (0.5: balanced two digits). */
+  balance: number;
+  /** Each digit's share among the pure samples. */
+  shares: number[];
+  /** Seconds the evaluation took. */
+  seconds: number;
+}
+
+let shipped: Promise<DigitClassifier> | undefined;
+
+/** The shipped classifier, loaded once per process. */
+export function defaultClassifier(): Promise<DigitClassifier> {
+  shipped ??= DigitClassifier.load();
+  return shipped;
+}
+
+const referenceCache = new Map<string, { features: Features; probs: Probabilities }>();
+
+/** Classifier features of the real reference set (cached per classifier, digits, n and skip). */
+export async function referenceFeatures(
+  classifier: DigitClassifier,
+  options: { digits: readonly number[]; n: number; skipPerDigit?: number; batchSize?: number },
+): Promise<{ features: Features; probs: Probabilities }> {
+  const key = `${options.digits.join(",")}|${options.n}|${options.skipPerDigit ?? 200}`;
+  const cached = referenceCache.get(key);
+  if (cached && classifierOf.get(cached) === classifier) return cached;
+  const images = await referenceImages({ digits: options.digits, n: options.n, skipPerDigit: options.skipPerDigit });
+  try {
+    const out = await classifier.analyze(images, options.batchSize);
+    referenceCache.set(key, out);
+    classifierOf.set(out, classifier);
+    return out;
+  } finally {
+    images.dispose();
+  }
+}
+const classifierOf = new WeakMap<object, DigitClassifier>();
+
+/** Scores images `[n, 64, 64, 1]` in [-1, 1] (other sizes are resized bilinearly to 64 × 64 first). */
+export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptions = {}): Promise<EvalResult> {
+  const started = performance.now();
+  const digits = [...(options.digits ?? [7, 8])];
+  const classifier = options.classifier ?? (await defaultClassifier());
+  const n = images.shape[0];
+  const x = images.shape[1] === 64 && images.shape[2] === 64 ? images : tf.image.resizeBilinear(images, [64, 64]);
+  try {
+    if (x.shape[3] !== 1) throw new Error(`evaluateImages: expects grayscale images [n, H, W, 1], got [${images.shape}]`);
+    const real = await referenceFeatures(classifier, { digits, n, skipPerDigit: options.skipPerDigit, batchSize: options.batchSize });
+    const fake = await classifier.analyze(x, options.batchSize);
+    const threshold = options.threshold ?? 0.9;
+    const bal = classBalance(fake.probs, digits, threshold);
+    return {
+      n,
+      digits,
+      fid: fid(fake.features, real.features),
+      kid: kid(fake.features, real.features),
+      purity: purity(fake.probs, digits, threshold),
+      balance: bal.balance,
+      shares: bal.shares,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    if (x !== images) x.dispose();
+  }
+}
+
+/**
+ * Draws `n` samples from `generator` in evaluation mode (latent codes `N(0, 1)` from `Random(seed)`, training
+ * mode restored afterwards) and scores them with {@link evaluateImages}.
+ */
+export async function evaluateGenerator(generator: GanGenerator, options: EvaluateOptions = {}): Promise<EvalResult> {
+  const n = options.n ?? 400;
+  const batch = options.batchSize ?? 100;
+  const random = new Random(options.seed ?? 0);
+  const wasTraining = generator.training;
+  generator.eval();
+  const parts: tf.Tensor4D[] = [];
+  try {
+    for (let s = 0; s < n; s += batch) {
+      const b = Math.min(batch, n - s);
+      parts.push(
+        tf.tidy(() => {
+          const out = generator.forward(random.normal([b, generator.zDim]));
+          tf.dispose(out.attentionMaps);
+          return out.images;
+        }),
+      );
+    }
+  } finally {
+    generator.train(wasTraining);
+  }
+  const images = parts.length === 1 ? parts[0] : tf.concat(parts);
+  if (parts.length > 1) tf.dispose(parts);
+  try {
+    return await evaluateImages(images, { ...options, n });
+  } finally {
+    images.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * `@gan/metrics`: image-quality metrics for GANs trained on MNIST digits — a shipped LeNet-like digit
+ * classifier and, from its 128 penultimate features, FID, KID, purity and class balance; `evaluateGenerator`,
+ * an evaluation callback for `@gan/trainer` and the `gan eval` command's implementation.
+ *
+ * @packageDocumentation
+ */
+export { DigitClassifier, DIGIT_CLASSIFIER_WEIGHTS, FEATURE_DIM, Linear } from "./classifier";
+export { meanAndCovariance, symmetricEigen, sqrtPsd, traceSqrtProduct, matMul } from "./linalg";
+export {
+  type Features,
+  type Probabilities,
+  type ClassBalance,
+  features,
+  fid,
+  kid,
+  polynomialKernel,
+  purity,
+  classBalance,
+} from "./scores";
+export { referenceImages, type ReferenceOptions } from "./reference";
+export {
+  evaluateGenerator,
+  evaluateImages,
+  referenceFeatures,
+  defaultClassifier,
+  type EvaluateOptions,
+  type EvalResult,
+} from "./evaluate";
+export { evalCallback, type EvalCallbackOptions, type EvalRecord } from "./eval-callback";
+export { evalCommand, formatEvalResult, type EvalCommandOptions, type EvalCommandResult } from "./eval-command";

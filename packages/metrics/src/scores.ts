@@ -1,0 +1,125 @@
+import { meanAndCovariance, traceSqrtProduct } from "./linalg";
+
+/** Feature vectors: `n` rows of `d` values (row-major). */
+export interface Features {
+  data: Float64Array;
+  n: number;
+  d: number;
+}
+
+/** Wraps row-major values as {@link Features}. */
+export function features(data: ArrayLike<number>, n: number, d: number): Features {
+  if (data.length !== n * d) throw new Error(`features: ${data.length} values are not ${n} × ${d}`);
+  return { data: Float64Array.from(data), n, d };
+}
+
+/**
+ * Fréchet distance between Gaussians fitted to two feature sets:
+ * `‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr √(Σ₁Σ₂)` (unbiased covariances; the square root by Jacobi eigendecomposition).
+ * It is biased upwards at small n, so compare values only at equal n.
+ */
+export function fid(a: Features, b: Features): number {
+  if (a.d !== b.d) throw new Error(`fid: feature sizes differ (${a.d} vs ${b.d})`);
+  const d = a.d;
+  const s1 = meanAndCovariance(a.data, a.n, d);
+  const s2 = meanAndCovariance(b.data, b.n, d);
+  let dist = 0;
+  let tr = 0;
+  for (let i = 0; i < d; i++) {
+    const diff = s1.mean[i] - s2.mean[i];
+    dist += diff * diff;
+    tr += s1.cov[i * d + i] + s2.cov[i * d + i];
+  }
+  return Math.max(dist + tr - 2 * traceSqrtProduct(s1.cov, s2.cov, d), 0);
+}
+
+/** The cubic polynomial kernel of KID: `k(x, y) = (xᵀy / d + 1)³`. */
+export function polynomialKernel(x: Float64Array, xi: number, y: Float64Array, yj: number, d: number): number {
+  let dot = 0;
+  const xo = xi * d;
+  const yo = yj * d;
+  for (let k = 0; k < d; k++) dot += x[xo + k] * y[yo + k];
+  const v = dot / d + 1;
+  return v * v * v;
+}
+
+/**
+ * Kernel Inception Distance: the unbiased estimator of MMD² with the cubic polynomial kernel,
+ * `1/(m(m−1)) Σ_{i≠j} k(xᵢ,xⱼ) + 1/(n(n−1)) Σ_{i≠j} k(yᵢ,yⱼ) − 2/(mn) Σ k(xᵢ,yⱼ)`, over all samples (no
+ * subsets). Its expectation is 0 when both sets come from one distribution (it can be slightly negative).
+ */
+export function kid(a: Features, b: Features): number {
+  if (a.d !== b.d) throw new Error(`kid: feature sizes differ (${a.d} vs ${b.d})`);
+  if (a.n < 2 || b.n < 2) throw new Error("kid: need at least 2 samples in each set");
+  const d = a.d;
+  let kxx = 0;
+  for (let i = 0; i < a.n; i++) for (let j = i + 1; j < a.n; j++) kxx += polynomialKernel(a.data, i, a.data, j, d);
+  let kyy = 0;
+  for (let i = 0; i < b.n; i++) for (let j = i + 1; j < b.n; j++) kyy += polynomialKernel(b.data, i, b.data, j, d);
+  let kxy = 0;
+  for (let i = 0; i < a.n; i++) for (let j = 0; j < b.n; j++) kxy += polynomialKernel(a.data, i, b.data, j, d);
+  return (2 * kxx) / (a.n * (a.n - 1)) + (2 * kyy) / (b.n * (b.n - 1)) - (2 * kxy) / (a.n * b.n);
+}
+
+/** Class probabilities: `n` rows of `classes` values (row-major). */
+export interface Probabilities {
+  data: Float32Array | Float64Array;
+  n: number;
+  classes: number;
+}
+
+function argmax(p: Probabilities, i: number): { label: number; p: number } {
+  let label = 0;
+  let best = -Infinity;
+  for (let c = 0; c < p.classes; c++) {
+    const v = p.data[i * p.classes + c];
+    if (v > best) {
+      best = v;
+      label = c;
+    }
+  }
+  return { label, p: best };
+}
+
+/**
+ * Purity: the share of samples the classifier assigns to one of `digits` with probability above `threshold`
+ * (default 0.9).
+ */
+export function purity(probs: Probabilities, digits: readonly number[], threshold = 0.9): number {
+  if (probs.n === 0) return 0;
+  let pure = 0;
+  for (let i = 0; i < probs.n; i++) {
+    const { label, p } = argmax(probs, i);
+    if (p > threshold && digits.includes(label)) pure++;
+  }
+  return pure / probs.n;
+}
+
+/** What {@link classBalance} returns. */
+export interface ClassBalance {
+  /** Per digit (in `digits` order): its share among the samples confidently called one of `digits`. */
+  shares: number[];
+  /** `shares[0]`: for two digits, 0.5 is perfect balance, 0 or 1 a collapse onto one digit. */
+  balance: number;
+  /** How many samples were confidently called one of `digits`. */
+  counted: number;
+}
+
+/**
+ * Class balance among the samples the classifier confidently (p > `threshold`, default 0.9) calls one of
+ * `digits`: each digit's share (all 0 when none is).
+ */
+export function classBalance(probs: Probabilities, digits: readonly number[], threshold = 0.9): ClassBalance {
+  const counts = digits.map(() => 0);
+  let counted = 0;
+  for (let i = 0; i < probs.n; i++) {
+    const { label, p } = argmax(probs, i);
+    const k = digits.indexOf(label);
+    if (p > threshold && k >= 0) {
+      counts[k]++;
+      counted++;
+    }
+  }
+  const shares = counts.map((c) => (counted === 0 ? 0 : c / counted));
+  return { shares, balance: shares[0] ?? 0, counted };
+}

@@ -1,0 +1,63 @@
+import "@tensorflow/tfjs-backend-cpu";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { GanGenerator, GeneratorOutput } from "@gan/spec";
+import type { TrainerContext } from "@gan/trainer";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evalCallback } from "../src/eval-callback";
+
+let tmp: string;
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), "gan-metrics-"));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+/** A "generator" of blurry blobs: enough to exercise the callback. */
+const blobs: GanGenerator = {
+  zDim: 4,
+  training: true,
+  parameters: () => [],
+  stateDict: () => ({}),
+  loadStateDict() {},
+  train(mode = true) {
+    this.training = mode;
+    return this;
+  },
+  eval() {
+    this.training = false;
+    return this;
+  },
+  dispose() {},
+  forward(z: tf.Tensor): GeneratorOutput {
+    const images = tf.tidy(() => {
+      const b = z.shape[0];
+      const ramp = tf.reshape(tf.linspace(-1, 1, 64), [1, 64, 1, 1]);
+      return tf.tanh(tf.add(tf.mul(ramp, tf.reshape(tf.slice(z, [0, 0], [b, 1]), [b, 1, 1, 1])), tf.zeros([b, 64, 64, 1]))) as tf.Tensor4D;
+    });
+    return { images, attentionMaps: [] };
+  },
+};
+
+describe("evalCallback", () => {
+  it("appends an eval line to metrics.jsonl and draws fid.png", async () => {
+    const runDir = path.join(tmp, "run");
+    await fs.mkdir(runDir);
+    const cb = evalCallback({ n: 50 });
+    const ctx = { runDir, generator: blobs, epoch: 0, epochs: 1, step: 7, resumed: false, startStep: 0 } as unknown as TrainerContext;
+    await cb.onTrainStart?.(ctx);
+    await cb.onEpochEnd?.(ctx, {} as never);
+    const lines = (await fs.readFile(path.join(runDir, "metrics.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ type: "eval", epoch: 0, step: 7, n: 50 });
+    expect(lines[0].fid).toBeGreaterThan(0);
+    expect(lines[0].purity).toBeLessThan(0.5);
+    expect(blobs.training).toBe(true);
+    const png = await fs.readFile(path.join(runDir, "fid.png"));
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+  });
+});

@@ -1,0 +1,104 @@
+import type { TrainableModule } from "@gan/spec";
+import * as tf from "@tensorflow/tfjs-core";
+
+/** Options of {@link ModelEma}. */
+export interface ModelEmaOptions {
+  /** Weight of the running average per update (default 0.999): `ema ← decay·ema + (1 − decay)·w`. */
+  decay?: number;
+  /** Before this step the average just copies the weights (StudioGAN's `ema_start`; default 0). */
+  startStep?: number;
+}
+
+/**
+ * An exponential moving average of a model's weights, as StudioGAN keeps for its generator: floating-point
+ * parameters are averaged, `ema ← decay·ema + (1 − decay)·w` from `startStep` on (copied before it); buffers
+ * (BatchNorm running statistics, spectral-norm vectors, counters) are copied, so the averaged model runs like
+ * the trained one. Names are the model's state-dict names, so {@link ModelEma.stateDict} loads into a model of
+ * the same architecture.
+ */
+export class ModelEma {
+  readonly decay: number;
+  readonly startStep: number;
+  private readonly shadow = new Map<string, tf.Variable>();
+  private readonly averaged = new Set<string>();
+  private updates = 0;
+
+  constructor(
+    readonly model: TrainableModule,
+    options: ModelEmaOptions = {},
+  ) {
+    this.decay = options.decay ?? 0.999;
+    this.startStep = options.startStep ?? 0;
+    if (!(this.decay >= 0 && this.decay <= 1)) throw new Error(`ModelEma: decay must be in [0, 1], got ${options.decay}`);
+    if (!Number.isInteger(this.startStep) || this.startStep < 0) throw new Error(`ModelEma: startStep must be an integer ≥ 0, got ${options.startStep}`);
+    const params = new Set<tf.Tensor>(model.parameters());
+    for (const [name, value] of Object.entries(model.stateDict())) {
+      this.shadow.set(name, tf.variable(value.clone(), false, undefined, value.dtype));
+      if (params.has(value) && value.dtype === "float32") this.averaged.add(name);
+    }
+  }
+
+  /** Number of {@link ModelEma.update} calls so far (averaging ones and copying ones). */
+  get updateCount(): number {
+    return this.updates;
+  }
+
+  /** Folds the model's current weights in; `step` is the iteration just completed (averaging starts at `startStep`). */
+  update(step: number): void {
+    const copy = step < this.startStep;
+    const state = this.model.stateDict();
+    tf.tidy(() => {
+      for (const [name, v] of this.shadow) {
+        const w = state[name];
+        if (!w) throw new Error(`ModelEma: the model no longer has '${name}'`);
+        if (copy || !this.averaged.has(name)) v.assign(w);
+        else v.assign(tf.add(tf.mul(v, this.decay), tf.mul(w, 1 - this.decay)));
+      }
+    });
+    this.updates++;
+  }
+
+  /** The averaged weights by state-dict name (live variables: copy before mutating). */
+  stateDict(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.shadow);
+  }
+
+  /** Replaces the averaged weights (e.g. from a checkpoint); names and shapes must match. */
+  loadStateDict(state: Record<string, tf.Tensor>): void {
+    const problems: string[] = [];
+    for (const [name, v] of this.shadow) {
+      const given = state[name];
+      if (!given) problems.push(`missing '${name}'`);
+      else if (given.shape.join(",") !== v.shape.join(",")) problems.push(`'${name}' has shape [${given.shape}], expected [${v.shape}]`);
+    }
+    if (problems.length > 0) throw new Error(`ModelEma.loadStateDict: ${problems.join("; ")}`);
+    tf.tidy(() => {
+      for (const [name, v] of this.shadow) v.assign(state[name].dtype === v.dtype ? state[name] : tf.cast(state[name], v.dtype));
+    });
+  }
+
+  /** Copies the averaged weights into `target` (a model of the same architecture, e.g. a sampling copy). */
+  copyTo(target: TrainableModule): void {
+    target.loadStateDict(this.stateDict(), { strict: true });
+  }
+
+  /**
+   * Runs `fn` with the averaged weights swapped into the model, then puts the trained weights back (also when
+   * `fn` throws). Use it to sample or evaluate with the EMA generator.
+   */
+  async apply<T>(fn: () => T | Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, v]) => [k, v.clone()]));
+    try {
+      this.model.loadStateDict(this.stateDict(), { strict: true });
+      return await fn();
+    } finally {
+      this.model.loadStateDict(saved, { strict: true });
+      tf.dispose(Object.values(saved));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.shadow.values()) v.dispose();
+    this.shadow.clear();
+  }
+}
