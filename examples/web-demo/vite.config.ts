@@ -4,6 +4,8 @@ import { defineConfig } from "vite";
 // from the page's own folder, so the build works offline and from any sub-path (base "./").
 export default defineConfig({
   base: "./",
+  // A page, not a single-page app: a missing file (say, a model folder not exported yet) is a 404, not index.html.
+  appType: "mpa",
   build: {
     target: "es2022",
     // tfjs-core and its backends make one large chunk; that is expected here.

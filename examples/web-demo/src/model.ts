@@ -39,8 +39,14 @@ async function sha256(bytes: Uint8Array): Promise<string | undefined> {
  */
 export async function loadModel(base: URL): Promise<LoadedModel> {
   const manifestUrl = new URL("manifest.json", base);
-  const manifest = (await (await fetchOk(manifestUrl)).json()) as WebManifest;
-  if (manifest.format !== "gan-web" || manifest.version !== 1) {
+  let manifest: WebManifest;
+  try {
+    manifest = (await (await fetchOk(manifestUrl)).json()) as WebManifest;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new Error(`${manifestUrl.pathname} is not JSON: is a model exported there (gan export-web)?`);
+    throw e;
+  }
+  if (manifest?.format !== "gan-web" || manifest.version !== 1) {
     throw new Error(`${manifestUrl.pathname}: not a manifest written by 'gan export-web' (format ${manifest.format}, version ${manifest.version})`);
   }
   const weightsUrl = new URL(manifest.weights.file, base);

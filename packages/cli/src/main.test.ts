@@ -111,5 +111,10 @@ describe("gan: prepare, train, resume and sample end to end (tiny)", () => {
     const meta = await sharp(grid).metadata();
     expect(meta.format).toBe("png");
     expect(meta.width).toBeGreaterThanOrEqual(2 * 64);
+
+    const scored = await run("eval", "--run", runDir, "--n", "16");
+    expect(scored.err).toBe("");
+    expect(scored.code).toBe(0);
+    expect(scored.out).toMatch(/n=16 FID [\d.]+ KID -?[\d.e+-]+ purity [\d.]+/);
   }, 300_000);
 });

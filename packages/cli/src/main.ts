@@ -5,7 +5,9 @@ import { exportWebCommand } from "./commands/export-web";
 import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
-import { LOSSES, MODELS } from "./models";
+import { evalCommand } from "@gan/metrics";
+import { generatorOf, LOSSES, MODELS } from "./models";
+import { loadPlugins } from "./plugins";
 import { int, intList, oneOf, positive } from "./parse";
 
 const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -91,6 +93,19 @@ export function createProgram(io: CommandIO): Command {
     .requiredOption("--out <dir>", "folder to write manifest.json and generator.safetensors into")
     .action(async (opts) => {
       await exportWebCommand(opts, io);
+    });
+
+  program
+    .command("eval")
+    .description("score a run's generator: FID, KID, purity, class balance (comparable only at equal n)")
+    .requiredOption("--run <path>", "a run folder or checkpoint folder")
+    .option("--n <n>", "samples and real reference digits", int(2), 400)
+    .option("--seed <n>", "seed of the latent codes", int(0), 0)
+    .option("--ema", "score the EMA generator (generator-ema.safetensors)", false)
+    .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
+    .action(async (opts) => {
+      await loadPlugins(opts.plugin);
+      await evalCommand(opts, async (runDir) => generatorOf(runDir), io);
     });
 
   program

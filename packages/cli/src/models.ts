@@ -3,6 +3,7 @@ import { getLayer } from "@gan/layers";
 import { bceLoss, hingeLoss } from "@gan/losses";
 import { type AttentionFactory, SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
+import { readRunConfig } from "@gan/trainer";
 
 /** The models the CLI builds. */
 export const MODELS = ["dcgan", "sagan"] as const;
@@ -45,4 +46,13 @@ export const LOSSES = ["bce", "hinge"] as const;
 export function lossFor(model: ModelName, name?: (typeof LOSSES)[number]): GanLoss {
   const chosen = name ?? (model === "dcgan" ? "bce" : "hinge");
   return chosen === "bce" ? bceLoss() : hingeLoss();
+}
+
+/** Rebuilds the generator of a run folder written by `gan train`, from the model spec in its config.json. */
+export async function generatorOf(runDir: string): Promise<GanGenerator> {
+  const spec = (await readRunConfig(runDir)).extra?.model as ModelSpec | undefined;
+  if (!spec?.model) throw new Error(`${runDir}/config.json: no model description under extra.model (was it written by 'gan train'?)`);
+  const { generator, discriminator } = buildModels(spec);
+  discriminator.dispose();
+  return generator;
 }

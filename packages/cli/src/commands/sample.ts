@@ -1,10 +1,10 @@
 import { loadWeights, Random } from "@gan/layers";
-import { CHECKPOINT_FILES, CHECKPOINTS_DIR, encodePng, imagesToRgb, latestCheckpoint, readRunConfig, tileGrid } from "@gan/trainer";
+import { CHECKPOINT_FILES, CHECKPOINTS_DIR, encodePng, imagesToRgb, latestCheckpoint, tileGrid } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { buildModels, type ModelSpec } from "../models";
+import { generatorOf } from "../models";
 import { loadPlugins } from "../plugins";
 import type { CommandIO } from "./train";
 
@@ -42,10 +42,7 @@ async function locate(path: string): Promise<{ weights: string; runDir: string }
 export async function sampleCommand(options: SampleCommandOptions, io: CommandIO): Promise<string[]> {
   await loadPlugins(options.plugin);
   const { weights, runDir } = await locate(options.checkpoint);
-  const spec = (await readRunConfig(runDir)).extra?.model as ModelSpec | undefined;
-  if (!spec?.model) throw new Error(`${join(runDir, "config.json")}: no model description under extra.model (was it written by 'gan train'?)`);
-  const { generator, discriminator } = buildModels(spec);
-  discriminator.dispose();
+  const generator = await generatorOf(runDir);
   try {
     await loadWeights(generator as never, weights);
     generator.eval();
@@ -65,7 +62,7 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
       await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: Math.ceil(Math.sqrt(rgb.length)) })));
       written.push(options.out);
     }
-    io.log(`wrote ${options.n} samples of ${basename(runDir)} (${spec.model}) to ${options.out}`);
+    io.log(`wrote ${options.n} samples of ${basename(runDir)} to ${options.out}`);
     return written;
   } finally {
     generator.dispose();

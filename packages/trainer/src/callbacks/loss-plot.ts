@@ -74,6 +74,8 @@ export function lossPlot(options: LossPlotOptions = {}): TrainerCallback {
       if (!ctx.resumed) return;
       const records = await readMetrics(path.join(requireRunDir(ctx, "lossPlot"), METRICS_FILE));
       for (const r of recordsBefore(records, ctx.startStep, ctx.epoch)) {
+        // Other record types (evaluations, say) carry no losses.
+        if (r.type !== "epoch" && r.type !== "step") continue;
         const target = r.type === "epoch" ? epochs : steps;
         target.d.push([r.step, r.dLoss]);
         target.g.push([r.step, r.gLoss]);
