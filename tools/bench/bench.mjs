@@ -1,8 +1,11 @@
 // `pnpm bench`: the real training step of DCGAN and SAGAN at batch 64 on every embedded backend that can
 // train, alternating with the committed PyTorch reference (tools/bench/reference_step.py) when Debian's PyTorch
 // is installed, each run in its own process. Prints a table and one JSON line per result.
-// Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64
+// Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64 [--threads 1,auto]
+// (--threads: wasm thread counts to compare, each its own row, interleaved with the others and PyTorch within each
+// round; default: selectBackend's default, one per logical CPU. PyTorch runs with one thread per logical CPU.)
 import { execFileSync, spawnSync } from "node:child_process";
+import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -16,9 +19,12 @@ const { values } = parseArgs({
     iters: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     batch: { type: "string", default: "64" },
+    threads: { type: "string" },
   },
 });
 const common = ["--batch", values.batch, "--iters", values.iters, "--warmup", values.warmup];
+const threadVariants = values.threads == null ? [null] : values.threads.split(",");
+const torchThreads = String(os.availableParallelism());
 const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
 if (!hasTorch) console.error("Debian's PyTorch is not installed (apt-get install python3-torch libopenblas0-pthread): no reference timings");
 
@@ -41,25 +47,31 @@ const median = (xs) => {
 const results = [];
 for (const model of values.models.split(",")) {
   const torchTimes = [];
-  const ours = Object.fromEntries(values.backends.split(",").map((b) => [b, { times: [], rss: 0 }]));
+  const ours = {};
+  for (const backend of values.backends.split(",")) {
+    for (const threads of threadVariants) ours[`${backend}|${threads ?? ""}`] = { backend, threads, times: [], rss: 0, threadCount: null };
+  }
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const backend of Object.keys(ours)) {
-      const r = run(process.execPath, [join(here, "step.mjs"), "--model", model, "--backend", backend, ...common]);
-      ours[backend].times.push(...r.times_ms.slice(Number(values.warmup)));
-      ours[backend].rss = Math.max(ours[backend].rss, r.peak_rss_mb);
+    for (const variant of Object.values(ours)) {
+      const threadArgs = variant.threads == null ? [] : ["--threads", variant.threads];
+      const r = run(process.execPath, [join(here, "step.mjs"), "--model", model, "--backend", variant.backend, ...common, ...threadArgs]);
+      variant.times.push(...r.times_ms.slice(Number(values.warmup)));
+      variant.threadCount = r.threads;
+      variant.rss = Math.max(variant.rss, r.peak_rss_mb);
     }
     if (hasTorch) {
-      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", "2", ...common], torchEnv);
+      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", torchThreads, ...common], torchEnv);
       torchTimes.push(...r.times_ms);
       torchTimes.rss = Math.max(torchTimes.rss ?? 0, r.peak_rss_mb);
     }
   }
   const torchMs = torchTimes.length ? median(torchTimes) : null;
-  for (const [backend, { times, rss }] of Object.entries(ours)) {
+  for (const { backend, times, rss, threadCount } of Object.values(ours)) {
     const ms = median(times);
     const line = {
       model,
       backend,
+      threads: threadCount,
       ms_per_iter: Math.round(ms),
       pytorch_ms_per_iter: torchMs && Math.round(torchMs),
       ratio: torchMs ? Number((ms / torchMs).toFixed(2)) : null,
@@ -71,7 +83,9 @@ for (const model of values.models.split(",")) {
     console.log(JSON.stringify(line));
   }
 }
-console.log("\n| model | backend | ms/iter | PyTorch ms/iter | ratio | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|");
+console.log(
+  `\n| model | backend (threads) | ms/iter | PyTorch ms/iter (${torchThreads} threads) | ratio | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|`,
+);
 for (const r of results) {
-  console.log(`| ${r.model} | ${r.backend} | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
+  console.log(`| ${r.model} | ${r.backend} (${r.threads ?? "-"}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
 }

@@ -6,9 +6,12 @@
 //   gan train --model sagan --width 4 --batch-size 8 --epochs 1 --backend wasm --data WORK/data --out WORK/sagan-mnist78
 //   gan export-web --run WORK/sagan-mnist78 --out OUT
 //
-// Usage: node scripts/make-model.mjs [--out public/model] [--work .tmp/model] [--width 4] [--epochs 1]
-//        [--per-digit 8] [--batch-size 8] [--backend wasm] [--seed 0]
-// A few training steps only: enough for real weights, not for digits (see the README for a longer run).
+// (--model dcgan trains the DCGAN instead, with the same settings.)
+//
+// Usage: node scripts/make-model.mjs [--out public/model] [--work .tmp/model] [--model sagan] [--width 4] [--epochs 1]
+//        [--per-digit 8] [--batch-size 8] [--g-lr 1e-4] [--d-lr 4e-4] [--backend wasm] [--seed 0]
+// The defaults train two steps in seconds (the end-to-end test's fresh model): real weights, flat grey images.
+// The model in public/model trained longer; the README gives its command line.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -21,17 +24,21 @@ const { values: o } = parseArgs({
   options: {
     out: { type: "string", default: join(here, "..", "public", "model") },
     work: { type: "string", default: join(here, "..", ".tmp", "model") },
+    model: { type: "string", default: "sagan" },
     width: { type: "string", default: "4" },
     epochs: { type: "string", default: "1" },
     "per-digit": { type: "string", default: "8" },
     "batch-size": { type: "string", default: "8" },
+    "g-lr": { type: "string", default: "1e-4" },
+    "d-lr": { type: "string", default: "4e-4" },
     backend: { type: "string", default: "wasm" },
     seed: { type: "string", default: "0" },
   },
 });
 const gan = join(dirname(createRequire(import.meta.url).resolve("@gan/cli/package.json")), "dist", "bin.js");
 const work = resolve(o.work);
-rmSync(join(work, "sagan-mnist78"), { recursive: true, force: true }); // A fresh run, not a resumed one.
+const runDir = join(work, `${o.model}-mnist78`);
+rmSync(runDir, { recursive: true, force: true }); // A fresh run, not a resumed one.
 
 function run(...args) {
   const started = Date.now();
@@ -47,7 +54,8 @@ function run(...args) {
 run("prepare", "mnist78", "--per-digit", o["per-digit"], "--out", join(work, "data"));
 run(
   "train",
-  ...["--model", "sagan", "--width", o.width, "--batch-size", o["batch-size"], "--epochs", o.epochs, "--seed", o.seed],
-  ...["--backend", o.backend, "--data", join(work, "data"), "--out", join(work, "sagan-mnist78"), "--quiet"],
+  ...["--model", o.model, "--width", o.width, "--batch-size", o["batch-size"], "--epochs", o.epochs, "--seed", o.seed],
+  ...["--g-lr", o["g-lr"], "--d-lr", o["d-lr"]],
+  ...["--backend", o.backend, "--data", join(work, "data"), "--out", runDir, "--quiet"],
 );
-run("export-web", "--run", join(work, "sagan-mnist78"), "--out", resolve(o.out));
+run("export-web", "--run", runDir, "--out", resolve(o.out));

@@ -73,7 +73,7 @@ export async function selectBackend(preferred?: string | null): Promise<BackendC
       }
       await tf.ready();
       // A transposed convolution, as the generator runs: some drivers start a context and then compute garbage.
-      const probe = tf.tidy(() => tf.conv2dTranspose(tf.ones([1, 2, 2, 2]), tf.ones([2, 2, 3, 2]), [1, 3, 3, 3], 1, "valid"));
+      const probe = tf.tidy(() => tf.conv2dTranspose(tf.ones([1, 2, 2, 2]) as tf.Tensor4D, tf.ones([2, 2, 3, 2]) as tf.Tensor4D, [1, 3, 3, 3], 1, "valid"));
       const values = await probe.data();
       probe.dispose();
       if (values.length !== 27 || values[0] !== 2 || values[4] !== 4 || values[13] !== 8) {

@@ -25,15 +25,20 @@ export function drawScaled(ctx: CanvasRenderingContext2D, image: ImageData, x: n
 }
 
 /**
- * One row of an attention map (an output position's weights over the `side × side` input positions) as a
- * red heat map: opacity proportional to the weight, the strongest position opaque.
+ * One row of an attention map (an output position's weights over the `side × side` input positions) as a red
+ * heat map, scaled from the row's smallest weight (transparent) to its largest (nearly opaque), as the
+ * trainer's attention figures scale each map.
  */
 export function attentionImage(row: Float32Array, side: number): ImageData {
   const out = new ImageData(side, side);
-  let max = 0;
-  for (const w of row) max = Math.max(max, w);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const w of row) {
+    min = Math.min(min, w);
+    max = Math.max(max, w);
+  }
   for (let i = 0; i < side * side; i++) {
-    const w = max > 0 ? row[i] / max : 0;
+    const w = max > min ? (row[i] - min) / (max - min) : 1;
     out.data[i * 4] = 255;
     out.data[i * 4 + 1] = Math.round(60 * (1 - w));
     out.data[i * 4 + 2] = 0;

@@ -36,6 +36,8 @@ interface State {
   seed: number;
   /** The grid's latent codes. */
   codes: Float32Array[];
+  /** The grid's images, `[16, 64, 64, C]` in [-1, 1]. */
+  gridPixels: Float32Array;
   from: number;
   to: number;
   /** Position of the walk between A and B, 0…1. */
@@ -80,9 +82,7 @@ function bump(canvas: HTMLCanvasElement): void {
 
 async function renderGrid(): Promise<void> {
   const started = performance.now();
-  const { generator, manifest } = state.model;
-  const size = manifest.imageSize;
-  const channels = manifest.model.channels;
+  const { generator } = state.model;
   // The same codes as `gan sample --seed <seed> --n 16` draws (tfjs's seeded normal is backend-independent).
   const z = new Random(state.seed).normal([COUNT, generator.zDim]);
   const flat = (await z.data()) as Float32Array;
@@ -92,17 +92,24 @@ async function renderGrid(): Promise<void> {
   const pixels = (await images.data()) as Float32Array;
   images.dispose();
 
+  state.gridPixels = pixels;
+  drawGrid();
+  bump(ui.grid);
+  timing("grid", started);
+}
+
+/** Draws the grid's images, with A and B marked. */
+function drawGrid(): void {
+  const { imageSize: size, model } = state.model.manifest;
   const ctx = ui.grid.getContext("2d")!;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, ui.grid.width, ui.grid.height);
   const cell = size * CELL_SCALE;
   for (let i = 0; i < COUNT; i++) {
     const [x, y] = cellOrigin(i, cell);
-    drawScaled(ctx, toImageData(pixels, i, size, channels), x, y, CELL_SCALE);
+    drawScaled(ctx, toImageData(state.gridPixels, i, size, model.channels), x, y, CELL_SCALE);
   }
   drawMarks();
-  bump(ui.grid);
-  timing("grid", started);
 }
 
 /** Top-left corner of grid cell `i`: cells of side `cell` with a gap of GAP around each. */
@@ -110,7 +117,7 @@ function cellOrigin(i: number, cell: number): [number, number] {
   return [GAP + (i % COLUMNS) * (cell + GAP), GAP + Math.floor(i / COLUMNS) * (cell + GAP)];
 }
 
-/** Outlines A (blue) and B (orange) in the gaps around their cells, each in its own half of the gap. */
+/** Outlines A (blue) and B (orange) in the gaps around their images, with a letter in the corner. */
 function drawMarks(): void {
   const ctx = ui.grid.getContext("2d")!;
   const cell = state.model.manifest.imageSize * CELL_SCALE;
@@ -120,7 +127,6 @@ function drawMarks(): void {
     ctx.strokeRect(x - 2.5, y - 2.5, cell + 5, cell + 5);
   };
   ctx.lineWidth = 3;
-  for (let i = 0; i < COUNT; i++) ring(i, "#fff");
   for (const [index, colour, letter] of [
     [state.from, "#1f6feb", "A"],
     [state.to, "#f08c00", "B"],
@@ -224,7 +230,7 @@ function setWalkEnds(from: number, to: number): void {
   state.to = to;
   ui.from.value = String(from);
   ui.to.value = String(to);
-  drawMarks();
+  drawGrid();
   request("inspector");
 }
 
@@ -304,10 +310,9 @@ async function start(): Promise<void> {
   ui.layer.disabled = ui.clear.disabled = manifest.attention.length === 0;
 
   const seed = Number(params.get("seed") ?? 0);
-  state = { model, seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0, codes: [], from: 0, to: 1, t: 0, maps: [], pixel: null };
-  ui.seed.value = String(state.seed);
+  state = { model, seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0, codes: [], gridPixels: new Float32Array(0), from: 0, to: 1, t: 0, maps: [], pixel: null };
   wireControls();
-  request("grid");
+  setSeed(state.seed);
 }
 
 start().catch(fail);

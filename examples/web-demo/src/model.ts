@@ -26,7 +26,7 @@ async function fetchOk(url: URL): Promise<Response> {
   return response;
 }
 
-async function sha256(bytes: Uint8Array): Promise<string | undefined> {
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string | undefined> {
   if (!globalThis.crypto?.subtle) return undefined; // Only in secure contexts (https, localhost).
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");

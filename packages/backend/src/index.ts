@@ -8,7 +8,7 @@ export { backendInfo, describeBackend } from "./backend-info";
 export type { BackendInfo } from "./backend-info";
 export { BackendUnavailableError, NATIVE_PACKAGES } from "./native-backend";
 export type { NativeBackendName } from "./native-backend";
-export { resolveThreads, startWasmBackend } from "./wasm-backend";
+export { idleCpuThreads, resolveThreads, startWasmBackend } from "./wasm-backend";
 export { MAX_WASM_THREADS } from "./wasm-threads";
 export type { WasmBackendOptions, WasmStartResult } from "./wasm-backend";
 export {

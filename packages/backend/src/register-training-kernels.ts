@@ -2,6 +2,7 @@ import { batchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
 import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
 import { identity } from "./kernels/identity";
+import { LEAKY_RELU_GRAD, installLeakyReluGradient, leakyReluGrad, restoreLeakyReluGradient } from "./kernels/leaky-relu-grad";
 import { mean, sum } from "./kernels/reduce";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, fusedAttention, fusedAttentionGrad } from "./kernels/fused-attention";
 import { installWasmKernel, isCustomWasmKernel, restoreStockWasmKernel } from "./kernels/kernel-registry";
@@ -40,6 +41,11 @@ export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; ker
     kernel: mean,
   },
   {
+    name: LEAKY_RELU_GRAD,
+    reason: "new: LeakyReLU's input gradient in one pass (tfjs's gradient runs Greater, Multiply and Select); registered as LeakyRelu's gradient where the backend has it",
+    kernel: leakyReluGrad,
+  },
+  {
     name: FUSED_ATTENTION,
     reason: "new: self-attention output without materialising the [B, N, N] map (SelfAttention2d uses it when no map is asked for)",
     kernel: fusedAttention,
@@ -61,6 +67,7 @@ export function registerTrainingKernels(): string[] {
   for (const { name, kernel } of TRAINING_KERNELS) {
     if (installWasmKernel(name, kernel)) installed.push(name);
   }
+  installLeakyReluGradient();
   return installed;
 }
 
@@ -75,4 +82,5 @@ export function trainingKernelsRegistered(): boolean {
  */
 export function unregisterTrainingKernels(): void {
   for (const { name } of TRAINING_KERNELS) restoreStockWasmKernel(name);
+  restoreLeakyReluGradient();
 }

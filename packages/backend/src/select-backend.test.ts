@@ -7,7 +7,7 @@ import type { ModuleLoader } from "./load-optional";
 import { BackendUnavailableError } from "./native-backend";
 import { trainingKernelsRegistered } from "./register-training-kernels";
 import { selectBackend } from "./select-backend";
-import { resolveThreads } from "./wasm-backend";
+import { idleCpuThreads, resolveThreads } from "./wasm-backend";
 
 function notFound(name: string): Error {
   return Object.assign(new Error(`Cannot find module '${name}'\nRequire stack:\n- /somewhere`), { code: "MODULE_NOT_FOUND" });
@@ -51,7 +51,10 @@ describe("selectBackend", () => {
     expect(trainingKernelsRegistered()).toBe(true);
     const info = backendInfo();
     expect(info).toMatchObject({ name: "wasm", tfjsVersion: tf.version_core, simd: true, trainingKernels: true });
-    expect(info).toMatchObject({ threadCount: 1, threads: false }); // one thread unless asked for more
+    // `auto` by default: one thread per idle logical CPU.
+    expect(info.threadCount).toBeGreaterThanOrEqual(1);
+    expect(info.threadCount).toBeLessThanOrEqual(resolveThreads("auto"));
+    expect(info.threads).toBe((info.threadCount ?? 1) > 1);
     expect(out.log).toHaveBeenCalledWith(expect.stringContaining(describeBackend(info)));
     expect(out.warn).not.toHaveBeenCalled();
   });
@@ -107,5 +110,12 @@ describe("selectBackend", () => {
 
   it("rejects an unknown backend name", async () => {
     await expect(selectBackend("webgpu" as "cpu", quiet())).rejects.toThrow(/unknown backend 'webgpu'/);
+  });
+
+  it("'auto' threads count the idle logical CPUs, at least one", async () => {
+    const threads = await idleCpuThreads(50);
+    expect(Number.isInteger(threads)).toBe(true);
+    expect(threads).toBeGreaterThanOrEqual(1);
+    expect(threads).toBeLessThanOrEqual(resolveThreads("auto"));
   });
 });

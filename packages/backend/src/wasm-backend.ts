@@ -7,13 +7,13 @@ import { MAX_WASM_THREADS, threadedWasmFactory, threadedWasmUnavailable } from "
 /** Options for {@link startWasmBackend}. */
 export interface WasmBackendOptions {
   /**
-   * XNNPACK threads for the wasm backend: 1–8, or `auto` (one per logical CPU, at most 8). Default 1.
-   * Above 1, the multithreaded SIMD build runs, which tfjs never uses in Node by itself (see
-   * `wasm-threads.ts`); if it cannot start, the single-threaded build runs instead, with a warning. Only
-   * the first start of the wasm backend in a process can choose. On a 2-vCPU machine, 2 threads made
-   * XNNPACK convolutions 1.75× faster while the cores were otherwise idle, but 1.2–1.5× slower while
-   * other processes kept them busy (the workers spin and wait on each other): ask for threads on a
-   * machine whose cores the training has to itself.
+   * XNNPACK threads for the wasm backend: 1–8, or `auto` (the default): one per logical CPU that is idle
+   * when the backend starts (the CPUs' busy time sampled over 200 ms; at least 1, at most 8). Above 1, the
+   * multithreaded SIMD build runs, which tfjs never uses in Node by itself (see `wasm-threads.ts`); if it
+   * cannot start, the single-threaded build runs instead, with a warning. Only the first start of the wasm
+   * backend in a process can choose. On a 2-vCPU machine, 2 threads made XNNPACK convolutions 1.75× faster
+   * while the cores were otherwise idle, but 1.2–2.5× slower while other processes kept them busy (the
+   * pool's workers spin and starve the main thread): hence `auto` counts only the idle CPUs.
    */
   threads?: number | "auto";
   /**
@@ -36,7 +36,7 @@ export async function startWasmBackend(options: WasmBackendOptions = {}): Promis
   const warnings: string[] = [];
   try {
     const started = tf.findBackend("wasm") != null;
-    const threads = resolveThreads(options.threads ?? 1);
+    const threads = options.threads == null || options.threads === "auto" ? await idleCpuThreads() : resolveThreads(options.threads);
     if (!started && options.wasmPaths != null) wasm.setWasmPaths(options.wasmPaths);
     if (!started && threads > 1) {
       const threaded = await startThreaded(threads);
@@ -53,7 +53,29 @@ export async function startWasmBackend(options: WasmBackendOptions = {}): Promis
   }
 }
 
-/** The thread count for a `threads` option: `auto` is one per logical CPU; always 1–8. */
+/**
+ * One thread per logical CPU that is idle now: the CPUs' busy time over `sampleMs` (other processes' work;
+ * this one waits meanwhile), rounded, at least 1 and at most 8. Where the CPU times are not available (some
+ * sandboxes report zeros), one per logical CPU.
+ */
+export async function idleCpuThreads(sampleMs = 200): Promise<number> {
+  const total = (c: os.CpuInfo) => c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  const before = os.cpus();
+  await new Promise((resolve) => setTimeout(resolve, sampleMs));
+  const after = os.cpus();
+  let idle = 0;
+  let all = 0;
+  after.forEach((cpu, i) => {
+    if (before[i] == null) return;
+    idle += cpu.times.idle - before[i].times.idle;
+    all += total(cpu) - total(before[i]);
+  });
+  const cpus = os.availableParallelism();
+  const idleCpus = all > 0 ? (idle / all) * after.length : cpus;
+  return resolveThreads(Math.min(cpus, Math.floor(idleCpus + 0.25)));
+}
+
+/** The thread count for a `threads` option: `auto` here is one per logical CPU; always 1–8. */
 export function resolveThreads(threads: number | "auto"): number {
   const wanted = threads === "auto" ? os.availableParallelism() : threads;
   if (!Number.isFinite(wanted)) throw new Error(`@gan/backend: threads must be a number or 'auto', got ${threads}`);

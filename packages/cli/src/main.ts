@@ -1,3 +1,4 @@
+import { type BackendName, selectBackend } from "@gan/backend";
 import { Command, CommanderError, Option } from "commander";
 import { DATASETS, prepareCommand } from "./commands/prepare";
 import { demoCommand } from "./commands/demo";
@@ -81,6 +82,8 @@ export function createProgram(io: CommandIO): Command {
     .option("--out <path>", "PNG grid, or a folder with --individual", "samples.png")
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--individual", "one PNG per image into the --out folder", false)
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
     .action(async (opts) => {
       await sampleCommand(opts, io);
@@ -102,9 +105,12 @@ export function createProgram(io: CommandIO): Command {
     .option("--n <n>", "samples and real reference digits", int(2), 400)
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--ema", "score the EMA generator (generator-ema.safetensors)", false)
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
     .action(async (opts) => {
       await loadPlugins(opts.plugin);
+      await useBackend(opts, io);
       await evalCommand(opts, async (runDir) => generatorOf(runDir), io);
     });
 
@@ -133,6 +139,15 @@ export function createProgram(io: CommandIO): Command {
       await demoCommand(opts, io);
     });
   return program;
+}
+
+/** Selects the backend a command asked for (`--backend`, `--threads`), printing the choice through `io`. */
+async function useBackend(opts: { backend: BackendName; threads?: number | "auto" }, io: CommandIO): Promise<void> {
+  await selectBackend(opts.backend, {
+    log: io.log,
+    warn: (m) => io.stderr.write(`${m}\n`),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+  });
 }
 
 function collect(value: string, previous: string[]): string[] {

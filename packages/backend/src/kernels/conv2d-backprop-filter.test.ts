@@ -23,6 +23,11 @@ const cases: Case[] = [
   { x: [2, 11, 9, 3], filter: [3, 2, 3, 2], strides: 3, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [1, 9, 9, 2], filter: [4, 4, 2, 2], strides: 2, pad: "same" },
   { x: [2, 7, 7, 3], filter: [2, 2, 3, 3], strides: 2, pad: "valid" }, // the last input row is never used
+  { x: [3, 5, 7, 9], filter: [1, 1, 9, 4], strides: 1, pad: 0 }, // 1×1: one matrix product (attention convs)
+  { x: [1, 4, 4, 16], filter: [1, 1, 16, 2], strides: 1, pad: "same" }, // 1×1, batch 1
+  { x: [2, 6, 5, 1], filter: [1, 1, 1, 7], strides: 1, pad: "valid" }, // 1×1, one input channel
+  { x: [2, 6, 5, 3], filter: [1, 1, 3, 2], strides: 2, pad: 0 }, // 1×1 with a stride: the general path
+  { x: [1, 33, 33, 64], filter: [1, 1, 64, 65], strides: 1, pad: 0 }, // 1×1 over 1089 positions: two chunks
 ];
 
 function dyShape(c: Case): number[] {

@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { reverseAxes, swapOuterAxes } from "./heap-copy";
+import { swapOuterAxes } from "./heap-copy";
+import { transposeAt } from "./simd-kernels";
+import { matMulAt } from "./xnn-matmul";
 import { type KernelArgs, disposeIntermediate, heapF32, heapIndex, runWasmKernel } from "./wasm-internals";
 
 /**
@@ -33,12 +35,20 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf
   );
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, padInfo } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && outHeight === inHeight && outWidth === inWidth;
+  if (pointwise) return pointwiseFilterGradient(backend, x, dy, batchSize * inHeight * inWidth, inChannels, outChannels);
 
   // x [B, H·W, Ci] → [Ci, H·W, B]; dy [B, OH·OW, Co] → [OH·OW, B, Co].
   const xT = backend.makeOutput([inChannels, inHeight, inWidth, batchSize], "float32");
   const dyT = backend.makeOutput([outHeight, outWidth, batchSize, outChannels], "float32");
+  // [B, HW, Ci] → [Ci, HW, B]: for each position, a B × Ci transpose (SIMD when available).
+  const xAt = heapIndex(backend, x);
+  const xTAt = heapIndex(backend, xT);
+  const positions = inHeight * inWidth;
+  for (let j = 0; j < positions; j++) {
+    transposeAt(backend, xAt + j * inChannels, positions * inChannels, xTAt + j * batchSize, positions * batchSize, batchSize, inChannels);
+  }
   let heap = heapF32(backend);
-  reverseAxes(heap, heapIndex(backend, x), heapIndex(backend, xT), batchSize, inHeight * inWidth, inChannels);
   swapOuterAxes(heap, heapIndex(backend, dy), heapIndex(backend, dyT), batchSize, outHeight * outWidth, outChannels);
 
   // Padding after the input so that the inner convolution yields exactly KH × KW outputs; when the forward
@@ -79,5 +89,53 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf
     }
   }
   disposeIntermediate(backend, grad);
+  return dW;
+}
+
+/**
+ * Positions per chunk of {@link pointwiseFilterGradient}: at least 1024, so that the operands of one product
+ * stay in the L2 cache for 64 channels, and more for few channels, where each product's setup dominates.
+ */
+function pointwiseChunk(inChannels: number, outChannels: number): number {
+  return Math.max(1024, Math.floor(65536 / Math.min(inChannels, outChannels)));
+}
+
+/**
+ * The weight gradient of a 1×1, stride-1 convolution (self-attention's query, key and value convolutions) is
+ * one matrix product over the P = B·H·W positions: dW [Ci, Co] = xᵀ [Ci, P] · dy [P, Co], summed here over
+ * chunks of positions small enough to stay in cache. As a convolution with a 32 × 32 "filter" (the general
+ * path above) XNNPACK runs it at ~5 GFLOP/s.
+ */
+function pointwiseFilterGradient(
+  backend: KernelArgs["backend"],
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  positions: number,
+  inChannels: number,
+  outChannels: number,
+): tf.TensorInfo {
+  const dW = backend.makeOutput([1, 1, inChannels, outChannels], "float32");
+  const chunk = Math.min(pointwiseChunk(inChannels, outChannels), positions);
+  const xT = backend.makeOutput([inChannels, chunk], "float32");
+  const part = backend.makeOutput([inChannels, outChannels], "float32");
+  try {
+    const byte = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+    const xAt = heapIndex(backend, x);
+    const [xTAt, partAt, dWAt] = [xT, part, dW].map((t) => heapIndex(backend, t));
+    const size = inChannels * outChannels;
+    for (let p0 = 0; p0 < positions; p0 += chunk) {
+      const rows = Math.min(chunk, positions - p0);
+      transposeAt(backend, xAt + p0 * inChannels, inChannels, xTAt, rows, rows, inChannels);
+      const target = p0 === 0 ? dW : part;
+      matMulAt(backend, byte(xT), byte(dy) + 4 * p0 * outChannels, byte(target), inChannels, rows, outChannels);
+      if (p0 > 0) {
+        const heap = heapF32(backend);
+        for (let i = 0; i < size; i++) heap[dWAt + i] += heap[partAt + i];
+      }
+    }
+  } finally {
+    disposeIntermediate(backend, xT);
+    disposeIntermediate(backend, part);
+  }
   return dW;
 }

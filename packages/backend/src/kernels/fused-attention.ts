@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { transposeMatrix } from "./heap-copy";
-import { simdKernels } from "./simd-kernels";
+import { simdKernels, transposeAt } from "./simd-kernels";
 import { type KernelArgs, type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
 import { matMulAt, softmaxAt } from "./xnn-matmul";
 
@@ -35,13 +34,10 @@ function checkShapes(query: tf.TensorInfo, key: tf.TensorInfo, value: tf.TensorI
   return { batch, n, d, c };
 }
 
-/** `transposeMatrix` on float32 element indices, through the SIMD module when it runs here. */
+/** {@link transposeAt} bound to one backend. */
 function transposer(backend: WasmBackend) {
-  const simd = simdKernels(backend);
-  return (src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void => {
-    if (simd != null) simd.transpose(4 * src, srcStride, 4 * dst, dstStride, rows, cols);
-    else transposeMatrix(heapF32(backend), src, srcStride, dst, dstStride, rows, cols);
-  };
+  return (src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void =>
+    transposeAt(backend, src, srcStride, dst, dstStride, rows, cols);
 }
 
 /** dS = A ⊙ (dA − rowsum(A ⊙ dA)) in place of dA, row by row: `rows` × `cols` at element indices `a` and `s`. */
@@ -108,9 +104,10 @@ export function fusedAttention({ inputs, backend }: KernelArgs): tf.TensorInfo {
 /**
  * `GanFusedAttentionGrad` (wasm): the gradients `[dQuery, dKey, dValue]` of {@link fusedAttention} for the
  * output gradient `dy` `[B, N, c]`. Per batch element, the attention A is recomputed (cheap: the scores are
- * a product with d = C/8 channels) instead of being kept from the forward pass, then
- * `dVᵀ = dyᵀ·A`, `dA = dy·Vᵀ`, `dS = A ⊙ (dA − rowsum(A ⊙ dA))` in place, `dK = dS·Q` and `dQᵀ = Kᵀ·dS`:
- * every product in XNNPACK, every transpose on the small `[N, c]` / `[N, d]` matrices only.
+ * a product with d = C/8 channels) instead of being kept from the forward pass, then `dV = Aᵀ·dy`,
+ * `dA = dy·Vᵀ`, `dS = A ⊙ (dA − rowsum(A ⊙ dA))` in place, `dK = dS·Q` and `dQ = dSᵀ·K`, every product in
+ * XNNPACK with a small right operand (packing a 1024 × 1024 one costs as much as the product), Aᵀ and dSᵀ
+ * by the SIMD transpose.
  */
 export function fusedAttentionGrad({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   const { query, key, value, dy } = inputs as Record<"query" | "key" | "value" | "dy", tf.TensorInfo>;
@@ -123,49 +120,36 @@ export function fusedAttentionGrad({ inputs, backend }: KernelArgs): tf.TensorIn
   const dv = backend.makeOutput([batch, n, c], "float32");
   if (batch * n === 0) return [dq, dk, dv];
   const scratch = [
-    backend.makeOutput([d, n], "float32"), // 0 queryᵀ
-    backend.makeOutput([d, n], "float32"), // 1 keyᵀ
-    backend.makeOutput([c, n], "float32"), // 2 valueᵀ
-    backend.makeOutput([c, n], "float32"), // 3 dyᵀ
-    backend.makeOutput([n, n], "float32"), // 4 scores, then dA, then dS
-    backend.makeOutput([n, n], "float32"), // 5 attention
-    backend.makeOutput([c, n], "float32"), // 6 dValueᵀ
-    backend.makeOutput([d, n], "float32"), // 7 dQueryᵀ
+    backend.makeOutput([d, n], "float32"), // queryᵀ
+    backend.makeOutput([c, n], "float32"), // valueᵀ
+    backend.makeOutput([n, n], "float32"), // scores, then dA, then dS
+    backend.makeOutput([n, n], "float32"), // attention
+    backend.makeOutput([n, n], "float32"), // attentionᵀ, then dSᵀ
   ];
   try {
-    const [qTAt, kTAt, vTAt, dyTAt, sAt, aAt, dvTAt, dqTAt] = scratch.map((t) => heapIndex(backend, t));
-    const [qTByte, kTByte, vTByte, dyTByte, sByte, aByte, dvTByte, dqTByte] = scratch.map((t) => byteOffset(backend, t));
+    const [qTAt, vTAt, sAt, aAt, tAt] = scratch.map((t) => heapIndex(backend, t));
+    const [qTByte, vTByte, sByte, aByte, tByte] = scratch.map((t) => byteOffset(backend, t));
     const q = heapIndex(backend, query);
-    const k = heapIndex(backend, key);
     const v = heapIndex(backend, value);
-    const g = heapIndex(backend, dy);
-    const dqAt = heapIndex(backend, dq);
-    const dvAt = heapIndex(backend, dv);
-    const qByte = byteOffset(backend, query);
-    const kByte = byteOffset(backend, key);
-    const gByte = byteOffset(backend, dy);
-    const dkByte = byteOffset(backend, dk);
+    const [qByte, kByte, gByte, dqByte, dkByte, dvByte] = [query, key, dy, dq, dk, dv].map((t) => byteOffset(backend, t));
     const transpose = transposer(backend);
     for (let b = 0; b < batch; b++) {
       const nd = b * n * d;
       const nc = b * n * c;
       transpose(q + nd, d, qTAt, n, n, d);
-      transpose(k + nd, d, kTAt, n, n, d);
       transpose(v + nc, c, vTAt, n, n, c);
-      transpose(g + nc, c, dyTAt, n, n, c);
-      // A = softmax(K·Qᵀ), recomputed.
+      // A = softmax(K·Qᵀ), recomputed; dV = Aᵀ·dy.
       matMulAt(backend, kByte + 4 * nd, qTByte, sByte, n, d, n);
       softmaxAt(backend, sByte, aByte, n, n);
-      // dVᵀ = dyᵀ·A.
-      matMulAt(backend, dyTByte, aByte, dvTByte, c, n, n);
-      transpose(dvTAt, n, dvAt + nc, c, c, n);
+      transpose(aAt, n, tAt, n, n, n);
+      matMulAt(backend, tByte, gByte + 4 * nc, dvByte + 4 * nc, n, n, c);
       // dA = dy·Vᵀ, then dS = A ⊙ (dA − Σ_row A ⊙ dA), in place.
       matMulAt(backend, gByte + 4 * nc, vTByte, sByte, n, c, n);
       softmaxGradRows(backend, aAt, sAt, n, n);
-      // dK = dS·Q, straight into dk; dQᵀ = Kᵀ·dS.
+      // dK = dS·Q; dQ = dSᵀ·K.
       matMulAt(backend, sByte, qByte + 4 * nd, dkByte + 4 * nd, n, n, d);
-      matMulAt(backend, kTByte, sByte, dqTByte, d, n, n);
-      transpose(dqTAt, n, dqAt + nd, d, d, n);
+      transpose(sAt, n, tAt, n, n, n);
+      matMulAt(backend, tByte, kByte + 4 * nd, dqByte + 4 * nd, n, n, d);
     }
   } finally {
     for (const t of scratch) disposeIntermediate(backend, t);

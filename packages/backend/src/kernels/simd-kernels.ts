@@ -4,7 +4,8 @@
 // opcodes (no toolchain needed), and imports the backend's own memory, so every argument is a byte offset
 // into the tensors' data. Where WebAssembly SIMD or the memory is not available the callers use their JS
 // loops (see {@link simdKernels}).
-import type { WasmBackend } from "./wasm-internals";
+import { transposeMatrix } from "./heap-copy";
+import { type WasmBackend, heapF32 } from "./wasm-internals";
 
 /** The exported functions; all offsets are in bytes, strides and sizes in float32 elements. */
 export interface SimdKernels {
@@ -21,6 +22,8 @@ export interface SimdKernels {
    * up (the order of the stock wasm `Sum` after its transpose, so the results are the same).
    */
   colSums(src: number, rows: number, cols: number, dst: number): void;
+  /** LeakyReLU's input gradient: `out[i] = x[i] > 0 ? dy[i] : dy[i]·alpha` for i < size. */
+  leakyReluGrad(x: number, dy: number, out: number, size: number, alpha: number): void;
 }
 
 // --- a minimal assembler -------------------------------------------------------------------------------
@@ -72,6 +75,7 @@ const op = {
   fsub: [0x93],
   fmul: [0x94],
   fload: [0x2a, 2, 0],
+  fgt: [0x5e],
   fstore: [0x38, 2, 0],
   vload: [0xfd, 0x00, 4, 0],
   vstore: [0xfd, 0x0b, 4, 0],
@@ -80,6 +84,8 @@ const op = {
   vadd: [0xfd, 0xe4, 0x01],
   vsub: [0xfd, 0xe5, 0x01],
   vmul: [0xfd, 0xe6, 0x01],
+  vgt: [0xfd, 0x44],
+  vbitselect: [0xfd, 0x52],
   shuffle: (lanes: number[]) => [0xfd, 0x0d, ...lanes],
   /** `block loop (exit when cond) body (continue) end end`; `cond` leaves an i32 on the stack. */
   whileNot: (cond: number[], body: number[]) => [0x02, 0x40, 0x03, 0x40, ...cond, 0x0d, 1, ...body, 0x0c, 0, 0x0b, 0x0b],
@@ -91,7 +97,9 @@ function forLoop(v: number, from: number[], end: number[], step: number, body: n
 }
 
 interface Func {
+  /** i32 parameters, then `extraParams` */
   params: number;
+  extraParams?: number[];
   locals: number[];
   body: number[];
 }
@@ -212,17 +220,51 @@ function colSumsFunc(): Func {
   return { params: 4, locals: [I32, I32, I32, I32, I32], body };
 }
 
+// leakyReluGrad(x, dy, out, size, alpha: f32)
+function leakyReluGradFunc(): Func {
+  const [x, dy, out, size, alpha] = [0, 1, 2, 3, 4];
+  const [i, end, end4, alphav, g] = [5, 6, 7, 8, 9];
+  const at = (base: number) => [...op.get(base), ...op.get(i), ...op.add];
+  const body = [
+    ...op.get(size), ...op.i32(2), ...op.shl, ...op.set(end),
+    ...op.get(size), ...op.i32(-4), ...op.and, ...op.i32(2), ...op.shl, ...op.set(end4),
+    ...op.get(alpha), ...op.vsplat, ...op.set(alphav),
+    ...forLoop(i, op.i32(0), op.get(end4), 16, [
+      ...at(out),
+      ...at(dy), ...op.vload, ...op.tee(g),
+      ...op.get(g), ...op.get(alphav), ...op.vmul,
+      ...at(x), ...op.vload, ...op.f32zero, ...op.vsplat, ...op.vgt,
+      ...op.vbitselect, ...op.vstore,
+    ]),
+    ...op.whileNot([...op.get(i), ...op.get(end), ...op.geS], [
+      ...at(out),
+      ...at(dy), ...op.fload,
+      ...at(dy), ...op.fload, ...op.get(alpha), ...op.fmul,
+      ...at(x), ...op.fload, ...op.f32zero, ...op.fgt,
+      ...op.select, ...op.fstore,
+      ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
+    ]),
+  ];
+  return { params: 4, extraParams: [F32], locals: [I32, I32, I32, V128, V128], body };
+}
+
 /** Assembles the module; `shared` when the backend's memory is a shared (threaded-build) one. */
 export function assembleSimdModule(shared: boolean): Uint8Array {
   const funcs: Array<[string, Func]> = [
     ["softmaxGradRows", softmaxGradRowsFunc()],
     ["transpose", transposeFunc()],
     ["colSums", colSumsFunc()],
+    ["leakyReluGrad", leakyReluGradFunc()],
   ];
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
   const str = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-  const types = vec(funcs.map(([, f]) => [0x60, ...uleb(f.params), ...new Array(f.params).fill(I32), 0]));
+  const types = vec(
+    funcs.map(([, f]) => {
+      const params = [...new Array(f.params).fill(I32), ...(f.extraParams ?? [])];
+      return [0x60, ...uleb(params.length), ...params, 0];
+    }),
+  );
   // memory import: at least 1 page; a shared memory must declare a maximum (65536 pages, 4 GiB, accepts any).
   const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
   const memory = [...str("env"), ...str("memory"), 0x02, ...limits];
@@ -293,4 +335,22 @@ export function simdKernels(backend: WasmBackend): SimdKernels | null {
   }
   instances.set(module, kernels);
   return kernels;
+}
+
+/**
+ * `transposeMatrix` at float32 element indices of the wasm heap: element (r, c) at `src + r·srcStride + c`
+ * goes to `dst + c·dstStride + r`; through the SIMD module when it runs here, else in JS.
+ */
+export function transposeAt(
+  backend: WasmBackend,
+  src: number,
+  srcStride: number,
+  dst: number,
+  dstStride: number,
+  rows: number,
+  cols: number,
+): void {
+  const simd = simdKernels(backend);
+  if (simd != null) simd.transpose(4 * src, srcStride, 4 * dst, dstStride, rows, cols);
+  else transposeMatrix(heapF32(backend), src, srcStride, dst, dstStride, rows, cols);
 }

@@ -85,3 +85,5 @@ export function softmaxAt(backend: WasmBackend, src: number, dst: number, rows: 
     tfjs.disposeData(dstId);
   }
 }
+
+

@@ -1,3 +1,4 @@
+import { type BackendName, selectBackend } from "@gan/backend";
 import { loadWeights, Random } from "@gan/layers";
 import { CHECKPOINT_FILES, CHECKPOINTS_DIR, encodePng, imagesToRgb, latestCheckpoint, tileGrid } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
@@ -17,6 +18,9 @@ export interface SampleCommandOptions {
   seed: number;
   individual: boolean;
   plugin: string[];
+  /** The tfjs backend (default: whichever is active). */
+  backend?: BackendName;
+  threads?: number | "auto";
 }
 
 /** Finds the generator weights and the run folder (with config.json) that `path` points into. */
@@ -42,6 +46,9 @@ async function locate(path: string): Promise<{ weights: string; runDir: string }
 export async function sampleCommand(options: SampleCommandOptions, io: CommandIO): Promise<string[]> {
   await loadPlugins(options.plugin);
   const { weights, runDir } = await locate(options.checkpoint);
+  if (options.backend) {
+    await selectBackend(options.backend, { log: io.log, ...(options.threads ? { threads: options.threads } : {}) });
+  }
   const generator = await generatorOf(runDir);
   try {
     await loadWeights(generator as never, weights);
