@@ -44,7 +44,8 @@ export function pack(dir, dest) {
   return { tarball: info.filename, files: info.files.map((f) => f.path).sort() };
 }
 
-const ALLOWED = /^(dist\/.+|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
+// weights/*.safetensors|json: model weights a package ships as data (@gan/metrics' digit classifier).
+const ALLOWED = /^(dist\/.+|weights\/[^/]+\.(safetensors|json)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
 const REQUIRED = ["package.json", "README.md", "LICENSE"];
 
 /** Problems with the packed file list and manifest. */
@@ -89,7 +90,12 @@ function main(argv) {
       const publint = run(bin("publint"), ["run", tarball, "--strict"], { cwd: pkg.dir });
       console.log(publint.out.trim().replace(/^/gm, "  publint: "));
 
-      const attw = run(bin("attw"), [tarball, "--profile", "strict", "--format", "table-flipped", "--no-color", "--no-emoji"]);
+      // Data subpaths (weights files) are not modules: attw checks only the JavaScript entry points.
+      const dataEntries = Object.entries(pkg.manifest.exports ?? {})
+        .filter(([, target]) => typeof target === "string" && /\.safetensors$/.test(target))
+        .map(([key]) => key);
+      const exclude = dataEntries.length ? ["--exclude-entrypoints", ...dataEntries] : [];
+      const attw = run(bin("attw"), [tarball, "--profile", "strict", "--format", "table-flipped", "--no-color", "--no-emoji", ...exclude]);
       console.log(attw.out.trim().replace(/^/gm, "  attw: "));
 
       const unpacked = files.reduce((s, f) => s + statSync(join(pkg.dir, f)).size, 0);

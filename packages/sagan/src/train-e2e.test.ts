@@ -97,7 +97,7 @@ describe("end to end", () => {
     expect(config.trainer).toMatchObject({ loss: "hinge", scores: "logits" });
     g.dispose();
     d.dispose();
-  });
+  }, 600_000);
 });
 
 function snapshotState(module: { stateDict(): Record<string, tf.Tensor> }): Record<string, Float32Array | Int32Array> {

@@ -28,6 +28,9 @@ const cases: Case[] = [
   { x: [2, 6, 5, 1], filter: [1, 1, 1, 7], strides: 1, pad: "valid" }, // 1×1, one input channel
   { x: [2, 6, 5, 3], filter: [1, 1, 3, 2], strides: 2, pad: 0 }, // 1×1 with a stride: the general path
   { x: [1, 33, 33, 64], filter: [1, 1, 64, 65], strides: 1, pad: 0 }, // 1×1 over 1089 positions: two chunks
+  { x: [3, 40, 40, 1], filter: [4, 4, 1, 5], strides: 2, pad: 1 }, // one input channel, 1200 positions: two chunks
+  { x: [2, 9, 9, 6], filter: [4, 4, 6, 3], strides: 2, pad: 1 }, // more than 4 input channels: the convolution path
+  { x: [2, 10, 9, 5], filter: [3, 3, 5, 2], strides: 1, pad: "same" },
 ];
 
 function dyShape(c: Case): number[] {
