@@ -163,7 +163,8 @@ describe("ImageFolder: bad input", () => {
     expect(header.message).toMatch(/old\.bmp: BMP is not supported/);
     const full = await failure(ImageFolder.open(dir, { channels: 1, validate: "full" }));
     expect(full.files.map((f) => f.file.slice(dir.length + 1))).toEqual(["corrupt.png", "old.bmp", "text.png", "truncated.jpg"]);
-    expect(full.message).toMatch(/truncated\.jpg: truncated file/);
+    // libvips reports a cut JPEG either as premature end of data or, in its generic form, as a failOn warning.
+    expect(full.message).toMatch(/truncated\.jpg: (truncated file|corrupt image data)/);
   });
 
   it("skipInvalid leaves them out and warns with the list (nothing silently dropped)", async () => {
