@@ -49,14 +49,14 @@ for (const model of values.models.split(",")) {
   const torchTimes = [];
   const ours = {};
   for (const backend of values.backends.split(",")) {
-    for (const threads of threadVariants) ours[`${backend}|${threads ?? ""}`] = { backend, threads, times: [], rss: 0, threadCount: null };
+    for (const threads of threadVariants) ours[`${backend}|${threads ?? ""}`] = { backend, threads, times: [], rss: 0, threadCounts: new Set() };
   }
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const variant of Object.values(ours)) {
       const threadArgs = variant.threads == null ? [] : ["--threads", variant.threads];
       const r = run(process.execPath, [join(here, "step.mjs"), "--model", model, "--backend", variant.backend, ...common, ...threadArgs]);
       variant.times.push(...r.times_ms.slice(Number(values.warmup)));
-      variant.threadCount = r.threads;
+      variant.threadCounts.add(r.threads);
       variant.rss = Math.max(variant.rss, r.peak_rss_mb);
     }
     if (hasTorch) {
@@ -66,12 +66,13 @@ for (const model of values.models.split(",")) {
     }
   }
   const torchMs = torchTimes.length ? median(torchTimes) : null;
-  for (const { backend, times, rss, threadCount } of Object.values(ours)) {
+  for (const { backend, threads: asked, times, rss, threadCounts } of Object.values(ours)) {
     const ms = median(times);
     const line = {
       model,
       backend,
-      threads: threadCount,
+      threads_option: asked ?? "default",
+      threads: [...threadCounts].sort().join(","), // what each process ran with ("auto" counts idle CPUs at start)
       ms_per_iter: Math.round(ms),
       pytorch_ms_per_iter: torchMs && Math.round(torchMs),
       ratio: torchMs ? Number((ms / torchMs).toFixed(2)) : null,
@@ -87,5 +88,6 @@ console.log(
   `\n| model | backend (threads) | ms/iter | PyTorch ms/iter (${torchThreads} threads) | ratio | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|`,
 );
 for (const r of results) {
-  console.log(`| ${r.model} | ${r.backend} (${r.threads ?? "-"}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
+  const threads = r.threads_option === String(r.threads) ? r.threads : `${r.threads_option}: ${r.threads}`;
+  console.log(`| ${r.model} | ${r.backend} (${threads}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
 }
