@@ -36,7 +36,13 @@ describe("SAGAN training on wasm with the fast kernels", () => {
     const kernel = tf.getKernel(FUSED_ATTENTION, "wasm")!;
     let fused = 0;
     tf.unregisterKernel(FUSED_ATTENTION, "wasm");
-    tf.registerKernel({ ...kernel, kernelFunc: (args) => (fused++, kernel.kernelFunc(args)) });
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => {
+        fused++;
+        return kernel.kernelFunc(args);
+      },
+    });
     try {
       await trainer.trainStep(images);
       expect(fused).toBe(10); // G's 2 blocks × 2 forwards (D step, G step) + D's 2 blocks × 3 (real, fake, G step)

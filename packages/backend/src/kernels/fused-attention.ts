@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import { simdKernels, transposeAt } from "./simd-kernels";
 import { type KernelArgs, type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
 import { matMulAt, softmaxAt } from "./xnn-matmul";
@@ -80,7 +80,7 @@ export function fusedAttention({ inputs, backend }: KernelArgs): tf.TensorInfo {
     backend.makeOutput([n, n], "float32"), // scores
     backend.makeOutput([n, n], "float32"), // attention
   ];
-  const [qT, scores, attention] = scratch;
+  const qT = scratch[0];
   try {
     const q = heapIndex(backend, query);
     const qTAt = heapIndex(backend, qT);

@@ -34,7 +34,13 @@ describe("LeakyReLU's fused gradient on wasm", () => {
       let runs = 0;
       const kernel = tf.getKernel(LEAKY_RELU_GRAD, "wasm")!;
       tf.unregisterKernel(LEAKY_RELU_GRAD, "wasm");
-      tf.registerKernel({ ...kernel, kernelFunc: (args) => (runs++, kernel.kernelFunc(args)) });
+      tf.registerKernel({
+        ...kernel,
+        kernelFunc: (args) => {
+          runs++;
+          return kernel.kernelFunc(args);
+        },
+      });
       try {
         const [actual] = await valuesOn("wasm", () => gradient(shape, 10 * i));
         expect(runs).toBe(1);
