@@ -1,5 +1,5 @@
 /**
- * `@gan/cli`: the `gan` command (prepare, train, sample, info, demo), also usable as a library.
+ * `@gan/cli`: the `gan` command (prepare, train, sample, eval, export-web, info, demo), also usable as a library.
  *
  * @packageDocumentation
  */
@@ -14,3 +14,19 @@ export { buildModels, lossFor, MODELS, LOSSES, type ModelName, type ModelSpec } 
 export { openImageSource, type ImageSourceOptions } from "./image-source";
 export { progressBar } from "./progress-bar";
 export { loadPlugins } from "./plugins";
+export {
+  trainingSetup,
+  resumedTrainingSetup,
+  applyTrainingSetup,
+  checkDiffAugmentPolicy,
+  formatTrainingSetup,
+  type TrainingFlags,
+  type TrainingSetup,
+  type AppliedTrainingSetup,
+  DEFAULT_DIFF_AUGMENT,
+  DIFF_AUGMENT_OPS,
+  DEFAULT_EMA_DECAY,
+  DEFAULT_EVAL_N,
+  EMA_SAMPLES_FOLDER,
+  DIFF_AUGMENT_STATE_FILE,
+} from "./training-setup";

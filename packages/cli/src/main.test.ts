@@ -4,25 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CommandIO } from "./commands/train";
-import { main } from "./main";
-
-function capture(): CommandIO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    log: (m) => out.push(m),
-    stderr: { write: (s: string) => err.push(s), isTTY: false } as unknown as NodeJS.WriteStream,
-  };
-}
-
-async function run(...argv: string[]) {
-  const io = capture();
-  const code = await main(argv, io);
-  return { code, out: io.out.join("\n"), err: io.err.join("") };
-}
+import { run } from "./test-support";
 
 let tmp: string;
 beforeAll(async () => {

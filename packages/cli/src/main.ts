@@ -1,5 +1,5 @@
 import { type BackendName, selectBackend } from "@gan/backend";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DATASETS, prepareCommand } from "./commands/prepare";
 import { demoCommand } from "./commands/demo";
 import { exportWebCommand } from "./commands/export-web";
@@ -9,7 +9,8 @@ import { type CommandIO, trainCommand } from "./commands/train";
 import { evalCommand } from "@gan/metrics";
 import { generatorOf, LOSSES, MODELS } from "./models";
 import { loadPlugins } from "./plugins";
-import { int, intList, oneOf, positive } from "./parse";
+import { int, intList, numberIn, oneOf, positive } from "./parse";
+import { DEFAULT_DIFF_AUGMENT, DIFF_AUGMENT_OPS, checkDiffAugmentPolicy, trainingSetup } from "./training-setup";
 
 const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 
@@ -18,7 +19,7 @@ function backendOption(): Option {
 }
 
 function threadsOption(): Option {
-  return new Option("--threads <n>", "wasm backend threads: 1-8 or auto (default 1; more helps only on an idle machine)").argParser(
+  return new Option("--threads <n>", "wasm backend threads: 1-8 or auto (default auto: one per idle logical CPU, at most 8)").argParser(
     (v) => (v === "auto" ? "auto" : int(1)(v)),
   );
 }
@@ -66,11 +67,24 @@ export function createProgram(io: CommandIO): Command {
     .option("--g-lr <lr>", "generator learning rate (default 1e-4)", positive)
     .option("--d-lr <lr>", "discriminator learning rate (default 4e-4)", positive)
     .option("--d-steps <n>", "discriminator steps per generator step", int(1))
+    .option("--beta1 <b>", "Adam beta1 of both optimizers, in [0, 1) (default 0)", numberIn(0, 1, { maxOpen: true }))
+    .option("--beta2 <b>", "Adam beta2 of both optimizers, in [0, 1) (default 0.9)", numberIn(0, 1, { maxOpen: true }))
+    .option("--ema", "keep an EMA of the generator: generator-ema.safetensors in checkpoints, grids in samples-ema/")
+    .option("--ema-decay <d>", "EMA decay per step, in [0, 1] (default 0.999; needs --ema)", numberIn(0, 1))
+    .option("--ema-start <step>", "step from which the EMA averages; it copies the weights before (default 0; needs --ema)", int(0))
+    .option("--diff-augment [policy]", `DiffAugment on the real and fake images D scores; policy: comma-separated ${DIFF_AUGMENT_OPS.join(", ")} (default ${DEFAULT_DIFF_AUGMENT})`, diffAugmentArg)
+    .option("--eval-every <epochs>", "score FID, KID, purity and balance every this many epochs into metrics.jsonl and fid.png", int(1))
+    .option("--eval-n <n>", "samples and real reference digits per evaluation (default 400; needs --eval-every)", int(2))
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
     .option("--plugin <file>", "a module to load first, e.g. one that calls registerLayer() (repeatable)", collect, [])
     .option("--attention <name>", "a registered attention layer for SAGAN's attention slots")
     .option("--quiet", "no progress bar", false)
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
+      try {
+        trainingSetup(opts); // Flag combinations (--ema-decay without --ema...) are command-line errors.
+      } catch (e) {
+        cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
+      }
       await trainCommand({ ...opts, channels: Number(opts.channels) as 1 | 3 }, io);
     });
 
@@ -82,6 +96,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--out <path>", "PNG grid, or a folder with --individual", "samples.png")
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--individual", "one PNG per image into the --out folder", false)
+    .option("--ema", "draw from the EMA generator (generator-ema.safetensors of the checkpoint)", false)
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
@@ -148,6 +163,15 @@ async function useBackend(opts: { backend: BackendName; threads?: number | "auto
     warn: (m) => io.stderr.write(`${m}\n`),
     ...(opts.threads ? { threads: opts.threads } : {}),
   });
+}
+
+/** Commander parser of `--diff-augment`'s policy. */
+function diffAugmentArg(value: string): string {
+  try {
+    return checkDiffAugmentPolicy(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--diff-augment: /, ""));
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {

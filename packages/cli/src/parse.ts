@@ -18,6 +18,20 @@ export function positive(value: string): number {
   return n;
 }
 
+/**
+ * Commander parser for a number in `[min, max]` (or `[min, max)` with `maxOpen`), for fractions such as
+ * `--ema-decay` and `--beta1`.
+ */
+export function numberIn(min: number, max: number, options: { maxOpen?: boolean } = {}) {
+  const range = `[${min}, ${max}${options.maxOpen ? ")" : "]"}`;
+  return (value: string): number => {
+    const n = Number(value);
+    const inRange = n >= min && (options.maxOpen ? n < max : n <= max);
+    if (value.trim() === "" || !Number.isFinite(n) || !inRange) throw new InvalidArgumentError(`expected a number in ${range}, got '${value}'`);
+    return n;
+  };
+}
+
 /** Commander parser for a comma-separated list of integers ≥ 0 (`7,8`). */
 export function intList(value: string): number[] {
   const parts = value.split(",").map((s) => s.trim());

@@ -67,4 +67,22 @@ export interface TrainerCallback {
   onEpochEnd?(ctx: TrainerContext, metrics: EpochMetrics): void | Promise<void>;
   /** Once at the end, whatever the outcome (also when a non-finite loss stopped the run). */
   onTrainEnd?(ctx: TrainerContext, end: TrainEnd): void | Promise<void>;
+  /**
+   * Extra files for the checkpoint being written, by file name (e.g. `{ "generator-ema.safetensors": bytes }`).
+   * The trainer asks every callback that has this hook whenever it saves a checkpoint (from
+   * `checkpointing()`, `trainer.saveCheckpoint()` or `exportCheckpoint()`), and writes the files into the same
+   * temporary folder as its own before the folder is renamed into place: a checkpoint holds all of them or
+   * does not exist, and pruning removes them with it. `ctx.step` is the step being saved; the hook may run
+   * before this step's `onBatchEnd` of the same callback, so bring the state up to `ctx.step` first if
+   * `onBatchEnd` updates it.
+   *
+   * Names must be plain file names (no `/`, not starting with `.`), distinct from `state.json`, from the
+   * trainer's own files (`CHECKPOINT_FILES`) and from other callbacks' files. Throwing (or rejecting)
+   * aborts the save and leaves the previous checkpoint and `latest` untouched. Read the files back on resume
+   * from `ctx.trainer.resumedCheckpoint` in `onTrainStart`.
+   */
+  checkpointFiles?(ctx: TrainerContext): CheckpointFileMap | Promise<CheckpointFileMap>;
 }
+
+/** Files a callback adds to a checkpoint: file name → bytes. See {@link TrainerCallback.checkpointFiles}. */
+export type CheckpointFileMap = Record<string, Uint8Array>;

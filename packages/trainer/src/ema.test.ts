@@ -5,10 +5,12 @@ import * as path from "node:path";
 import { decodeSafetensors } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EMA_GENERATOR_FILE, generatorEma } from "./callbacks/ema";
-import { latestCheckpoint } from "./checkpoint/checkpoint-store";
+import type { TrainerCallback } from "./callback";
+import { EMA_GENERATOR_FILE, type GeneratorEmaCallback, generatorEma } from "./callbacks/ema";
+import { sampleImages } from "./callbacks/sample-images";
+import { latestCheckpoint, listCheckpoints } from "./checkpoint/checkpoint-store";
 import { ModelEma } from "./ema";
-import { train } from "./run/train";
+import { type TrainOptions, train } from "./run/train";
 import { ShufflingSource, TinyDiscriminator, TinyGenerator, simpleBce, snapshotState, tinyImages } from "./test-support";
 
 let tmp: string;
@@ -71,29 +73,123 @@ describe("ModelEma", () => {
 });
 
 describe("generatorEma callback", () => {
+  const make = () => ({ g: new TinyGenerator({ seed: 1 }), d: new TinyDiscriminator({ seed: 2 }) });
+  const quiet = { samples: false, attention: false, lossPlot: false } as const;
+  const emaValues = (cb: GeneratorEmaCallback) => snapshotState({ stateDict: () => cb.ema!.stateDict() });
+
   it("saves generator-ema.safetensors into checkpoints and reloads it on resume", async () => {
     const images = tinyImages(8);
     const runDir = path.join(tmp, "run");
-    const make = () => ({ g: new TinyGenerator({ seed: 1 }), d: new TinyDiscriminator({ seed: 2 }) });
     const a = make();
     const cb = generatorEma({ decay: 0.9 });
-    await train({ generator: a.g, discriminator: a.d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 3, runDir, samples: false, attention: false, lossPlot: false, callbacks: [cb] });
+    await train({ generator: a.g, discriminator: a.d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 3, runDir, ...quiet, callbacks: [cb] });
     const last = await latestCheckpoint(runDir);
     expect(last).toBeDefined();
     const saved = decodeSafetensors(await fs.readFile(path.join(last!, EMA_GENERATOR_FILE)));
     expect(Object.keys(saved.tensors).sort()).toEqual(Object.keys(a.g.stateDict()).sort());
     expect(saved.tensors["layer1.1.num_batches_tracked"]?.dtype).toBe("int32");
+    expect(saved.metadata).toMatchObject({ kind: "gan-toolkit/generator-ema", decay: "0.9", step: "4" });
     expect(cb.ema?.updateCount).toBe(4);
-    const emaValues = snapshotState({ stateDict: () => cb.ema!.stateDict() });
+    const values = emaValues(cb);
+    expect(snapshotState({ stateDict: () => saved.tensors })).toEqual(values);
     tf.dispose(Object.values(saved.tensors));
 
     const b = make();
     const cb2 = generatorEma({ decay: 0.9 });
-    await train({ generator: b.g, discriminator: b.d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 3, runDir, resume: true, samples: false, attention: false, lossPlot: false, callbacks: [cb2] });
-    expect(snapshotState({ stateDict: () => cb2.ema!.stateDict() })).toEqual(emaValues);
+    await train({ generator: b.g, discriminator: b.d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 3, runDir, resume: true, ...quiet, callbacks: [cb2] });
+    expect(emaValues(cb2)).toEqual(values);
     for (const m of [a.g, a.d, b.g, b.d]) m.dispose();
     cb.ema?.dispose();
     cb2.ema?.dispose();
     images.dispose();
   });
+
+  it("every kept checkpoint holds the EMA of its own step, wherever the callback sits in the list", async () => {
+    const images = tinyImages(8);
+    for (const first of [true, false]) {
+      const runDir = path.join(tmp, `every-${first}`);
+      const m = make();
+      const cb = generatorEma({ decay: 0.8 });
+      const seen = new Map<number, Record<string, Float32Array | Int32Array>>();
+      // Records the average after each step's update, to compare with what each checkpoint holds.
+      const spy = { onBatchEnd: (ctx: { step: number }) => void seen.set(ctx.step, emaValues(cb)) };
+      await train({
+        generator: m.g,
+        discriminator: m.d,
+        loss: simpleBce,
+        data: new ShufflingSource(images, 4),
+        epochs: 3,
+        seed: 3,
+        runDir,
+        ...quiet,
+        checkpoints: { everySteps: 1, keep: 2 },
+        callbacks: (defaults) => (first ? [cb, ...defaults, spy] : [...defaults, cb, spy]),
+      });
+      const kept = await listCheckpoints(runDir);
+      expect(kept.map((p) => path.basename(p))).toEqual(["step-0000005", "step-0000006"]);
+      for (const dir of kept) {
+        const step = Number(path.basename(dir).slice(5));
+        const { tensors, metadata } = decodeSafetensors(await fs.readFile(path.join(dir, EMA_GENERATOR_FILE)));
+        expect(metadata?.step).toBe(String(step));
+        expect(snapshotState({ stateDict: () => tensors })).toEqual(seen.get(step));
+        tf.dispose(Object.values(tensors));
+      }
+      expect(cb.ema?.updateCount).toBe(6);
+      m.g.dispose();
+      m.d.dispose();
+      cb.ema?.dispose();
+    }
+    images.dispose();
+  });
+
+  it("a run that failed after a mid-epoch checkpoint and was resumed ends with the unbroken run's EMA", async () => {
+    const images = tinyImages(12);
+    const run = async (runDir: string, extra: Partial<TrainOptions> = {}) => {
+      const m = make();
+      const cb = generatorEma({ decay: 0.7, startStep: 2 });
+      const callbacks = [...((extra.callbacks as TrainerCallback[]) ?? []), cb];
+      try {
+        await train({ generator: m.g, discriminator: m.d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 5, runDir, ...quiet, checkpoints: { everySteps: 1 }, ...extra, callbacks });
+        return emaValues(cb);
+      } finally {
+        m.g.dispose();
+        m.d.dispose();
+        cb.ema?.dispose();
+      }
+    };
+    const unbroken = await run(path.join(tmp, "ema-unbroken"));
+    const dir = path.join(tmp, "ema-broken");
+    // The checkpoint of step 4 is written (before this step's EMA onBatchEnd), then the run fails.
+    const crash: TrainerCallback = { onBatchEnd: (ctx) => void (ctx.step === 4 && ctx.trainer.lastCheckpointStep === 4 && explode()) };
+    await expect(run(dir, { callbacks: [crash] })).rejects.toThrow("crash after step 4");
+    expect(path.basename((await latestCheckpoint(dir))!)).toBe("step-0000004");
+    expect(await run(dir, { resume: true })).toEqual(unbroken);
+    images.dispose();
+  });
+
+  it("sampleImages({ ema }) draws the averaged generator's grid", async () => {
+    const images = tinyImages(8);
+    const runDir = path.join(tmp, "ema-samples");
+    const m = make();
+    const cb = generatorEma({ decay: 0.5 });
+    await train({
+      generator: m.g,
+      discriminator: m.d,
+      loss: simpleBce,
+      data: new ShufflingSource(images, 4),
+      epochs: 1,
+      runDir,
+      attention: false,
+      lossPlot: false,
+      callbacks: [cb, sampleImages({ ema: cb, folder: "samples-ema", showReal: false })],
+    });
+    expect(await fs.readdir(path.join(runDir, "samples-ema"))).toEqual(["epoch-0000.png"]);
+    expect(await fs.readdir(path.join(runDir, "samples"))).toEqual(["epoch-0000.png"]);
+    for (const x of [m.g, m.d, images]) x.dispose();
+    cb.ema?.dispose();
+  });
 });
+
+function explode(): never {
+  throw new Error("crash after step 4");
+}

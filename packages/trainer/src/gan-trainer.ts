@@ -7,6 +7,7 @@ import type { TrainEnd, TrainerCallback, TrainerContext } from "./callback";
 import {
   CHECKPOINTS_DIR,
   type CheckpointFiles,
+  checkCheckpointFileName,
   checkpointName,
   latestCheckpoint,
   pruneCheckpoints,
@@ -307,6 +308,8 @@ export class GanTrainer {
   /**
    * Writes a checkpoint of the current state into `<runDir>/checkpoints/step-NNNNNNN/` atomically and updates
    * `checkpoints/latest`; then deletes all but the newest `keep` checkpoints (default 3). Returns its path.
+   * The files callbacks contribute ({@link TrainerCallback.checkpointFiles}) are written in the same atomic
+   * step as the trainer's own.
    */
   async saveCheckpoint(options: { runDir?: string; keep?: number } = {}): Promise<string> {
     const runDir = options.runDir ?? this.runDir;
@@ -323,7 +326,10 @@ export class GanTrainer {
     return this.lastSavedStep;
   }
 
-  /** The whole training state as checkpoint files (safetensors bytes) and `state.json` content. */
+  /**
+   * The whole training state as checkpoint files (safetensors bytes) and `state.json` content, with the files
+   * the callbacks contribute through {@link TrainerCallback.checkpointFiles}.
+   */
   async exportCheckpoint(): Promise<CheckpointFiles<TrainerCheckpointState>> {
     const files: Record<string, Uint8Array> = {
       [CHECKPOINT_FILES.generator]: encodeModule(this.generator),
@@ -352,7 +358,27 @@ export class GanTrainer {
       time: new Date().toISOString(),
     };
     if (this.epochStartDataState !== undefined) state.data = this.epochStartDataState;
+    await this.addCallbackFiles(files);
     return { state, files };
+  }
+
+  /** Adds the callbacks' checkpoint files to `files`, refusing bad names and names taken twice. */
+  private async addCallbackFiles(files: Record<string, Uint8Array>): Promise<void> {
+    const owners = new Map(Object.keys(files).map((f): [string, string] => [f, "the trainer"]));
+    const ctx = this.context();
+    for (const [index, cb] of this.callbacks.entries()) {
+      if (!cb.checkpointFiles) continue;
+      const who = `callback '${cb.name ?? `#${index}`}'`;
+      const added = await cb.checkpointFiles(ctx);
+      for (const [file, bytes] of Object.entries(added ?? {})) {
+        checkCheckpointFileName(file, `GanTrainer: ${who}`);
+        const owner = owners.get(file);
+        if (owner) throw new Error(`GanTrainer: ${who} adds '${file}' to the checkpoint, but ${owner} already writes it`);
+        if (!(bytes instanceof Uint8Array)) throw new Error(`GanTrainer: ${who} must give checkpoint file '${file}' as a Uint8Array`);
+        owners.set(file, who);
+        files[file] = bytes;
+      }
+    }
   }
 
   /** Restores a state from {@link GanTrainer.exportCheckpoint}; `source` names it in errors. */

@@ -7,7 +7,7 @@
  */
 export { GanTrainer, CHECKPOINT_FILES, type StepValues, type TrainResult, type TrainerCheckpointState } from "./gan-trainer";
 export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss } from "./options";
-export type { TrainerCallback, TrainerContext, TrainEnd } from "./callback";
+export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } from "./callback";
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
 export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals, addStep, epochMetrics } from "./metrics";
@@ -21,6 +21,7 @@ export {
   STATE_FILE,
   type CheckpointFiles,
   checkpointName,
+  checkCheckpointFileName,
   writeCheckpoint,
   readCheckpoint,
   listCheckpoints,

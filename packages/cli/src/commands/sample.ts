@@ -1,6 +1,6 @@
 import { type BackendName, selectBackend } from "@gan/backend";
 import { loadWeights, Random } from "@gan/layers";
-import { CHECKPOINT_FILES, CHECKPOINTS_DIR, encodePng, imagesToRgb, latestCheckpoint, tileGrid } from "@gan/trainer";
+import { CHECKPOINT_FILES, CHECKPOINTS_DIR, EMA_GENERATOR_FILE, encodePng, imagesToRgb, latestCheckpoint, tileGrid } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -17,24 +17,38 @@ export interface SampleCommandOptions {
   out: string;
   seed: number;
   individual: boolean;
+  /**
+   * Draw from the generator's moving average (`generator-ema.safetensors` of the checkpoint, kept by
+   * `gan train --ema`) instead of the trained weights (default false). Needs a run or checkpoint folder.
+   */
+  ema?: boolean;
   plugin: string[];
   /** The tfjs backend (default: whichever is active). */
   backend?: BackendName;
   threads?: number | "auto";
 }
 
-/** Finds the generator weights and the run folder (with config.json) that `path` points into. */
-async function locate(path: string): Promise<{ weights: string; runDir: string }> {
+/**
+ * Finds the generator weights (the EMA ones with `ema`) and the run folder (with config.json) that `path`
+ * points into.
+ */
+async function locate(path: string, ema = false): Promise<{ weights: string; runDir: string }> {
   const full = resolve(path);
   if (!existsSync(full)) throw new Error(`--checkpoint: ${path} does not exist`);
   let weights: string;
   if (statSync(full).isDirectory()) {
-    if (existsSync(join(full, CHECKPOINT_FILES.generator))) weights = join(full, CHECKPOINT_FILES.generator);
-    else {
+    let checkpoint = full;
+    if (!existsSync(join(full, CHECKPOINT_FILES.generator))) {
       const latest = await latestCheckpoint(full);
       if (!latest) throw new Error(`--checkpoint: ${path} holds no checkpoint (no ${CHECKPOINTS_DIR}/ with a complete step)`);
-      weights = join(latest, CHECKPOINT_FILES.generator);
+      checkpoint = latest;
     }
+    weights = join(checkpoint, ema ? EMA_GENERATOR_FILE : CHECKPOINT_FILES.generator);
+    if (ema && !existsSync(weights)) {
+      throw new Error(`--ema: checkpoint ${checkpoint} has no ${EMA_GENERATOR_FILE} (train with --ema to keep one)`);
+    }
+  } else if (ema) {
+    throw new Error(`--ema: --checkpoint ${path} is a weights file; pass a run or checkpoint folder to draw from its ${EMA_GENERATOR_FILE}`);
   } else weights = full;
   for (let dir = dirname(weights); ; dir = dirname(dir)) {
     if (existsSync(join(dir, "config.json"))) return { weights, runDir: dir };
@@ -42,10 +56,13 @@ async function locate(path: string): Promise<{ weights: string; runDir: string }
   }
 }
 
-/** `gan sample`: draws `n` images from a trained generator into a PNG grid (or single PNGs). */
+/**
+ * `gan sample`: draws `n` images from a trained generator (or, with `ema`, its moving average) into a PNG
+ * grid (or single PNGs).
+ */
 export async function sampleCommand(options: SampleCommandOptions, io: CommandIO): Promise<string[]> {
   await loadPlugins(options.plugin);
-  const { weights, runDir } = await locate(options.checkpoint);
+  const { weights, runDir } = await locate(options.checkpoint, options.ema);
   if (options.backend) {
     await selectBackend(options.backend, { log: io.log, ...(options.threads ? { threads: options.threads } : {}) });
   }
@@ -69,7 +86,7 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
       await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: Math.ceil(Math.sqrt(rgb.length)) })));
       written.push(options.out);
     }
-    io.log(`wrote ${options.n} samples of ${basename(runDir)} to ${options.out}`);
+    io.log(`wrote ${options.n} samples of ${basename(runDir)}${options.ema ? " (EMA generator)" : ""} to ${options.out}`);
     return written;
   } finally {
     generator.dispose();

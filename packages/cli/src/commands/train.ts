@@ -6,15 +6,20 @@ import { openImageSource } from "../image-source";
 import { buildModels, type LOSSES, lossFor, type ModelSpec } from "../models";
 import { loadPlugins } from "../plugins";
 import { progressBar } from "../progress-bar";
+import { type TrainingFlags, type TrainingSetup, applyTrainingSetup, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "../training-setup";
 
-/** Options of `gan train`. */
-export interface TrainCommandOptions extends ModelSpec {
+/**
+ * Options of `gan train`. The training-quality options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
+ * `diffAugment`, `evalEvery`, `evalN`, `beta1`, `beta2`) are recorded in `config.json` under `extra.training`;
+ * a resumed run keeps the recorded EMA, DiffAugment and betas.
+ */
+export interface TrainCommandOptions extends ModelSpec, TrainingFlags {
   data: string;
   epochs: number;
   batchSize: number;
   out: string;
   backend: BackendName;
-  /** wasm backend threads (default 1). */
+  /** wasm backend threads: 1–8, or `"auto"` (the default: one per idle logical CPU, at most 8). */
   threads?: number | "auto";
   resume: boolean;
   sampleEvery: number;
@@ -46,11 +51,16 @@ export interface CommandIO {
  */
 export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainRunResult> {
   await loadPlugins(options.plugin);
+  let recordedSetup: TrainingSetup | undefined;
   if (options.resume && existsSync(join(options.out, "config.json"))) {
-    // A resumed run rebuilds the models exactly as the run recorded them.
-    const recorded = (await readRunConfig(options.out)).extra?.model as ModelSpec | undefined;
+    // A resumed run rebuilds the models and the training setup exactly as the run recorded them.
+    const extra = (await readRunConfig(options.out)).extra ?? {};
+    const recorded = extra.model as ModelSpec | undefined;
     if (recorded) Object.assign(options, recorded);
+    recordedSetup = extra.training as TrainingSetup | undefined;
   }
+  const given = trainingSetup(options, options.channels);
+  const setup = recordedSetup ? resumedTrainingSetup(given, recordedSetup, (m) => io.stderr.write(`${m}\n`)) : given;
   // The data first: a wrong path fails before anything slow starts.
   const data = await openImageSource(options.data, {
     batchSize: options.batchSize,
@@ -73,6 +83,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     ...(options.attention ? { attention: options.attention } : {}),
   };
   const { generator, discriminator } = buildModels(spec);
+  const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
+  if (Object.keys(setup).length > 0) io.log(`training: ${formatTrainingSetup(setup)}`);
 
   const controller = new AbortController();
   const onSigint = () => {
@@ -98,20 +110,23 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       ...(options.gLr ? { gLr: options.gLr } : {}),
       ...(options.dLr ? { dLr: options.dLr } : {}),
       ...(options.dSteps ? { dSteps: options.dSteps } : {}),
+      ...(setup.beta1 !== undefined ? { beta1: setup.beta1 } : {}),
+      ...(setup.beta2 !== undefined ? { beta2: setup.beta2 } : {}),
       runDir: options.out,
       resume: options.resume,
       signal: controller.signal,
       samples: { everyEpochs: options.sampleEvery },
       attention: { everyEpochs: options.sampleEvery },
       checkpoints: { everyEpochs: options.checkpointEvery, keep: options.keep },
-      callbacks: options.quiet ? [] : [progressBar(io.stderr)],
-      config: { model: spec, data: options.data, backend },
+      callbacks: [...applied.callbacks, ...(options.quiet ? [] : [progressBar(io.stderr)])],
+      config: { model: spec, training: setup, data: options.data, backend },
     });
     io.log(`${result.status}: ${result.step} steps; pictures and checkpoints in ${options.out}`);
     return result;
   } finally {
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
+    applied.dispose();
     generator.dispose();
     discriminator.dispose();
   }

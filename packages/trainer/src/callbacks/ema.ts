@@ -3,9 +3,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { decodeSafetensors, encodeSafetensors } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
-import type { TrainerCallback, TrainerContext } from "../callback";
-import { writeFileAtomic } from "../checkpoint/atomic-fs";
-import { checkpointName, CHECKPOINTS_DIR } from "../checkpoint/checkpoint-store";
+import type { CheckpointFileMap, TrainerCallback, TrainerContext } from "../callback";
 import { ModelEma, type ModelEmaOptions } from "../ema";
 
 /** File of the averaged generator inside a checkpoint folder. */
@@ -22,29 +20,25 @@ export interface GeneratorEmaCallback extends TrainerCallback {
 
 /**
  * Keeps an exponential moving average of the generator's weights (see {@link ModelEma}), updated after every
- * step, and saves it as `generator-ema.safetensors` (the generator's state-dict names, loadable into the same
- * model) into each checkpoint the trainer writes; a resumed run reloads it from the checkpoint it resumed.
+ * step, and adds it as `generator-ema.safetensors` (the generator's state-dict names, loadable into the same
+ * model) to every checkpoint the trainer writes, through {@link TrainerCallback.checkpointFiles}: the file is
+ * written in the same atomic step as the rest of the checkpoint, so a checkpoint never lacks it. A resumed run
+ * reloads the average from the checkpoint it resumed (a checkpoint without the file starts the average from
+ * the resumed weights).
  *
- * Put it after `checkpointing()` in the callback list (`train()`'s extra callbacks run after the standard
- * ones), so it sees each checkpoint once written. Hand `callback.ema` to `evalCallback({ ema })` or call
- * `ema.apply(() => …)` to sample with the averaged weights.
+ * Its place in the callback list does not matter: a checkpoint saved before this callback's `onBatchEnd` of the
+ * same step folds that step in first. Hand `callback.ema` to `evalCallback({ ema })` or
+ * `sampleImages({ ema })`, or call `ema.apply(() => …)` to sample with the averaged weights.
  */
 export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCallback {
   let ema: ModelEma | undefined;
-  let savedStep = -1;
+  /** The step the average has folded in last (-1: none yet). */
+  let updatedStep = -1;
 
-  const saveIfCheckpointed = async (ctx: TrainerContext) => {
-    if (!ema || !ctx.runDir || ctx.trainer.lastCheckpointStep !== ctx.step || savedStep === ctx.step) return;
-    const dir = path.join(ctx.runDir, CHECKPOINTS_DIR, checkpointName(ctx.step));
-    if (!existsSync(dir)) return;
-    const state = ema.stateDict();
-    const bytes = encodeSafetensors(state, {
-      // int32 buffers (num_batches_tracked) as I64, PyTorch's type, as the trainer stores the generator.
-      int64: Object.keys(state).filter((k) => state[k].dtype === "int32"),
-      metadata: { format: "pt", kind: "gan-toolkit/generator-ema", decay: String(ema.decay), startStep: String(ema.startStep), step: String(ctx.step) },
-    });
-    await writeFileAtomic(path.join(dir, EMA_GENERATOR_FILE), bytes);
-    savedStep = ctx.step;
+  const catchUp = (step: number) => {
+    if (!ema || step <= updatedStep) return;
+    ema.update(step);
+    updatedStep = step;
   };
 
   return {
@@ -55,7 +49,8 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     async onTrainStart(ctx) {
       ema?.dispose();
       ema = new ModelEma(ctx.generator, options);
-      savedStep = -1;
+      // The average starts as a copy of the weights the run starts from (the resumed ones, when resuming).
+      updatedStep = ctx.step;
       const from = ctx.trainer.resumedCheckpoint;
       if (ctx.resumed && from && existsSync(path.join(from, EMA_GENERATOR_FILE))) {
         const { tensors } = decodeSafetensors(await fs.readFile(path.join(from, EMA_GENERATOR_FILE)), EMA_GENERATOR_FILE);
@@ -64,16 +59,21 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
         } finally {
           tf.dispose(Object.values(tensors));
         }
-        savedStep = ctx.step;
       }
     },
-    async onBatchEnd(ctx) {
-      ema?.update(ctx.step);
-      await saveIfCheckpointed(ctx);
+    onBatchEnd(ctx) {
+      catchUp(ctx.step);
     },
-    onEpochEnd: (ctx) => saveIfCheckpointed(ctx),
-    async onTrainEnd(ctx, end) {
-      if (end.status !== "failed") await saveIfCheckpointed(ctx);
+    checkpointFiles(ctx: TrainerContext): CheckpointFileMap {
+      if (!ema) return {};
+      catchUp(ctx.step);
+      const state = ema.stateDict();
+      const bytes = encodeSafetensors(state, {
+        // int32 buffers (num_batches_tracked) as I64, PyTorch's type, as the trainer stores the generator.
+        int64: Object.keys(state).filter((k) => state[k].dtype === "int32"),
+        metadata: { format: "pt", kind: "gan-toolkit/generator-ema", decay: String(ema.decay), startStep: String(ema.startStep), step: String(ctx.step) },
+      });
+      return { [EMA_GENERATOR_FILE]: bytes };
     },
   };
 }

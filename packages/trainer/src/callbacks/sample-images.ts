@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { TrainerCallback, TrainerContext } from "../callback";
+import type { ModelEma } from "../ema";
 import { encodePng } from "../image/png";
 import { type RgbImage, imagesToRgb, resizeNearest, stackVertical, tileGrid } from "../image/rgb-image";
 import { checkEvery, epochFileName, isDueEpoch, writeRunFile } from "./epoch-file";
@@ -19,6 +20,11 @@ export interface SampleImagesOptions {
   scale?: number;
   /** Folder inside the run folder (default `samples`). */
   folder?: string;
+  /**
+   * Draw with the averaged generator: `generatorEma()`'s callback (or anything with an `ema`). Give such a
+   * grid its own `folder` (e.g. `samples-ema`). Until the average exists, nothing is drawn.
+   */
+  ema?: { readonly ema: ModelEma | undefined };
 }
 
 /** Integer upscale factor that makes an image of `height` pixels at least 64 tall. */
@@ -34,7 +40,7 @@ export function scaleTiles(tiles: RgbImage[], scale: number): RgbImage[] {
 /**
  * Writes `samples/epoch-NNNN.png`: images from a fixed noise drawn once (the same latent codes every time, so
  * the grids show how the generator evolves), generated in evaluation mode, with as many real images above them,
- * the first ones the epoch's batches brought.
+ * the first ones the epoch's batches brought. With `ema`, the images come from the generator's moving average.
  */
 export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback {
   const every = checkEvery(options.everyEpochs ?? 1, "sampleImages: option 'everyEpochs'");
@@ -66,8 +72,10 @@ export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback
     async onEpochEnd(ctx: TrainerContext) {
       if (!isDueEpoch(ctx.epoch, every, ctx.epochs)) return;
       const runDir = requireRunDir(ctx, "sampleImages");
+      const average = options.ema?.ema;
+      if (options.ema && !average) return;
       const z = ctx.trainer.fixedNoise(count);
-      const out = ctx.trainer.generate(z);
+      const out = average ? await average.apply(() => ctx.trainer.generate(z)) : ctx.trainer.generate(z);
       let fakeTiles: RgbImage[];
       try {
         fakeTiles = imagesToRgb(out.images);

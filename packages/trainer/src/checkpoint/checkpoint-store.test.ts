@@ -61,4 +61,26 @@ describe("checkpoint store", () => {
     expect((await fs.readdir(dir)).sort()).toEqual(["latest", "step-0000001", "step-0000003", "step-0000004"]);
     await expect(readCheckpoint(path.join(dir, "step-0000003"))).rejects.toThrow("is not a checkpoint: cannot read state.json");
   });
+
+  it("a write failing midway leaves neither the checkpoint nor a temporary folder, and latest unchanged", async () => {
+    const run = path.join(tmp, "run4");
+    const dir = path.join(run, "checkpoints");
+    await writeCheckpoint(dir, "step-0000001", content(1));
+    // The first file is written, the second cannot be: the whole checkpoint must vanish.
+    const files = { "a.bin": Uint8Array.from([1]), "b.bin": 42 as unknown as Uint8Array };
+    await expect(writeCheckpoint(dir, "step-0000002", { state: { step: 2 }, files })).rejects.toThrow();
+    expect((await fs.readdir(dir)).sort()).toEqual(["latest", "step-0000001"]);
+    expect(path.basename((await latestCheckpoint(run))!)).toBe("step-0000001");
+  });
+
+  it("refuses file names that are not plain names before writing anything", async () => {
+    const run = path.join(tmp, "run5");
+    const dir = path.join(run, "checkpoints");
+    for (const bad of ["../x", "sub/x", "sub\\x", ".hidden", "state.json", ""]) {
+      await expect(writeCheckpoint(dir, "step-0000001", { state: {}, files: { [bad]: new Uint8Array(1) } })).rejects.toThrow(
+        `writeCheckpoint: bad checkpoint file name '${bad}'`,
+      );
+    }
+    expect(await listCheckpoints(run)).toEqual([]);
+  });
 });

@@ -32,16 +32,14 @@ export function checkpointName(step: number): string {
  */
 export async function writeCheckpoint(checkpointsDir: string, name: string, content: CheckpointFiles): Promise<string> {
   if (!NAME.test(name)) throw new Error(`writeCheckpoint: name must look like step-0000012, got '${name}'`);
+  for (const file of Object.keys(content.files)) checkCheckpointFileName(file, "writeCheckpoint");
   await fs.mkdir(checkpointsDir, { recursive: true });
   await removeStrays(checkpointsDir);
   const final = path.join(checkpointsDir, name);
   const tmp = tempSibling(final);
   await fs.mkdir(tmp);
   try {
-    for (const [file, bytes] of Object.entries(content.files)) {
-      if (file === STATE_FILE || file.includes("/") || file.startsWith(".")) throw new Error(`writeCheckpoint: bad file name '${file}'`);
-      await writeFileSynced(path.join(tmp, file), bytes);
-    }
+    for (const [file, bytes] of Object.entries(content.files)) await writeFileSynced(path.join(tmp, file), bytes);
     await writeFileSynced(path.join(tmp, STATE_FILE), `${JSON.stringify(content.state, null, 2)}\n`);
     await fsyncDir(tmp);
     const old = await exists(final) ? tempSibling(final) : undefined;
@@ -55,6 +53,16 @@ export async function writeCheckpoint(checkpointsDir: string, name: string, cont
   }
   await writeFileAtomic(path.join(checkpointsDir, LATEST_FILE), `${name}\n`);
   return final;
+}
+
+/**
+ * Checks that `file` can be a file of a checkpoint folder: a plain name (no `/` or `\`, not empty, not
+ * starting with `.`, which marks temporary entries) other than {@link STATE_FILE}. `where` prefixes the error.
+ */
+export function checkCheckpointFileName(file: string, where: string): void {
+  if (file === "" || file === STATE_FILE || /[/\\]/.test(file) || file.startsWith(".")) {
+    throw new Error(`${where}: bad checkpoint file name '${file}' (expected a plain file name, not starting with '.', other than ${STATE_FILE})`);
+  }
 }
 
 /** Reads a checkpoint folder written by {@link writeCheckpoint}. */

@@ -1,0 +1,146 @@
+import "@tensorflow/tfjs-backend-cpu";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeSafetensors } from "@gan/layers";
+import type { EvalRecord } from "@gan/metrics";
+import { EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints, readMetrics } from "@gan/trainer";
+import * as tf from "@tensorflow/tfjs-core";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../test-support";
+import { DIFF_AUGMENT_STATE_FILE } from "../training-setup";
+
+let tmp: string;
+let data: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "gan-cli-train-"));
+  data = join(tmp, "img_78");
+  const prep = await run("prepare", "mnist78", "--out", data, "--per-digit", "4");
+  expect(prep.code).toBe(0);
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/**
+ * A tiny SAGAN on the 8 images, 2 steps per epoch, on the single-threaded wasm backend (deterministic, and
+ * about 15× faster than the plain cpu backend's convolution gradients).
+ */
+const tiny = (out: string) => ["train", "--model", "sagan", "--data", data, "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--out", out, "--quiet"];
+
+/** The `{"type": "eval"}` lines of a run's metrics.jsonl. */
+async function evalLines(runDir: string): Promise<EvalRecord[]> {
+  const records = (await readMetrics(join(runDir, "metrics.jsonl"))) as unknown as Array<{ type: string }>;
+  return records.filter((r): r is EvalRecord => r.type === "eval");
+}
+
+describe("gan train: quality flags on the command line", () => {
+  it("rejects bad values with exit 2, naming the flag", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--ema", "--ema-decay", "2"], /option '--ema-decay <d>' argument '2' is invalid\. expected a number in \[0, 1\], got '2'/],
+      [["--ema", "--ema-start", "-1"], /--ema-start <step>.*expected an integer >= 0, got '-1'/],
+      [["--diff-augment", "rotate"], /--diff-augment \[policy\].*unknown transform 'rotate' \(known: color, brightness, saturation, contrast, translation, cutout\)/],
+      [["--beta1", "1"], /--beta1 <b>.*expected a number in \[0, 1\), got '1'/],
+      [["--beta2", "x"], /--beta2 <b>.*expected a number in \[0, 1\), got 'x'/],
+      [["--eval-every", "0"], /--eval-every <epochs>.*expected an integer >= 1, got '0'/],
+      [["--eval-every", "1", "--eval-n", "1"], /--eval-n <n>.*expected an integer >= 2, got '1'/],
+      [["--ema-decay", "0.9"], /error: --ema-decay needs --ema/],
+      [["--eval-n", "8"], /error: --eval-n needs --eval-every/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await run("train", "--data", tmp, ...flags);
+      expect(r.code, flags.join(" ")).toBe(2);
+      expect(r.err).toMatch(message);
+    }
+  });
+
+  it("refuses to evaluate colour runs before training", async () => {
+    const r = await run(...tiny(join(tmp, "colour")), "--channels", "3", "--eval-every", "1");
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("gan: error: --eval-every: the evaluation scores grayscale digits; it needs --channels 1\n");
+  });
+
+  it("--ema --diff-augment --eval-every: EMA in every checkpoint, eval lines with EMA scores, fid.png; --resume keeps the setup", async () => {
+    const runDir = join(tmp, "quality");
+    const quality = ["--ema", "--ema-decay", "0.9", "--diff-augment", "--eval-every", "1", "--eval-n", "8", "--beta1", "0.5"];
+    const first = await run(...tiny(runDir), "--epochs", "1", ...quality);
+    expect(first.err).not.toMatch(/error/);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, eval every 1 epoch\(s\) \(n=8\), Adam beta1 0\.5/);
+
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.training).toEqual({ beta1: 0.5, ema: { decay: 0.9, startStep: 0 }, diffAugment: "color,translation,cutout", eval: { everyEpochs: 1, n: 8 } });
+    expect(config.trainer).toMatchObject({ beta1: 0.5, beta2: 0.9 });
+
+    const checkpoint = (await latestCheckpoint(runDir))!;
+    const ema = decodeSafetensors(await readFile(join(checkpoint, EMA_GENERATOR_FILE)));
+    expect(ema.metadata).toMatchObject({ kind: "gan-toolkit/generator-ema", decay: "0.9", step: "2" });
+    tf.dispose(Object.values(ema.tensors));
+    expect(JSON.parse(await readFile(join(checkpoint, DIFF_AUGMENT_STATE_FILE), "utf8"))).toMatchObject({ policy: "color,translation,cutout" });
+
+    const evals = await evalLines(runDir);
+    expect(evals).toHaveLength(1);
+    expect(evals[0]).toMatchObject({ epoch: 0, step: 2, n: 8 });
+    expect(Number.isFinite(evals[0].fid)).toBe(true);
+    expect(Number.isFinite(evals[0].ema?.fid)).toBe(true);
+    expect((await sharp(join(runDir, "fid.png")).metadata()).format).toBe("png");
+    expect(await readdir(join(runDir, "samples-ema"))).toEqual(["epoch-0000.png"]);
+
+    // Resumed without the flags (and with a disagreeing one): the recorded EMA, DiffAugment and eval go on.
+    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5");
+    expect(resumed.code).toBe(0);
+    expect(resumed.err).toContain("--resume: keeping the recorded --ema setting (decay 0.9 from step 0), not decay 0.5 from step 0\n");
+    expect(resumed.out).toMatch(/completed: 6 steps/);
+    expect(resumed.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout/);
+    const kept = await listCheckpoints(runDir);
+    expect(kept.length).toBe(3);
+    for (const dir of kept) {
+      const file = decodeSafetensors(await readFile(join(dir, EMA_GENERATOR_FILE)));
+      expect(file.metadata).toMatchObject({ decay: "0.9", step: String(Number(dir.slice(-7))) });
+      tf.dispose(Object.values(file.tensors));
+    }
+    const afterResume = await evalLines(runDir);
+    expect(afterResume.map((r) => [r.step, r.ema !== undefined])).toEqual([
+      [2, true],
+      [4, true],
+      [6, true],
+    ]);
+    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.training).toEqual(config.extra.training);
+
+    // The EMA generator draws grids and is scored by gan eval.
+    const grid = join(tmp, "ema-grid.png");
+    const sample = await run("sample", "--checkpoint", runDir, "--ema", "--n", "4", "--out", grid);
+    expect(sample.err).not.toMatch(/error/);
+    expect(sample.out).toMatch(/wrote 4 samples of quality \(EMA generator\)/);
+    expect((await sharp(grid).metadata()).format).toBe("png");
+    const scored = await run("eval", "--run", runDir, "--ema", "--n", "8");
+    expect(scored.code).toBe(0);
+    expect(scored.out).toMatch(/\(EMA\): n=8 FID [\d.]+/);
+  }, 300_000);
+
+  it("a run stopped after epoch 1 and resumed ends bit-identical to an unbroken one, EMA and DiffAugment included", async () => {
+    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--seed", "3"];
+    const unbroken = join(tmp, "unbroken");
+    expect((await run(...tiny(unbroken), "--epochs", "2", ...flags)).code).toBe(0);
+    const broken = join(tmp, "broken");
+    expect((await run(...tiny(broken), "--epochs", "1", ...flags)).code).toBe(0);
+    expect((await run(...tiny(broken), "--epochs", "2", "--resume")).code).toBe(0);
+    const a = (await latestCheckpoint(unbroken))!;
+    const b = (await latestCheckpoint(broken))!;
+    for (const file of ["generator.safetensors", "discriminator.safetensors", EMA_GENERATOR_FILE, DIFF_AUGMENT_STATE_FILE]) {
+      expect(Buffer.compare(await readFile(join(a, file)), await readFile(join(b, file))), file).toBe(0);
+    }
+  }, 300_000);
+
+  it("gan sample --ema explains what is missing", async () => {
+    const plain = join(tmp, "plain");
+    expect((await run(...tiny(plain), "--epochs", "1")).code).toBe(0);
+    const noEma = await run("sample", "--checkpoint", plain, "--ema", "--out", join(tmp, "x.png"));
+    expect(noEma.code).toBe(1);
+    expect(noEma.err).toMatch(/--ema: checkpoint .*step-0000002 has no generator-ema\.safetensors \(train with --ema to keep one\)/);
+    const file = join((await latestCheckpoint(plain))!, "generator.safetensors");
+    const onFile = await run("sample", "--checkpoint", file, "--ema", "--out", join(tmp, "x.png"));
+    expect(onFile.err).toMatch(/--ema: --checkpoint .* is a weights file; pass a run or checkpoint folder/);
+  }, 300_000);
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_DIFF_AUGMENT, checkDiffAugmentPolicy, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "./training-setup";
+
+describe("trainingSetup", () => {
+  it("is empty without flags and fills in the defaults of the flags given", () => {
+    expect(trainingSetup({})).toEqual({});
+    expect(trainingSetup({ ema: true, diffAugment: true, evalEvery: 2 })).toEqual({
+      ema: { decay: 0.999, startStep: 0 },
+      diffAugment: DEFAULT_DIFF_AUGMENT,
+      eval: { everyEpochs: 2, n: 400 },
+    });
+    expect(DEFAULT_DIFF_AUGMENT).toBe("color,translation,cutout");
+    expect(trainingSetup({ ema: true, emaDecay: 0.9, emaStart: 100, diffAugment: " translation, cutout ", evalEvery: 1, evalN: 8, beta1: 0.5, beta2: 0.99 })).toEqual({
+      beta1: 0.5,
+      beta2: 0.99,
+      ema: { decay: 0.9, startStep: 100 },
+      diffAugment: "translation,cutout",
+      eval: { everyEpochs: 1, n: 8 },
+    });
+    expect(trainingSetup({ ema: false, diffAugment: false })).toEqual({});
+  });
+
+  it("names the flag and what it expected", () => {
+    expect(() => trainingSetup({ ema: true, emaDecay: 2 })).toThrow("--ema-decay: expected a number in [0, 1], got 2");
+    expect(() => trainingSetup({ ema: true, emaStart: 1.5 })).toThrow("--ema-start: expected an integer >= 0, got 1.5");
+    expect(() => trainingSetup({ emaDecay: 0.9 })).toThrow("--ema-decay needs --ema");
+    expect(() => trainingSetup({ emaStart: 3 })).toThrow("--ema-start needs --ema");
+    expect(() => trainingSetup({ diffAugment: "rotate" })).toThrow("--diff-augment: DiffAugment: unknown transform 'rotate' (known: color, brightness");
+    expect(() => trainingSetup({ diffAugment: " , " })).toThrow("--diff-augment: expected comma-separated transforms such as color,translation,cutout, got ' , '");
+    expect(() => trainingSetup({ evalEvery: 0 })).toThrow("--eval-every: expected an integer >= 1, got 0");
+    expect(() => trainingSetup({ evalEvery: 1, evalN: 1 })).toThrow("--eval-n: expected an integer >= 2, got 1");
+    expect(() => trainingSetup({ evalN: 8 })).toThrow("--eval-n needs --eval-every");
+    expect(() => trainingSetup({ evalEvery: 1 }, 3)).toThrow("--eval-every: the evaluation scores grayscale digits; it needs --channels 1");
+    expect(() => trainingSetup({ beta1: 1 })).toThrow("--beta1: expected a number in [0, 1), got 1");
+    expect(() => trainingSetup({ beta2: -0.1 })).toThrow("--beta2: expected a number in [0, 1), got -0.1");
+  });
+
+  it("checkDiffAugmentPolicy normalises a policy", () => {
+    expect(checkDiffAugmentPolicy("cutout")).toBe("cutout");
+    expect(checkDiffAugmentPolicy("brightness ,contrast")).toBe("brightness,contrast");
+  });
+});
+
+describe("resumedTrainingSetup", () => {
+  const recorded = { beta1: 0.5, ema: { decay: 0.99, startStep: 10 }, diffAugment: "translation", eval: { everyEpochs: 2, n: 8 } };
+
+  it("keeps the recorded EMA, DiffAugment and betas, and warns about flags that disagree", () => {
+    const warnings: string[] = [];
+    const out = resumedTrainingSetup({ beta1: 0.5, ema: { decay: 0.9, startStep: 10 }, beta2: 0.95 }, recorded, (m) => warnings.push(m));
+    expect(out).toEqual(recorded);
+    expect(warnings).toEqual([
+      "--resume: keeping the recorded --beta2 setting (default), not 0.95",
+      "--resume: keeping the recorded --ema setting (decay 0.99 from step 10), not decay 0.9 from step 10",
+    ]);
+    const quiet: string[] = [];
+    expect(resumedTrainingSetup({}, recorded, (m) => quiet.push(m))).toEqual(recorded);
+    expect(quiet).toEqual([]);
+  });
+
+  it("a run recorded without EMA or DiffAugment stays without; evaluation may be added or changed", () => {
+    const warnings: string[] = [];
+    const out = resumedTrainingSetup({ ema: { decay: 0.999, startStep: 0 }, diffAugment: "cutout", eval: { everyEpochs: 1, n: 16 } }, {}, (m) => warnings.push(m));
+    expect(out).toEqual({ eval: { everyEpochs: 1, n: 16 } });
+    expect(warnings).toEqual([
+      "--resume: keeping the recorded --ema setting (off), not decay 0.999 from step 0",
+      "--resume: keeping the recorded --diff-augment setting (off), not cutout",
+    ]);
+  });
+
+  it("formats a setup for the log", () => {
+    expect(formatTrainingSetup(recorded)).toBe("EMA decay 0.99 from step 10, DiffAugment translation, eval every 2 epoch(s) (n=8), Adam beta1 0.5");
+    expect(formatTrainingSetup({})).toBe("defaults");
+  });
+});

@@ -1,0 +1,205 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type DiffAugmentOp, type ImageScorer, Random, diffAugmentPolicy, withDiffAugment } from "@gan/layers";
+import { evalCallback } from "@gan/metrics";
+import { type TrainerCallback, generatorEma, sampleImages } from "@gan/trainer";
+
+/** The transforms a `--diff-augment` policy can name (`@gan/layers`' DiffAugment ops). */
+export const DIFF_AUGMENT_OPS: readonly DiffAugmentOp[] = ["color", "brightness", "saturation", "contrast", "translation", "cutout"];
+/** What a bare `--diff-augment` means: `@gan/layers`' default DiffAugment policy (`color,translation,cutout`). */
+export const DEFAULT_DIFF_AUGMENT = diffAugmentPolicy().join(",");
+/** `--ema-decay` when not given. */
+export const DEFAULT_EMA_DECAY = 0.999;
+/** `--eval-n` when not given (as `gan eval`'s `--n`). */
+export const DEFAULT_EVAL_N = 400;
+/** The run folder's folder of sample grids drawn with the EMA generator. */
+export const EMA_SAMPLES_FOLDER = "samples-ema";
+/** The checkpoint file that holds DiffAugment's random state, so a resumed run draws the same augmentations. */
+export const DIFF_AUGMENT_STATE_FILE = "diff-augment.json";
+
+/**
+ * The training-quality options of `gan train` as given (command-line flags or {@link TrainCommandOptions}
+ * fields); {@link trainingSetup} checks them. Undefined means "not given".
+ */
+export interface TrainingFlags {
+  /** Keep an exponential moving average of the generator (`--ema`). */
+  ema?: boolean;
+  /** The EMA's decay per step, in [0, 1] (`--ema-decay`, default 0.999; needs `ema`). */
+  emaDecay?: number;
+  /** The step from which the EMA averages; before it, it copies the weights (`--ema-start`, default 0; needs `ema`). */
+  emaStart?: number;
+  /**
+   * DiffAugment on the real and the generated images D scores while training (`--diff-augment [policy]`):
+   * `true` for the default policy ({@link DEFAULT_DIFF_AUGMENT}), or a comma-separated list of `@gan/layers`'
+   * transforms (`color`, `brightness`, `saturation`, `contrast`, `translation`, `cutout`).
+   */
+  diffAugment?: boolean | string;
+  /** Evaluate FID, KID, purity and balance every this many epochs (`--eval-every`). */
+  evalEvery?: number;
+  /** Samples (and real reference digits) per evaluation, at least 2 (`--eval-n`, default 400; needs `evalEvery`). */
+  evalN?: number;
+  /** Adam β1 of both optimizers, in [0, 1) (`--beta1`, default 0 as the reference). */
+  beta1?: number;
+  /** Adam β2 of both optimizers, in [0, 1) (`--beta2`, default 0.9 as the reference). */
+  beta2?: number;
+}
+
+/**
+ * The checked training setup, recorded under `extra.training` in the run's `config.json` so that `--resume`
+ * rebuilds it. A field that is absent is off (or the trainer's default, for the betas).
+ */
+export interface TrainingSetup {
+  beta1?: number;
+  beta2?: number;
+  /** The EMA of the generator, when kept. */
+  ema?: { decay: number; startStep: number };
+  /** The DiffAugment policy (comma-separated transforms), when on. */
+  diffAugment?: string;
+  /** Evaluation during training, when on. */
+  eval?: { everyEpochs: number; n: number };
+}
+
+/** Checks the flags and turns them into a {@link TrainingSetup}; errors name the flag and what was expected. */
+export function trainingSetup(flags: TrainingFlags, channels: 1 | 3 = 1): TrainingSetup {
+  const setup: TrainingSetup = {};
+  for (const [key, flag] of [
+    ["beta1", "--beta1"],
+    ["beta2", "--beta2"],
+  ] as const) {
+    const v = flags[key];
+    if (v === undefined) continue;
+    if (!(Number.isFinite(v) && v >= 0 && v < 1)) throw new Error(`${flag}: expected a number in [0, 1), got ${v}`);
+    setup[key] = v;
+  }
+
+  if (!flags.ema) {
+    if (flags.emaDecay !== undefined) throw new Error("--ema-decay needs --ema");
+    if (flags.emaStart !== undefined) throw new Error("--ema-start needs --ema");
+  } else {
+    const decay = flags.emaDecay ?? DEFAULT_EMA_DECAY;
+    const startStep = flags.emaStart ?? 0;
+    if (!(Number.isFinite(decay) && decay >= 0 && decay <= 1)) throw new Error(`--ema-decay: expected a number in [0, 1], got ${flags.emaDecay}`);
+    if (!Number.isSafeInteger(startStep) || startStep < 0) throw new Error(`--ema-start: expected an integer >= 0, got ${flags.emaStart}`);
+    setup.ema = { decay, startStep };
+  }
+
+  if (flags.diffAugment !== undefined && flags.diffAugment !== false) {
+    const policy = checkDiffAugmentPolicy(flags.diffAugment === true ? DEFAULT_DIFF_AUGMENT : flags.diffAugment);
+    setup.diffAugment = policy;
+  }
+
+  if (flags.evalEvery === undefined) {
+    if (flags.evalN !== undefined) throw new Error("--eval-n needs --eval-every <epochs>");
+  } else {
+    const n = flags.evalN ?? DEFAULT_EVAL_N;
+    if (!Number.isSafeInteger(flags.evalEvery) || flags.evalEvery < 1) throw new Error(`--eval-every: expected an integer >= 1, got ${flags.evalEvery}`);
+    if (!Number.isSafeInteger(n) || n < 2) throw new Error(`--eval-n: expected an integer >= 2, got ${flags.evalN}`);
+    if (channels !== 1) throw new Error("--eval-every: the evaluation scores grayscale digits; it needs --channels 1");
+    setup.eval = { everyEpochs: flags.evalEvery, n };
+  }
+  return setup;
+}
+
+/**
+ * Checks a DiffAugment policy (comma-separated `@gan/layers` transform names) and returns it normalised
+ * (`"translation, cutout"` → `"translation,cutout"`); errors name `--diff-augment`.
+ */
+export function checkDiffAugmentPolicy(policy: string): string {
+  let ops: string[];
+  try {
+    ops = diffAugmentPolicy(policy);
+  } catch (e) {
+    throw new Error(`--diff-augment: ${(e as Error).message}`);
+  }
+  if (ops.length === 0) throw new Error(`--diff-augment: expected comma-separated transforms such as ${DEFAULT_DIFF_AUGMENT}, got '${policy}'`);
+  return ops.join(",");
+}
+
+/**
+ * The setup a resumed run trains with: the recorded EMA, DiffAugment and betas (they shape the training, so a
+ * resumed run keeps them; a flag given now that disagrees is reported through `warn` and ignored), and the
+ * evaluation given now, else the recorded one.
+ */
+export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSetup, warn: (message: string) => void): TrainingSetup {
+  const kept: Array<[keyof TrainingSetup, string]> = [
+    ["beta1", "--beta1"],
+    ["beta2", "--beta2"],
+    ["ema", "--ema"],
+    ["diffAugment", "--diff-augment"],
+  ];
+  const out: TrainingSetup = {};
+  for (const [key, flag] of kept) {
+    const value = recorded[key];
+    if (value !== undefined) Object.assign(out, { [key]: value });
+    if (given[key] !== undefined && JSON.stringify(given[key]) !== JSON.stringify(value)) {
+      warn(`--resume: keeping the recorded ${flag} setting (${show(key, value)}), not ${show(key, given[key])}`);
+    }
+  }
+  const evaluation = given.eval ?? recorded.eval;
+  if (evaluation) out.eval = evaluation;
+  return out;
+}
+
+/** A setting's value in words: `off`, `default`, `0.5`, `decay 0.999 from step 0`. */
+function show(key: keyof TrainingSetup, value: unknown): string {
+  if (value === undefined) return key === "beta1" || key === "beta2" ? "default" : "off";
+  if (key === "ema") {
+    const ema = value as NonNullable<TrainingSetup["ema"]>;
+    return `decay ${ema.decay} from step ${ema.startStep}`;
+  }
+  return String(value);
+}
+
+/** One line for the log: `EMA decay 0.999 from step 0, DiffAugment color,translation,cutout, eval every 5 epoch(s) (n=400), Adam beta1 0.5`. */
+export function formatTrainingSetup(setup: TrainingSetup): string {
+  const parts: string[] = [];
+  if (setup.ema) parts.push(`EMA ${show("ema", setup.ema)}`);
+  if (setup.diffAugment) parts.push(`DiffAugment ${setup.diffAugment}`);
+  if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n})`);
+  const betas = (["beta1", "beta2"] as const).filter((k) => setup[k] !== undefined).map((k) => `${k} ${setup[k]}`);
+  if (betas.length > 0) parts.push(`Adam ${betas.join(", ")}`);
+  return parts.length === 0 ? "defaults" : parts.join(", ");
+}
+
+/** What {@link applyTrainingSetup} wires. */
+export interface AppliedTrainingSetup {
+  /** Callbacks to add to the run (EMA, its sample grids, evaluation, DiffAugment's random state). */
+  callbacks: TrainerCallback[];
+  /** Frees the EMA's tensors (call after training). */
+  dispose(): void;
+}
+
+/**
+ * Wires a {@link TrainingSetup}: wraps `discriminator` with `withDiffAugment` (a seeded random stream of its own,
+ * saved in every checkpoint as {@link DIFF_AUGMENT_STATE_FILE} and restored on resume), and returns the
+ * callbacks: `generatorEma()` with EMA sample grids in {@link EMA_SAMPLES_FOLDER} every `sampleEvery` epochs,
+ * and `evalCallback()` (scoring the EMA generator too when there is one).
+ */
+export function applyTrainingSetup(setup: TrainingSetup, discriminator: ImageScorer, options: { seed: number; sampleEvery: number }): AppliedTrainingSetup {
+  const callbacks: TrainerCallback[] = [];
+  if (setup.diffAugment) {
+    const random = new Random((options.seed ^ 0x0d1ffa09) >>> 0);
+    withDiffAugment(discriminator, { policy: setup.diffAugment, random });
+    callbacks.push(diffAugmentState(setup.diffAugment, random));
+  }
+  const ema = setup.ema ? generatorEma(setup.ema) : undefined;
+  if (ema) {
+    callbacks.push(ema, sampleImages({ everyEpochs: options.sampleEvery, ema, folder: EMA_SAMPLES_FOLDER, showReal: false }));
+  }
+  if (setup.eval) callbacks.push(evalCallback({ everyEpochs: setup.eval.everyEpochs, n: setup.eval.n, ...(ema ? { ema } : {}) }));
+  return { callbacks, dispose: () => ema?.ema?.dispose() };
+}
+
+/** Saves DiffAugment's random state with each checkpoint and restores it when the run resumes. */
+function diffAugmentState(policy: string, random: Random): TrainerCallback {
+  return {
+    name: "diff-augment",
+    async onTrainStart(ctx) {
+      const from = ctx.trainer.resumedCheckpoint;
+      const file = from && join(from, DIFF_AUGMENT_STATE_FILE);
+      if (file && existsSync(file)) random.setState(JSON.parse(await readFile(file, "utf8")).random);
+    },
+    checkpointFiles: () => ({ [DIFF_AUGMENT_STATE_FILE]: new TextEncoder().encode(`${JSON.stringify({ policy, random: random.getState() })}\n`) }),
+  };
+}

@@ -1,0 +1,123 @@
+import "@tensorflow/tfjs-backend-cpu";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrainerCallback } from "../callback";
+import { checkpointing } from "../callbacks/checkpointing";
+import { arrayDataSource } from "../data-source";
+import { GanTrainer } from "../gan-trainer";
+import { TinyDiscriminator, TinyGenerator, simpleBce, tinyImages } from "../test-support";
+import { latestCheckpoint, listCheckpoints, readCheckpoint } from "./checkpoint-store";
+
+let tmp: string;
+let images: tf.Tensor4D;
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), "gan-ckpt-files-"));
+  images = tinyImages(8);
+});
+afterAll(async () => {
+  images.dispose();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+/** A trainer on 8 tiny images, batches of 4 (2 steps per epoch), with the given callbacks. */
+function trainer(runDir: string, callbacks: TrainerCallback[], epochs = 2): { trainer: GanTrainer; dispose(): void } {
+  const g = new TinyGenerator();
+  const d = new TinyDiscriminator();
+  const t = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data: arrayDataSource(images, { batchSize: 4 }), epochs, runDir, callbacks });
+  return {
+    trainer: t,
+    dispose() {
+      t.dispose();
+      g.dispose();
+      d.dispose();
+    },
+  };
+}
+
+/** A callback that adds `note.txt` holding the step being saved. */
+function stepNote(): TrainerCallback & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    name: "note",
+    calls,
+    checkpointFiles(ctx) {
+      calls.push(ctx.step);
+      return { "note.txt": new TextEncoder().encode(`step ${ctx.step}`) };
+    },
+  };
+}
+
+describe("TrainerCallback.checkpointFiles", () => {
+  it("adds the callbacks' files to every checkpoint, from checkpointing() and from saveCheckpoint() alike", async () => {
+    const runDir = path.join(tmp, "added");
+    const note = stepNote();
+    const async: TrainerCallback = { checkpointFiles: async () => ({ "async.bin": Uint8Array.from([7]) }) };
+    const t = trainer(runDir, [checkpointing({ everySteps: 1, keep: 10 }), note, async]);
+    await t.trainer.fit();
+    const all = await listCheckpoints(runDir);
+    expect(all.map((p) => path.basename(p))).toEqual(["step-0000001", "step-0000002", "step-0000003", "step-0000004"]);
+    for (const [i, dir] of all.entries()) {
+      expect(await fs.readFile(path.join(dir, "note.txt"), "utf8")).toBe(`step ${i + 1}`);
+      expect(Array.from(await fs.readFile(path.join(dir, "async.bin")))).toEqual([7]);
+    }
+    expect(note.calls).toEqual([1, 2, 3, 4]);
+    // A save outside the callbacks asks them too.
+    const extra = await t.trainer.saveCheckpoint({ runDir: path.join(tmp, "manual") });
+    expect(await fs.readFile(path.join(extra, "note.txt"), "utf8")).toBe("step 4");
+    // exportCheckpoint() carries them; a checkpoint read back holds them and resumes as before.
+    expect(Object.keys((await t.trainer.exportCheckpoint()).files)).toContain("note.txt");
+    expect(Object.keys((await readCheckpoint(extra)).files).sort()).toEqual([
+      "async.bin",
+      "discriminator.safetensors",
+      "generator.safetensors",
+      "note.txt",
+      "optimizer-discriminator.safetensors",
+      "optimizer-generator.safetensors",
+    ]);
+    t.dispose();
+    const again = trainer(runDir, [], 3);
+    expect(await again.trainer.resume()).toBe(all[all.length - 1]);
+    expect(again.trainer.step).toBe(4);
+    again.dispose();
+  });
+
+  it("a hook that fails aborts the save: no half checkpoint, latest still names the last complete one", async () => {
+    const runDir = path.join(tmp, "failing");
+    const failing: TrainerCallback = {
+      name: "flaky",
+      checkpointFiles(ctx) {
+        if (ctx.step === 3) throw new Error("disk full");
+        return { "flaky.bin": Uint8Array.from([ctx.step]) };
+      },
+    };
+    const t = trainer(runDir, [checkpointing({ everySteps: 1 }), failing]);
+    await expect(t.trainer.fit()).rejects.toThrow("disk full");
+    const dir = path.join(runDir, "checkpoints");
+    expect((await fs.readdir(dir)).sort()).toEqual(["latest", "step-0000001", "step-0000002"]);
+    expect(path.basename((await latestCheckpoint(runDir))!)).toBe("step-0000002");
+    expect(Array.from(await fs.readFile(path.join(dir, "step-0000002", "flaky.bin")))).toEqual([2]);
+    t.dispose();
+  });
+
+  it("refuses file names that clash with the trainer's, another callback's or are not plain names, naming the callback", async () => {
+    const cases: Array<[Record<string, Uint8Array>, RegExp]> = [
+      [{ "generator.safetensors": new Uint8Array(1) }, /callback 'bad' adds 'generator.safetensors' to the checkpoint, but the trainer already writes it/],
+      [{ "state.json": new Uint8Array(1) }, /callback 'bad': bad checkpoint file name 'state.json'/],
+      [{ "note.txt": new Uint8Array(1) }, /callback 'bad' adds 'note.txt' to the checkpoint, but callback 'note' already writes it/],
+      [{ "../escape.bin": new Uint8Array(1) }, /callback 'bad': bad checkpoint file name '..\/escape.bin'/],
+      [{ ".hidden": new Uint8Array(1) }, /bad checkpoint file name '.hidden'/],
+      [{ "text.txt": "words" as unknown as Uint8Array }, /callback 'bad' must give checkpoint file 'text.txt' as a Uint8Array/],
+    ];
+    for (const [i, [files, message]] of cases.entries()) {
+      const runDir = path.join(tmp, `clash-${i}`);
+      const t = trainer(runDir, [stepNote(), { name: "bad", checkpointFiles: () => files }], 1);
+      await expect(t.trainer.saveCheckpoint()).rejects.toThrow(message);
+      expect(await listCheckpoints(runDir)).toEqual([]);
+      t.dispose();
+    }
+  });
+});
