@@ -56,7 +56,7 @@ export function createProgram(io: CommandIO): Command {
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--seed <n>", "seed of initialisation, shuffling and noise", int(0), 0)
-    .option("--resume", "continue from the run folder's latest checkpoint", false)
+    .option("--resume", "continue from the run folder's latest checkpoint, with the model and training settings it recorded", false)
     .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
     .option("--checkpoint-every <n>", "epochs between checkpoints", int(1), 1)
     .option("--keep <n>", "checkpoints to keep", int(1), 3)
@@ -109,6 +109,7 @@ export function createProgram(io: CommandIO): Command {
     .description("copy a run's generator weights and a manifest into a folder the web demo (examples/web-demo) loads")
     .requiredOption("--run <dir>", "a run folder (its latest checkpoint) or one of its checkpoint folders")
     .requiredOption("--out <dir>", "folder to write manifest.json and generator.safetensors into")
+    .option("--ema", "export the EMA generator (generator-ema.safetensors of the checkpoint, kept by 'gan train --ema')", false)
     .action(async (opts) => {
       await exportWebCommand(opts, io);
     });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DIFF_AUGMENT, checkDiffAugmentPolicy, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "./training-setup";
+import {
+  DEFAULT_DIFF_AUGMENT,
+  checkDiffAugmentPolicy,
+  defaultLoss,
+  formatTrainingSetup,
+  resolvedTrainingSetup,
+  resumedTrainingSetup,
+  trainingSetup,
+} from "./training-setup";
 
 describe("trainingSetup", () => {
   it("is empty without flags and fills in the defaults of the flags given", () => {
@@ -18,6 +26,7 @@ describe("trainingSetup", () => {
       eval: { everyEpochs: 1, n: 8 },
     });
     expect(trainingSetup({ ema: false, diffAugment: false })).toEqual({});
+    expect(trainingSetup({ loss: "bce", gLr: 2e-4, dLr: 3e-4, dSteps: 2 })).toEqual({ loss: "bce", gLr: 2e-4, dLr: 3e-4, dSteps: 2 });
   });
 
   it("names the flag and what it expected", () => {
@@ -33,6 +42,11 @@ describe("trainingSetup", () => {
     expect(() => trainingSetup({ evalEvery: 1 }, 3)).toThrow("--eval-every: the evaluation scores grayscale digits; it needs --channels 1");
     expect(() => trainingSetup({ beta1: 1 })).toThrow("--beta1: expected a number in [0, 1), got 1");
     expect(() => trainingSetup({ beta2: -0.1 })).toThrow("--beta2: expected a number in [0, 1), got -0.1");
+    expect(() => trainingSetup({ gLr: 0 })).toThrow("--g-lr: expected a number > 0, got 0");
+    expect(() => trainingSetup({ dLr: Number.NaN })).toThrow("--d-lr: expected a number > 0, got NaN");
+    expect(() => trainingSetup({ dSteps: 1.5 })).toThrow("--d-steps: expected an integer >= 1, got 1.5");
+    expect(() => trainingSetup({ dSteps: 0 })).toThrow("--d-steps: expected an integer >= 1, got 0");
+    expect(() => trainingSetup({ loss: "wasserstein" as never })).toThrow("--loss: expected one of bce, hinge, got wasserstein");
   });
 
   it("checkDiffAugmentPolicy normalises a policy", () => {
@@ -67,8 +81,49 @@ describe("resumedTrainingSetup", () => {
     ]);
   });
 
+  it("keeps the recorded loss, learning rates and D steps, and warns about flags that disagree", () => {
+    const withRates = { ...recorded, loss: "hinge" as const, gLr: 2e-4, dLr: 4e-4, dSteps: 2 };
+    const quiet: string[] = [];
+    expect(resumedTrainingSetup({}, withRates, (m) => quiet.push(m))).toEqual(withRates);
+    expect(resumedTrainingSetup({ gLr: 2e-4, dSteps: 2 }, withRates, (m) => quiet.push(m))).toEqual(withRates);
+    expect(quiet).toEqual([]);
+
+    const warnings: string[] = [];
+    const out = resumedTrainingSetup({ loss: "bce", gLr: 1e-4, dLr: 4e-4, dSteps: 1 }, withRates, (m) => warnings.push(m));
+    expect(out).toEqual(withRates);
+    expect(warnings).toEqual([
+      "--resume: keeping the recorded --loss setting (hinge), not bce",
+      "--resume: keeping the recorded --g-lr setting (0.0002), not 0.0001",
+      "--resume: keeping the recorded --d-steps setting (2), not 1",
+    ]);
+  });
+
+  it("a run recorded before the loss, learning rates and D steps were recorded takes them from the flags, else the defaults", () => {
+    const warnings: string[] = [];
+    const out = resumedTrainingSetup({ gLr: 2e-4, dSteps: 3 }, recorded, (m) => warnings.push(m));
+    expect(out).toEqual({ ...recorded, gLr: 2e-4, dSteps: 3 });
+    expect(warnings).toEqual([]);
+    expect(resolvedTrainingSetup(out, "sagan")).toEqual({ ...recorded, loss: "hinge", gLr: 2e-4, dLr: 4e-4, dSteps: 3 });
+    expect(resolvedTrainingSetup(resumedTrainingSetup({}, {}, (m) => warnings.push(m)), "dcgan")).toEqual({ loss: "bce", gLr: 1e-4, dLr: 4e-4, dSteps: 1 });
+    expect(warnings).toEqual([]);
+  });
+
+  it("resolvedTrainingSetup fills in the loss of the model and the trainer's defaults, keeping what is set", () => {
+    expect(defaultLoss("sagan")).toBe("hinge");
+    expect(defaultLoss("dcgan")).toBe("bce");
+    expect(resolvedTrainingSetup({}, "sagan")).toEqual({ loss: "hinge", gLr: 1e-4, dLr: 4e-4, dSteps: 1 });
+    expect(resolvedTrainingSetup({ beta1: 0.5, loss: "hinge", gLr: 2e-4, dLr: 1e-3, dSteps: 5 }, "dcgan")).toEqual({
+      beta1: 0.5,
+      loss: "hinge",
+      gLr: 2e-4,
+      dLr: 1e-3,
+      dSteps: 5,
+    });
+  });
+
   it("formats a setup for the log", () => {
     expect(formatTrainingSetup(recorded)).toBe("EMA decay 0.99 from step 10, DiffAugment translation, eval every 2 epoch(s) (n=8), Adam beta1 0.5");
     expect(formatTrainingSetup({})).toBe("defaults");
+    expect(formatTrainingSetup(resolvedTrainingSetup({ beta2: 0.99, gLr: 2e-4 }, "sagan"))).toBe("Adam beta2 0.99, loss hinge, g-lr 0.0002, d-lr 0.0004, d-steps 1");
   });
 });

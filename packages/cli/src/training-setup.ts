@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type DiffAugmentOp, type ImageScorer, Random, diffAugmentPolicy, withDiffAugment } from "@gan/layers";
 import { evalCallback } from "@gan/metrics";
 import { type TrainerCallback, generatorEma, sampleImages } from "@gan/trainer";
+import { LOSSES, type ModelName } from "./models";
 
 /** The transforms a `--diff-augment` policy can name (`@gan/layers`' DiffAugment ops). */
 export const DIFF_AUGMENT_OPS: readonly DiffAugmentOp[] = ["color", "brightness", "saturation", "contrast", "translation", "cutout"];
@@ -11,6 +12,18 @@ export const DIFF_AUGMENT_OPS: readonly DiffAugmentOp[] = ["color", "brightness"
 export const DEFAULT_DIFF_AUGMENT = diffAugmentPolicy().join(",");
 /** `--ema-decay` when not given. */
 export const DEFAULT_EMA_DECAY = 0.999;
+/** `--g-lr` when not given (the trainer's default, the reference's). */
+export const DEFAULT_G_LR = 1e-4;
+/** `--d-lr` when not given (the trainer's default, the reference's). */
+export const DEFAULT_D_LR = 4e-4;
+/** `--d-steps` when not given (the trainer's default, the reference's). */
+export const DEFAULT_D_STEPS = 1;
+/** A loss the CLI knows (`--loss`). */
+export type LossName = (typeof LOSSES)[number];
+/** `--loss` when not given: the reference's loss of each model (BCE for DCGAN, hinge for SAGAN). */
+export function defaultLoss(model: ModelName): LossName {
+  return model === "dcgan" ? "bce" : "hinge";
+}
 /** `--eval-n` when not given (as `gan eval`'s `--n`). */
 export const DEFAULT_EVAL_N = 400;
 /** The run folder's folder of sample grids drawn with the EMA generator. */
@@ -43,15 +56,33 @@ export interface TrainingFlags {
   beta1?: number;
   /** Adam β2 of both optimizers, in [0, 1) (`--beta2`, default 0.9 as the reference). */
   beta2?: number;
+  /** The loss (`--loss`, default {@link defaultLoss}: `bce` for DCGAN, `hinge` for SAGAN). */
+  loss?: LossName;
+  /** Generator learning rate, > 0 (`--g-lr`, default {@link DEFAULT_G_LR}). */
+  gLr?: number;
+  /** Discriminator learning rate, > 0 (`--d-lr`, default {@link DEFAULT_D_LR}). */
+  dLr?: number;
+  /** Discriminator steps per generator step, an integer >= 1 (`--d-steps`, default {@link DEFAULT_D_STEPS}). */
+  dSteps?: number;
 }
 
 /**
  * The checked training setup, recorded under `extra.training` in the run's `config.json` so that `--resume`
- * rebuilds it. A field that is absent is off (or the trainer's default, for the betas).
+ * rebuilds it. A field that is absent is off (or the trainer's default, for the betas). The loss, learning
+ * rates and D steps are recorded resolved (defaults filled in by {@link resolvedTrainingSetup}); run folders
+ * written before they were recorded lack them.
  */
 export interface TrainingSetup {
   beta1?: number;
   beta2?: number;
+  /** The loss. */
+  loss?: LossName;
+  /** Generator learning rate. */
+  gLr?: number;
+  /** Discriminator learning rate. */
+  dLr?: number;
+  /** Discriminator steps per generator step. */
+  dSteps?: number;
   /** The EMA of the generator, when kept. */
   ema?: { decay: number; startStep: number };
   /** The DiffAugment policy (comma-separated transforms), when on. */
@@ -71,6 +102,23 @@ export function trainingSetup(flags: TrainingFlags, channels: 1 | 3 = 1): Traini
     if (v === undefined) continue;
     if (!(Number.isFinite(v) && v >= 0 && v < 1)) throw new Error(`${flag}: expected a number in [0, 1), got ${v}`);
     setup[key] = v;
+  }
+  if (flags.loss !== undefined) {
+    if (!(LOSSES as readonly string[]).includes(flags.loss)) throw new Error(`--loss: expected one of ${LOSSES.join(", ")}, got ${flags.loss}`);
+    setup.loss = flags.loss;
+  }
+  for (const [key, flag] of [
+    ["gLr", "--g-lr"],
+    ["dLr", "--d-lr"],
+  ] as const) {
+    const v = flags[key];
+    if (v === undefined) continue;
+    if (!(Number.isFinite(v) && v > 0)) throw new Error(`${flag}: expected a number > 0, got ${v}`);
+    setup[key] = v;
+  }
+  if (flags.dSteps !== undefined) {
+    if (!Number.isSafeInteger(flags.dSteps) || flags.dSteps < 1) throw new Error(`--d-steps: expected an integer >= 1, got ${flags.dSteps}`);
+    setup.dSteps = flags.dSteps;
   }
 
   if (!flags.ema) {
@@ -117,20 +165,33 @@ export function checkDiffAugmentPolicy(policy: string): string {
 }
 
 /**
- * The setup a resumed run trains with: the recorded EMA, DiffAugment and betas (they shape the training, so a
- * resumed run keeps them; a flag given now that disagrees is reported through `warn` and ignored), and the
- * evaluation given now, else the recorded one.
+ * The setup a resumed run trains with: the recorded EMA, DiffAugment, betas, loss, learning rates and D steps
+ * (they shape the training, so a resumed run keeps them; a flag given now that disagrees is reported through
+ * `warn` and ignored), and the evaluation given now, else the recorded one. A run recorded before the loss,
+ * learning rates and D steps were recorded lacks them: those come from the flags given now (else the defaults).
  */
 export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSetup, warn: (message: string) => void): TrainingSetup {
+  // Absent from the record means off, or the default: a flag given now cannot turn it on.
   const kept: Array<[keyof TrainingSetup, string]> = [
     ["beta1", "--beta1"],
     ["beta2", "--beta2"],
     ["ema", "--ema"],
     ["diffAugment", "--diff-augment"],
   ];
+  // Recorded resolved since they were recorded at all: absent means an older run folder, so the flags decide.
+  const keptWhenRecorded: Array<[keyof TrainingSetup, string]> = [
+    ["loss", "--loss"],
+    ["gLr", "--g-lr"],
+    ["dLr", "--d-lr"],
+    ["dSteps", "--d-steps"],
+  ];
   const out: TrainingSetup = {};
-  for (const [key, flag] of kept) {
+  for (const [key, flag] of [...kept, ...keptWhenRecorded]) {
     const value = recorded[key];
+    if (value === undefined && keptWhenRecorded.some(([k]) => k === key)) {
+      if (given[key] !== undefined) Object.assign(out, { [key]: given[key] });
+      continue;
+    }
     if (value !== undefined) Object.assign(out, { [key]: value });
     if (given[key] !== undefined && JSON.stringify(given[key]) !== JSON.stringify(value)) {
       warn(`--resume: keeping the recorded ${flag} setting (${show(key, value)}), not ${show(key, given[key])}`);
@@ -139,6 +200,21 @@ export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSet
   const evaluation = given.eval ?? recorded.eval;
   if (evaluation) out.eval = evaluation;
   return out;
+}
+
+/**
+ * The setup with the loss, learning rates and D steps resolved (the model's loss, {@link DEFAULT_G_LR},
+ * {@link DEFAULT_D_LR}, {@link DEFAULT_D_STEPS} where absent): what a run trains with and records, so that a
+ * resumed run goes on with the same values even if a default changes.
+ */
+export function resolvedTrainingSetup(setup: TrainingSetup, model: ModelName): TrainingSetup {
+  return {
+    ...setup,
+    loss: setup.loss ?? defaultLoss(model),
+    gLr: setup.gLr ?? DEFAULT_G_LR,
+    dLr: setup.dLr ?? DEFAULT_D_LR,
+    dSteps: setup.dSteps ?? DEFAULT_D_STEPS,
+  };
 }
 
 /** A setting's value in words: `off`, `default`, `0.5`, `decay 0.999 from step 0`. */
@@ -151,7 +227,10 @@ function show(key: keyof TrainingSetup, value: unknown): string {
   return String(value);
 }
 
-/** One line for the log: `EMA decay 0.999 from step 0, DiffAugment color,translation,cutout, eval every 5 epoch(s) (n=400), Adam beta1 0.5`. */
+/**
+ * One line for the log: `EMA decay 0.999 from step 0, DiffAugment color,translation,cutout, eval every 5 epoch(s) (n=400),
+ * Adam beta1 0.5, loss hinge, g-lr 0.0001, d-lr 0.0004, d-steps 1`.
+ */
 export function formatTrainingSetup(setup: TrainingSetup): string {
   const parts: string[] = [];
   if (setup.ema) parts.push(`EMA ${show("ema", setup.ema)}`);
@@ -159,6 +238,14 @@ export function formatTrainingSetup(setup: TrainingSetup): string {
   if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n})`);
   const betas = (["beta1", "beta2"] as const).filter((k) => setup[k] !== undefined).map((k) => `${k} ${setup[k]}`);
   if (betas.length > 0) parts.push(`Adam ${betas.join(", ")}`);
+  if (setup.loss) parts.push(`loss ${setup.loss}`);
+  for (const [key, name] of [
+    ["gLr", "g-lr"],
+    ["dLr", "d-lr"],
+    ["dSteps", "d-steps"],
+  ] as const) {
+    if (setup[key] !== undefined) parts.push(`${name} ${setup[key]}`);
+  }
   return parts.length === 0 ? "defaults" : parts.join(", ");
 }
 

@@ -1,9 +1,11 @@
 import "@tensorflow/tfjs-backend-cpu";
 import { DcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors, loadWeights, saveWeights } from "@gan/layers";
+import { EMA_GENERATOR_FILE } from "@gan/trainer";
 import { SaganGenerator } from "@gan/sagan";
 import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +21,11 @@ function capture(): CommandIO & { out: string[]; err: string[] } {
   return { out, err, log: (m) => out.push(m), stderr: { write: (s: string) => err.push(s), isTTY: false } as unknown as NodeJS.WriteStream };
 }
 
-/** A run folder as `gan train` leaves it (config.json, checkpoints/step-N/, checkpoints/latest), without training. */
-async function fakeRun(dir: string, spec: ModelSpec, steps: number[], weightsSpec: ModelSpec = spec): Promise<void> {
+/**
+ * A run folder as `gan train` leaves it (config.json, checkpoints/step-N/, checkpoints/latest), without training;
+ * with `ema`, each checkpoint also holds a generator-ema.safetensors (other weights than its generator's).
+ */
+async function fakeRun(dir: string, spec: ModelSpec, steps: number[], weightsSpec: ModelSpec = spec, ema = false): Promise<void> {
   await mkdir(join(dir, "checkpoints"), { recursive: true });
   await writeFile(join(dir, "config.json"), JSON.stringify({ backend: "cpu", extra: { model: spec } }));
   const base = { zDim: weightsSpec.zDim, width: weightsSpec.width, channels: weightsSpec.channels, seed: weightsSpec.seed };
@@ -30,6 +35,11 @@ async function fakeRun(dir: string, spec: ModelSpec, steps: number[], weightsSpe
     const g = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, seed: step }) : new DcganGenerator({ ...base, seed: step });
     await saveWeights(g, join(ckpt, "generator.safetensors"));
     g.dispose();
+    if (ema) {
+      const average = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, seed: 1000 + step }) : new DcganGenerator({ ...base, seed: 1000 + step });
+      await saveWeights(average, join(ckpt, EMA_GENERATOR_FILE));
+      average.dispose();
+    }
     await writeFile(join(ckpt, "state.json"), JSON.stringify({ step }));
   }
   await writeFile(join(dir, "checkpoints", "latest"), `step-${String(steps[steps.length - 1]).padStart(7, "0")}\n`);
@@ -98,9 +108,51 @@ describe("gan export-web", () => {
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as WebManifest;
     expect(manifest.model).toEqual({ model: "dcgan", zDim: 8, width: 2, channels: 3 });
     expect(manifest.attention).toEqual([]);
-    expect(manifest.source).toMatchObject({ checkpoint: "step-0000001", step: 1 });
+    expect(manifest.source).toMatchObject({ checkpoint: "step-0000001", step: 1, ema: false });
     const { model: _dcgan, ...config } = manifest.model;
     await loadWeights(new DcganGenerator(config), join(out, "generator.safetensors"), { strict: true });
+  });
+
+  it("--ema exports the checkpoint's EMA generator, and names the checkpoint that has none", async () => {
+    const run = join(tmp, "ema-run");
+    await fakeRun(run, sagan, [2, 4], sagan, true);
+    const out = join(tmp, "ema-web");
+    const err: string[] = [];
+    const log: string[] = [];
+    const code = await main(["export-web", "--run", run, "--out", out, "--ema"], {
+      log: (m) => log.push(m),
+      stderr: { write: (s: string) => err.push(s) } as unknown as NodeJS.WriteStream,
+    });
+    expect(err.join("")).toBe("");
+    expect(code).toBe(0);
+    const source = await readFile(join(run, "checkpoints", "step-0000004", EMA_GENERATOR_FILE));
+    const copied = await readFile(join(out, "generator.safetensors"));
+    expect(Buffer.compare(source, copied)).toBe(0);
+    const trained = await readFile(join(run, "checkpoints", "step-0000004", "generator.safetensors"));
+    expect(Buffer.compare(trained, copied)).not.toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as WebManifest;
+    expect(manifest.weights).toEqual({ file: "generator.safetensors", bytes: source.byteLength, sha256: createHash("sha256").update(source).digest("hex") });
+    expect(manifest.source).toMatchObject({ run: "ema-run", checkpoint: "step-0000004", step: 4, ema: true });
+    expect(log.join("\n")).toMatch(/exported ema-run \(sagan, width 4, step-0000004, EMA generator, \d+ KiB\)/);
+    const { model: _sagan, ...config } = manifest.model;
+    await loadWeights(new SaganGenerator({ ...config, seed: 0 }), join(out, "generator.safetensors"), { strict: true });
+
+    // A checkpoint without an EMA: a one-line error naming it, and nothing written.
+    const plain = join(tmp, "no-ema-run");
+    await fakeRun(plain, sagan, [3]);
+    const none = join(tmp, "no-ema-web");
+    const io = capture();
+    await expect(exportWebCommand({ run: plain, out: none, ema: true }, io)).rejects.toThrow(
+      `--ema: checkpoint ${join(plain, "checkpoints", "step-0000003")} has no generator-ema.safetensors (train with --ema to keep one)`,
+    );
+    const failed: string[] = [];
+    const failedCode = await main(["export-web", "--run", plain, "--out", none, "--ema"], {
+      log: () => {},
+      stderr: { write: (s: string) => failed.push(s) } as unknown as NodeJS.WriteStream,
+    });
+    expect(failedCode).toBe(1);
+    expect(failed.join("")).toMatch(/^gan: error: --ema: checkpoint .*step-0000003 has no generator-ema\.safetensors \(train with --ema to keep one\)\n$/);
+    expect(existsSync(none)).toBe(false);
   });
 
   it("fails with a one-line error naming the problem", async () => {

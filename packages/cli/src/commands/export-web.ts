@@ -1,4 +1,4 @@
-import { CHECKPOINT_FILES, CHECKPOINTS_DIR, latestCheckpoint, readRunConfig } from "@gan/trainer";
+import { CHECKPOINT_FILES, CHECKPOINTS_DIR, EMA_GENERATOR_FILE, latestCheckpoint, readRunConfig } from "@gan/trainer";
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -12,6 +12,11 @@ export interface ExportWebOptions {
   run: string;
   /** The folder the web page serves the model from (created if needed). */
   out: string;
+  /**
+   * Export the generator's moving average (`generator-ema.safetensors` of the checkpoint, kept by
+   * `gan train --ema`) instead of the trained weights (default false).
+   */
+  ema?: boolean;
 }
 
 /** One attention block of an exported SAGAN generator. */
@@ -35,8 +40,11 @@ export interface WebManifest {
   attention: WebManifestAttention[];
   /** The generator's weights: a safetensors state dict with PyTorch's names, next to the manifest. */
   weights: { file: string; bytes: number; sha256: string };
-  /** Where the weights came from. */
-  source: { run: string; checkpoint: string; step: number | null; backend: string | null };
+  /**
+   * Where the weights came from; `ema` is true when they are the checkpoint's EMA generator
+   * (`gan export-web --ema`; absent in manifests written before the option).
+   */
+  source: { run: string; checkpoint: string; step: number | null; backend: string | null; ema?: boolean };
   exportedAt: string;
 }
 
@@ -99,8 +107,9 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
 }
 
 /**
- * `gan export-web`: copies a run's generator weights (its latest checkpoint, or the checkpoint folder given)
- * into `out` with a `manifest.json` describing the model, for the web demo (`examples/web-demo`) to load.
+ * `gan export-web`: copies a run's generator weights (its latest checkpoint, or the checkpoint folder given;
+ * with `ema`, the checkpoint's EMA generator) into `out` as `generator.safetensors`, with a `manifest.json`
+ * describing the model, for the web demo (`examples/web-demo`) to load.
  */
 export async function exportWebCommand(options: ExportWebOptions, io: CommandIO): Promise<WebManifest> {
   const { runDir, checkpoint } = await locateCheckpoint(options.run);
@@ -111,7 +120,10 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
   if (spec.attention) {
     throw new Error(`the run uses the attention layer '${spec.attention}' (a plugin); the web page builds only the reference self-attention`);
   }
-  const weightsPath = join(checkpoint, CHECKPOINT_FILES.generator);
+  const weightsPath = join(checkpoint, options.ema ? EMA_GENERATOR_FILE : CHECKPOINT_FILES.generator);
+  if (options.ema && !existsSync(weightsPath)) {
+    throw new Error(`--ema: checkpoint ${checkpoint} has no ${EMA_GENERATOR_FILE} (train with --ema to keep one)`);
+  }
   const bytes = await readFile(weightsPath).catch((e: Error) => {
     throw new Error(`cannot read ${weightsPath}: ${e.message}`);
   });
@@ -126,7 +138,13 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
     imageSize: 64,
     attention: spec.model === "sagan" ? SAGAN_ATTENTION.map((a, i) => ({ name: `self_attntion${i + 1}`, ...a })) : [],
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
-    source: { run: basename(runDir), checkpoint: basename(checkpoint), step: step ? Number(step[1]) : null, backend: typeof backend === "string" ? backend : null },
+    source: {
+      run: basename(runDir),
+      checkpoint: basename(checkpoint),
+      step: step ? Number(step[1]) : null,
+      backend: typeof backend === "string" ? backend : null,
+      ema: options.ema === true,
+    },
     exportedAt: new Date().toISOString(),
   };
 
@@ -135,7 +153,8 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
   await writeReplacing(join(options.out, manifest.weights.file), bytes);
   await writeReplacing(join(options.out, WEB_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   const kb = (bytes.byteLength / 1024).toFixed(0);
-  io.log(`exported ${manifest.source.run} (${spec.model}, width ${spec.width}, ${manifest.source.checkpoint}, ${kb} KiB) to ${options.out}`);
+  const what = `${spec.model}, width ${spec.width}, ${manifest.source.checkpoint}${options.ema ? ", EMA generator" : ""}, ${kb} KiB`;
+  io.log(`exported ${manifest.source.run} (${what}) to ${options.out}`);
   return manifest;
 }
 

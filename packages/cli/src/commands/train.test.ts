@@ -1,10 +1,10 @@
 import "@tensorflow/tfjs-backend-cpu";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors } from "@gan/layers";
 import type { EvalRecord } from "@gan/metrics";
-import { EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints, readMetrics } from "@gan/trainer";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints, readMetrics } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +35,13 @@ async function evalLines(runDir: string): Promise<EvalRecord[]> {
   return records.filter((r): r is EvalRecord => r.type === "eval");
 }
 
+/** The learning rate an optimizer file of a checkpoint was saved with (its safetensors metadata). */
+async function optimizerLr(checkpoint: string, file: string): Promise<string | undefined> {
+  const { metadata, tensors } = decodeSafetensors(await readFile(join(checkpoint, file)));
+  tf.dispose(Object.values(tensors));
+  return metadata?.lr;
+}
+
 describe("gan train: quality flags on the command line", () => {
   it("rejects bad values with exit 2, naming the flag", async () => {
     const cases: Array<[string[], RegExp]> = [
@@ -63,15 +70,27 @@ describe("gan train: quality flags on the command line", () => {
 
   it("--ema --diff-augment --eval-every: EMA in every checkpoint, eval lines with EMA scores, fid.png; --resume keeps the setup", async () => {
     const runDir = join(tmp, "quality");
-    const quality = ["--ema", "--ema-decay", "0.9", "--diff-augment", "--eval-every", "1", "--eval-n", "8", "--beta1", "0.5"];
+    const quality = ["--ema", "--ema-decay", "0.9", "--diff-augment", "--eval-every", "1", "--eval-n", "8", "--beta1", "0.5", "--g-lr", "2e-4"];
     const first = await run(...tiny(runDir), "--epochs", "1", ...quality);
     expect(first.err).not.toMatch(/error/);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, eval every 1 epoch\(s\) \(n=8\), Adam beta1 0\.5/);
+    expect(first.out).toMatch(
+      /training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, eval every 1 epoch\(s\) \(n=8\), Adam beta1 0\.5, loss hinge, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/,
+    );
 
+    // The loss, learning rates and D steps are recorded resolved (defaults filled in), as the trainer used them.
     const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
-    expect(config.extra.training).toEqual({ beta1: 0.5, ema: { decay: 0.9, startStep: 0 }, diffAugment: "color,translation,cutout", eval: { everyEpochs: 1, n: 8 } });
-    expect(config.trainer).toMatchObject({ beta1: 0.5, beta2: 0.9 });
+    expect(config.extra.training).toEqual({
+      beta1: 0.5,
+      loss: "hinge",
+      gLr: 2e-4,
+      dLr: 4e-4,
+      dSteps: 1,
+      ema: { decay: 0.9, startStep: 0 },
+      diffAugment: "color,translation,cutout",
+      eval: { everyEpochs: 1, n: 8 },
+    });
+    expect(config.trainer).toMatchObject({ beta1: 0.5, beta2: 0.9, loss: "hinge", gLr: 2e-4, dLr: 4e-4, dSteps: 1 });
 
     const checkpoint = (await latestCheckpoint(runDir))!;
     const ema = decodeSafetensors(await readFile(join(checkpoint, EMA_GENERATOR_FILE)));
@@ -87,18 +106,21 @@ describe("gan train: quality flags on the command line", () => {
     expect((await sharp(join(runDir, "fid.png")).metadata()).format).toBe("png");
     expect(await readdir(join(runDir, "samples-ema"))).toEqual(["epoch-0000.png"]);
 
-    // Resumed without the flags (and with a disagreeing one): the recorded EMA, DiffAugment and eval go on.
-    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5");
+    // Resumed without the flags (and with disagreeing ones): the recorded EMA, DiffAugment, eval and learning rates go on.
+    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5", "--d-lr", "3e-4");
     expect(resumed.code).toBe(0);
     expect(resumed.err).toContain("--resume: keeping the recorded --ema setting (decay 0.9 from step 0), not decay 0.5 from step 0\n");
+    expect(resumed.err).toContain("--resume: keeping the recorded --d-lr setting (0.0004), not 0.0003\n");
     expect(resumed.out).toMatch(/completed: 6 steps/);
-    expect(resumed.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout/);
+    expect(resumed.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, .*, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/);
     const kept = await listCheckpoints(runDir);
     expect(kept.length).toBe(3);
     for (const dir of kept) {
       const file = decodeSafetensors(await readFile(join(dir, EMA_GENERATOR_FILE)));
       expect(file.metadata).toMatchObject({ decay: "0.9", step: String(Number(dir.slice(-7))) });
       tf.dispose(Object.values(file.tensors));
+      expect(await optimizerLr(dir, CHECKPOINT_FILES.gOptimizer)).toBe("0.0002");
+      expect(await optimizerLr(dir, CHECKPOINT_FILES.dOptimizer)).toBe("0.0004");
     }
     const afterResume = await evalLines(runDir);
     expect(afterResume.map((r) => [r.step, r.ema !== undefined])).toEqual([
@@ -119,18 +141,38 @@ describe("gan train: quality flags on the command line", () => {
     expect(scored.out).toMatch(/\(EMA\): n=8 FID [\d.]+/);
   }, 300_000);
 
-  it("a run stopped after epoch 1 and resumed ends bit-identical to an unbroken one, EMA and DiffAugment included", async () => {
-    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--seed", "3"];
+  it("a run stopped after epoch 1 and resumed ends bit-identical to an unbroken one, EMA, DiffAugment, loss and learning rates included", async () => {
+    const hyper = ["--loss", "bce", "--g-lr", "2e-4", "--d-lr", "3e-4", "--d-steps", "2"];
+    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--seed", "3", ...hyper];
     const unbroken = join(tmp, "unbroken");
     expect((await run(...tiny(unbroken), "--epochs", "2", ...flags)).code).toBe(0);
+    const a = (await latestCheckpoint(unbroken))!;
+    const same = async (runDir: string) => {
+      const b = (await latestCheckpoint(runDir))!;
+      expect(b.slice(-7)).toBe(a.slice(-7));
+      for (const file of ["generator.safetensors", "discriminator.safetensors", EMA_GENERATOR_FILE, DIFF_AUGMENT_STATE_FILE, CHECKPOINT_FILES.gOptimizer]) {
+        expect(Buffer.compare(await readFile(join(a, file)), await readFile(join(b, file))), `${runDir}: ${file}`).toBe(0);
+      }
+    };
+    // Resumed with a plain --resume: everything comes from config.json.
     const broken = join(tmp, "broken");
     expect((await run(...tiny(broken), "--epochs", "1", ...flags)).code).toBe(0);
-    expect((await run(...tiny(broken), "--epochs", "2", "--resume")).code).toBe(0);
-    const a = (await latestCheckpoint(unbroken))!;
-    const b = (await latestCheckpoint(broken))!;
-    for (const file of ["generator.safetensors", "discriminator.safetensors", EMA_GENERATOR_FILE, DIFF_AUGMENT_STATE_FILE]) {
-      expect(Buffer.compare(await readFile(join(a, file)), await readFile(join(b, file))), file).toBe(0);
-    }
+    const resumed = await run(...tiny(broken), "--epochs", "2", "--resume");
+    expect(resumed.err).toBe("");
+    expect(resumed.out).toMatch(/loss bce, g-lr 0\.0002, d-lr 0\.0003, d-steps 2/);
+    await same(broken);
+
+    // A run folder from before the loss, learning rates and D steps were recorded resumes with the flags given.
+    const legacy = join(tmp, "legacy");
+    expect((await run(...tiny(legacy), "--epochs", "1", ...flags)).code).toBe(0);
+    const configFile = join(legacy, "config.json");
+    const config = JSON.parse(await readFile(configFile, "utf8"));
+    for (const key of ["loss", "gLr", "dLr", "dSteps"]) delete config.extra.training[key];
+    await writeFile(configFile, JSON.stringify(config));
+    const legacyResumed = await run(...tiny(legacy), "--epochs", "2", "--resume", ...hyper);
+    expect(legacyResumed.err).toBe("");
+    expect(legacyResumed.code).toBe(0);
+    await same(legacy);
   }, 300_000);
 
   it("gan sample --ema explains what is missing", async () => {

@@ -3,15 +3,24 @@ import { type TrainRunResult, readRunConfig, train } from "@gan/trainer";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openImageSource } from "../image-source";
-import { buildModels, type LOSSES, lossFor, type ModelSpec } from "../models";
+import { buildModels, lossFor, type ModelSpec } from "../models";
 import { loadPlugins } from "../plugins";
 import { progressBar } from "../progress-bar";
-import { type TrainingFlags, type TrainingSetup, applyTrainingSetup, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "../training-setup";
+import {
+  type TrainingFlags,
+  type TrainingSetup,
+  applyTrainingSetup,
+  formatTrainingSetup,
+  resolvedTrainingSetup,
+  resumedTrainingSetup,
+  trainingSetup,
+} from "../training-setup";
 
 /**
- * Options of `gan train`. The training-quality options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
- * `diffAugment`, `evalEvery`, `evalN`, `beta1`, `beta2`) are recorded in `config.json` under `extra.training`;
- * a resumed run keeps the recorded EMA, DiffAugment and betas.
+ * Options of `gan train`. The training options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
+ * `diffAugment`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
+ * `config.json` under `extra.training` (the loss, learning rates and D steps with their defaults filled in);
+ * a resumed run keeps the recorded EMA, DiffAugment, betas, loss, learning rates and D steps.
  */
 export interface TrainCommandOptions extends ModelSpec, TrainingFlags {
   data: string;
@@ -25,10 +34,6 @@ export interface TrainCommandOptions extends ModelSpec, TrainingFlags {
   sampleEvery: number;
   checkpointEvery: number;
   keep: number;
-  loss?: (typeof LOSSES)[number];
-  gLr?: number;
-  dLr?: number;
-  dSteps?: number;
   /** Stop (with a checkpoint) after this many minutes. */
   maxMinutes?: number;
   plugin: string[];
@@ -60,7 +65,10 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     recordedSetup = extra.training as TrainingSetup | undefined;
   }
   const given = trainingSetup(options, options.channels);
-  const setup = recordedSetup ? resumedTrainingSetup(given, recordedSetup, (m) => io.stderr.write(`${m}\n`)) : given;
+  const setup = resolvedTrainingSetup(
+    recordedSetup ? resumedTrainingSetup(given, recordedSetup, (m) => io.stderr.write(`${m}\n`)) : given,
+    options.model,
+  );
   // The data first: a wrong path fails before anything slow starts.
   const data = await openImageSource(options.data, {
     batchSize: options.batchSize,
@@ -84,7 +92,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   };
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
-  if (Object.keys(setup).length > 0) io.log(`training: ${formatTrainingSetup(setup)}`);
+  io.log(`training: ${formatTrainingSetup(setup)}`);
 
   const controller = new AbortController();
   const onSigint = () => {
@@ -103,13 +111,13 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     const result = await train({
       generator,
       discriminator,
-      loss: lossFor(options.model, options.loss),
+      loss: lossFor(options.model, setup.loss),
       data,
       epochs: options.epochs,
       seed: options.seed,
-      ...(options.gLr ? { gLr: options.gLr } : {}),
-      ...(options.dLr ? { dLr: options.dLr } : {}),
-      ...(options.dSteps ? { dSteps: options.dSteps } : {}),
+      ...(setup.gLr !== undefined ? { gLr: setup.gLr } : {}),
+      ...(setup.dLr !== undefined ? { dLr: setup.dLr } : {}),
+      ...(setup.dSteps !== undefined ? { dSteps: setup.dSteps } : {}),
       ...(setup.beta1 !== undefined ? { beta1: setup.beta1 } : {}),
       ...(setup.beta2 !== undefined ? { beta2: setup.beta2 } : {}),
       runDir: options.out,
