@@ -60,7 +60,9 @@ export async function loadModel(base: URL): Promise<LoadedModel> {
   const { model, ...config } = manifest.model;
   // The initial weights are overwritten by the checkpoint; "pytorch" init is the cheaper of the two schemes.
   const generator: GanGenerator =
-    model === "sagan" ? new SaganGenerator({ ...config, init: "pytorch", seed: 0 }) : new DcganGenerator({ ...config, init: "pytorch", seed: 0 });
+    model === "sagan"
+      ? new SaganGenerator({ ...config, init: "pytorch", seed: 0, attentionAfter: manifest.attention.map((a) => a.after) })
+      : new DcganGenerator({ ...config, init: "pytorch", seed: 0 });
   const { tensors } = decodeSafetensors(bytes, weightsUrl.pathname);
   try {
     generator.loadStateDict(tensors, { strict: true });

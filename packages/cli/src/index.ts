@@ -9,7 +9,7 @@ export { prepareCommand, type PrepareCommandOptions, DATASETS } from "./commands
 export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
 export { exportWebCommand, type ExportWebOptions, type WebManifest, type WebManifestAttention, WEB_MANIFEST } from "./commands/export-web";
 export { infoCommand } from "./commands/info";
-export { demoCommand, type DemoCommandOptions } from "./commands/demo";
+export { demoCommand, DEMO_RECIPE, type DemoCommandOptions } from "./commands/demo";
 export { buildModels, lossFor, MODELS, LOSSES, type ModelName, type ModelSpec } from "./models";
 export { openImageSource, type ImageSourceOptions } from "./image-source";
 export { progressBar } from "./progress-bar";

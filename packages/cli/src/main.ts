@@ -9,7 +9,7 @@ import { type CommandIO, trainCommand } from "./commands/train";
 import { evalCommand } from "@gan/metrics";
 import { generatorOf, LOSSES, MODELS } from "./models";
 import { loadPlugins } from "./plugins";
-import { int, intList, numberIn, oneOf, positive } from "./parse";
+import { int, intList, layerListOrNone, numberIn, oneOf, positive } from "./parse";
 import { DEFAULT_DIFF_AUGMENT, DIFF_AUGMENT_OPS, checkDiffAugmentPolicy, trainingSetup } from "./training-setup";
 
 const BACKENDS = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
@@ -78,6 +78,8 @@ export function createProgram(io: CommandIO): Command {
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
     .option("--plugin <file>", "a module to load first, e.g. one that calls registerLayer() (repeatable)", collect, [])
     .option("--attention <name>", "a registered attention layer for SAGAN's attention slots")
+    .option("--attention-after <layers>", "SAGAN: layers (1-4) followed by attention, e.g. 3 (default 3,4)", intList)
+    .option("--d-attention-after <layers>", "SAGAN: the discriminator's own attention layers, or none (default: as --attention-after)", layerListOrNone)
     .option("--quiet", "no progress bar", false)
     .action(async (opts, cmd: Command) => {
       try {
@@ -85,7 +87,11 @@ export function createProgram(io: CommandIO): Command {
       } catch (e) {
         cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
-      await trainCommand({ ...opts, channels: Number(opts.channels) as 1 | 3 }, io);
+      const { dAttentionAfter, ...rest } = opts;
+      await trainCommand(
+        { ...rest, channels: Number(opts.channels) as 1 | 3, ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}) },
+        io,
+      );
     });
 
   program
@@ -141,16 +147,17 @@ export function createProgram(io: CommandIO): Command {
 
   program
     .command("demo")
-    .description("prepare MNIST 7/8 and train a small SAGAN for a bounded time (the README's main command)")
+    .description("prepare MNIST 7/8 and train a small SAGAN with the fast recipe for a bounded time (the README's main command)")
     .option("--out <dir>", "run folder", "runs/demo")
     .option("--data <dir>", "data folder", "data/img_78")
-    .option("--minutes <m>", "training time budget", positive, 8)
+    .option("--minutes <m>", "time budget (training, evaluations and pictures)", positive, 5)
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--width <n>", "width multiplier", int(1), 16)
-    .option("--batch-size <n>", "images per batch", int(1), 16)
+    .option("--batch-size <n>", "images per batch", int(1), 32)
     .option("--epochs <n>", "epochs at most", int(1), 1000)
     .option("--seed <n>", "seed", int(0), 0)
+    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 4)
     .action(async (opts) => {
       await demoCommand(opts, io);
     });

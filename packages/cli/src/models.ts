@@ -20,6 +20,13 @@ export interface ModelSpec {
   seed: number;
   /** Name of a registered attention layer (SAGAN only; default the reference's self-attention). */
   attention?: string;
+  /**
+   * After which of layers 1–4 both SAGAN nets put an attention block (default `[3, 4]`, the reference). `[3]`
+   * drops the generator's 32×32 attention, the most expensive one, and keeps its 16×16 map.
+   */
+  attentionAfter?: number[];
+  /** The discriminator's attention layers when they differ from {@link ModelSpec.attentionAfter} (`[]`: none). */
+  discriminatorAttentionAfter?: number[];
 }
 
 /** Builds the generator and discriminator a {@link ModelSpec} describes. */
@@ -27,15 +34,28 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const base = { zDim: spec.zDim, width: spec.width, channels: spec.channels };
   if (spec.model === "dcgan") {
     if (spec.attention) throw new Error(`--attention applies to sagan only, not to ${spec.model}`);
+    if (spec.attentionAfter) throw new Error(`--attention-after applies to sagan only, not to ${spec.model}`);
+    if (spec.discriminatorAttentionAfter) throw new Error(`--d-attention-after applies to sagan only, not to ${spec.model}`);
     return {
       generator: new DcganGenerator({ ...base, seed: spec.seed }),
       discriminator: new DcganDiscriminator({ ...base, seed: spec.seed + 1 }),
     };
   }
+  for (const [flag, after] of [
+    ["--attention-after", spec.attentionAfter],
+    ["--d-attention-after", spec.discriminatorAttentionAfter],
+  ] as const) {
+    if (after && !(after.every((i) => i >= 1 && i <= 4) && new Set(after).size === after.length)) {
+      throw new Error(`${flag}: expected distinct layers among 1, 2, 3, 4, got ${after.join(",")}`);
+    }
+  }
   const attention = spec.attention ? (getLayer(spec.attention) as AttentionFactory) : undefined;
+  const plugin = attention ? { attention } : {};
+  const gAfter = spec.attentionAfter;
+  const dAfter = spec.discriminatorAttentionAfter ?? spec.attentionAfter;
   return {
-    generator: new SaganGenerator({ ...base, seed: spec.seed, ...(attention ? { attention } : {}) }),
-    discriminator: new SaganDiscriminator({ ...base, seed: spec.seed + 1, ...(attention ? { attention } : {}) }),
+    generator: new SaganGenerator({ ...base, seed: spec.seed, ...plugin, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
+    discriminator: new SaganDiscriminator({ ...base, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) }),
   };
 }
 

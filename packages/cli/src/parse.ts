@@ -39,6 +39,11 @@ export function intList(value: string): number[] {
   return parts.map(Number);
 }
 
+/** Commander parser for a comma-separated list of integers (`3,4`) or `none` (the empty list). */
+export function layerListOrNone(value: string): number[] {
+  return value.trim() === "none" ? [] : intList(value);
+}
+
 /** Commander parser for one of `choices`. */
 export function oneOf<T extends string>(choices: readonly T[]) {
   return (value: string): T => {

@@ -50,11 +50,19 @@ export interface WebManifest {
 
 /** The manifest's file name; the page fetches `<model folder>/manifest.json`. */
 export const WEB_MANIFEST = "manifest.json";
-/** The layers the CLI's SAGAN puts attention after (the reference's), with the side of each layer's output. */
+/** The layers a SAGAN generator may put attention after, with the side of each layer's output (the reference uses 3 and 4). */
 const SAGAN_ATTENTION: ReadonlyArray<{ after: number; side: number }> = [
+  { after: 1, side: 4 },
+  { after: 2, side: 8 },
   { after: 3, side: 16 },
   { after: 4, side: 32 },
 ];
+
+/** The attention blocks of the generator `spec` describes, named as in its state dict. */
+function saganAttention(spec: ModelSpec): WebManifestAttention[] {
+  const after = spec.attentionAfter ?? [3, 4];
+  return SAGAN_ATTENTION.filter((a) => after.includes(a.after)).map((a, i) => ({ name: `self_attntion${i + 1}`, ...a }));
+}
 
 /** The run folder and checkpoint folder that `path` (a run or a checkpoint folder) points to. */
 async function locateCheckpoint(path: string): Promise<{ runDir: string; checkpoint: string }> {
@@ -96,7 +104,7 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
     [spec.model === "sagan" ? "layer1.0.weight_orig" : "layer1.0.weight", [spec.zDim, spec.width * 8, 4, 4]],
     ["last.0.weight", [spec.width, spec.channels, 4, 4]],
   ];
-  if (spec.model === "sagan") expect.push(...SAGAN_ATTENTION.map((_, i): [string, number[]] => [`self_attntion${i + 1}.gamma`, [1]]));
+  if (spec.model === "sagan") expect.push(...saganAttention(spec).map((a): [string, number[]] => [`${a.name}.gamma`, [1]]));
   for (const [name, shape] of expect) {
     const got = shapes.get(name);
     if (!got) throw new Error(`${source}: no tensor '${name}'; these are not the weights of a ${spec.model} generator`);
@@ -136,7 +144,7 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
     version: 1,
     model: { model: spec.model, zDim: spec.zDim, width: spec.width, channels: spec.channels },
     imageSize: 64,
-    attention: spec.model === "sagan" ? SAGAN_ATTENTION.map((a, i) => ({ name: `self_attntion${i + 1}`, ...a })) : [],
+    attention: spec.model === "sagan" ? saganAttention(spec) : [],
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
     source: {
       run: basename(runDir),

@@ -89,6 +89,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     channels: options.channels,
     seed: options.seed,
     ...(options.attention ? { attention: options.attention } : {}),
+    ...(options.attentionAfter ? { attentionAfter: options.attentionAfter } : {}),
+    ...(options.discriminatorAttentionAfter ? { discriminatorAttentionAfter: options.discriminatorAttentionAfter } : {}),
   };
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
