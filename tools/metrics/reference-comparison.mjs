@@ -4,7 +4,9 @@
 // (FID, KID, purity, balance at equal n). This project's runs are scored plain, with an EMA of G, and with
 // DiffAugment + EMA. Usage, after `pnpm --filter @gan/cli... build` and `gan prepare mnist78`:
 //
-//   node tools/metrics/reference-comparison.mjs --iterations 750 --every 250 --width 16 --batch-size 16
+//   node tools/metrics/reference-comparison.mjs --models dcgan --iterations 500 --every 100 --width 16 --batch-size 16
+//   node tools/metrics/reference-comparison.mjs --models sagan --iterations 300 --every 100 --width 16 --batch-size 16
+// (the two tables of docs/quality.md).
 //
 // Writes <out>/comparison-<models>.md (the table docs/quality.md quotes) and .json; finished parts are
 // reused on a rerun (delete <out> to start over). Threads: each training process gets --threads (default 1:
@@ -16,8 +18,8 @@ import { parseArgs } from "node:util";
 
 const { values: a } = parseArgs({
   options: {
-    iterations: { type: "string", default: "750" },
-    every: { type: "string", default: "250" },
+    iterations: { type: "string", default: "500" },
+    every: { type: "string", default: "100" },
     width: { type: "string", default: "16" },
     "batch-size": { type: "string", default: "16" },
     models: { type: "string", default: "sagan,dcgan" },
@@ -113,7 +115,7 @@ const fmt = (v, d) => (Number.isFinite(v) ? v.toFixed(d) : "—");
 const md = [
   `Width ${width} (the article's \`image_size\`), batch ${batchSize}, ${images} images, Adam g_lr 1e-4, d_lr 4e-4, betas (0, 0.9), seed ${a.seed};`,
   `BCE for DCGAN, hinge for SAGAN; scored at n = ${n} against ${n} held-out real 7s and 8s. EMA decay ${a["ema-decay"]}. Seconds: training time of`,
-  `the process (${a.threads} threads; PyTorch ${"CPU"}, this project wasm), scoring excluded.`,
+  `each process (${a.threads} thread${a.threads === "1" ? "" : "s"}; PyTorch on the CPU, this project on wasm), scoring excluded.`,
   "",
   "| model | run | iterations | train s | FID | KID | purity | balance (7s) |",
   "|---|---|---:|---:|---:|---:|---:|---:|",

@@ -3,7 +3,7 @@
 // writes n samples of G (`samples-<step>.safetensors`) and of the EMA (`samples-ema-<step>.safetensors`), drawn
 // in eval mode as the reference script draws its own, for the driver to score all runs with one classifier.
 // Usage (after `pnpm --filter @gan/cli... build`):
-//   node tools/metrics/train-scored.mjs --model sagan --iterations 750 --every 250 --width 16 --batch-size 16 \
+//   node tools/metrics/train-scored.mjs --model sagan --iterations 300 --every 100 --width 16 --batch-size 16 \
 //     --out runs/quality/sagan-plain [--diff-augment] [--ema-decay 0.99] [--threads 2]
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,8 +18,8 @@ const { values: a } = parseArgs({
   options: {
     model: { type: "string", default: "sagan" },
     data: { type: "string", default: "data/img_78" },
-    iterations: { type: "string", default: "750" },
-    every: { type: "string", default: "250" },
+    iterations: { type: "string", default: "500" },
+    every: { type: "string", default: "100" },
     width: { type: "string", default: "16" },
     "batch-size": { type: "string", default: "16" },
     n: { type: "string", default: "400" },
