@@ -39,6 +39,9 @@ describe("gan demo", () => {
       diffAugment: DEMO_RECIPE.diffAugment,
       ema: { decay: DEMO_RECIPE.emaDecay, startStep: 0 },
     });
+    // Stopped by its time budget mid-epoch, the run still leaves sample grids of G and of its EMA.
+    expect(await readdir(join(out, "samples"))).toHaveLength(1);
+    expect(await readdir(join(out, "samples-ema"))).toHaveLength(1);
     const checkpoint = await latestCheckpoint(out);
     expect(checkpoint).toBeDefined();
     expect(existsSync(join(checkpoint!, EMA_GENERATOR_FILE))).toBe(true);

@@ -41,6 +41,7 @@ export function scaleTiles(tiles: RgbImage[], scale: number): RgbImage[] {
  * Writes `samples/epoch-NNNN.png`: images from a fixed noise drawn once (the same latent codes every time, so
  * the grids show how the generator evolves), generated in evaluation mode, with as many real images above them,
  * the first ones the epoch's batches brought. With `ema`, the images come from the generator's moving average.
+ * A run that ends aborted (a signal, a time limit) also gets a grid for the epoch it stopped in.
  */
 export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback {
   const every = checkEvery(options.everyEpochs ?? 1, "sampleImages: option 'everyEpochs'");
@@ -49,6 +50,28 @@ export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback
   const showReal = options.showReal ?? true;
   let real: tf.Tensor4D | undefined;
   let realEpoch = -1;
+  let drawnStep = -1;
+
+  const draw = async (ctx: TrainerContext) => {
+    const runDir = requireRunDir(ctx, "sampleImages");
+    const average = options.ema?.ema;
+    if (options.ema && !average) return;
+    const z = ctx.trainer.fixedNoise(count);
+    const out = average ? await average.apply(() => ctx.trainer.generate(z)) : ctx.trainer.generate(z);
+    let fakeTiles: RgbImage[];
+    try {
+      fakeTiles = imagesToRgb(out.images);
+    } finally {
+      tf.dispose([z, out.images, ...out.attentionMaps]);
+    }
+    const scale = options.scale ?? defaultScale(fakeTiles[0].height);
+    const blocks = [];
+    if (real) blocks.push(tileGrid(scaleTiles(imagesToRgb(real), scale), { columns }));
+    blocks.push(tileGrid(scaleTiles(fakeTiles, scale), { columns }));
+    await writeRunFile(runDir, options.folder ?? "samples", epochFileName(ctx.epoch), await encodePng(stackVertical(blocks, 6)));
+    drawnStep = ctx.step;
+  };
+
   return {
     name: "samples",
     onBatchEnd(ctx: TrainerContext, _metrics, realImages: tf.Tensor4D) {
@@ -70,28 +93,18 @@ export function sampleImages(options: SampleImagesOptions = {}): TrainerCallback
       }
     },
     async onEpochEnd(ctx: TrainerContext) {
-      if (!isDueEpoch(ctx.epoch, every, ctx.epochs)) return;
-      const runDir = requireRunDir(ctx, "sampleImages");
-      const average = options.ema?.ema;
-      if (options.ema && !average) return;
-      const z = ctx.trainer.fixedNoise(count);
-      const out = average ? await average.apply(() => ctx.trainer.generate(z)) : ctx.trainer.generate(z);
-      let fakeTiles: RgbImage[];
-      try {
-        fakeTiles = imagesToRgb(out.images);
-      } finally {
-        tf.dispose([z, out.images, ...out.attentionMaps]);
-      }
-      const scale = options.scale ?? defaultScale(fakeTiles[0].height);
-      const blocks = [];
-      if (real) blocks.push(tileGrid(scaleTiles(imagesToRgb(real), scale), { columns }));
-      blocks.push(tileGrid(scaleTiles(fakeTiles, scale), { columns }));
-      await writeRunFile(runDir, options.folder ?? "samples", epochFileName(ctx.epoch), await encodePng(stackVertical(blocks, 6)));
+      if (isDueEpoch(ctx.epoch, every, ctx.epochs)) await draw(ctx);
     },
-    onTrainEnd() {
-      real?.dispose();
-      real = undefined;
-      realEpoch = -1;
+    // A run stopped early (Ctrl-C, --max-minutes) still leaves a grid of where it got to.
+    async onTrainEnd(ctx: TrainerContext, end) {
+      try {
+        if (end.status === "aborted" && ctx.step > 0 && drawnStep !== ctx.step) await draw(ctx);
+      } finally {
+        real?.dispose();
+        real = undefined;
+        realEpoch = -1;
+        drawnStep = -1;
+      }
     },
   };
 }

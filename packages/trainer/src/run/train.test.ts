@@ -127,6 +127,8 @@ describe("train", () => {
     expect(aborted).toMatchObject({ status: "aborted", step: 3 });
     const state = JSON.parse(await fs.readFile(path.join(dir, "checkpoints", "step-0000003", "state.json"), "utf8"));
     expect(state).toMatchObject({ epoch: 1, batchInEpoch: 2 });
+    // The grid of the epoch the abort cut short is drawn too (the run's last picture).
+    expect(await fs.readdir(path.join(dir, "samples"))).toEqual(["epoch-0000.png", "epoch-0001.png"]);
 
     const resumed = setup(dir, 77, { dSteps: 2, epochs: 2, beta1: 0.5 });
     const result = await train({ ...resumed, resume: true });
