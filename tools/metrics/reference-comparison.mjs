@@ -12,7 +12,8 @@
 // reused on a rerun (delete <out> to start over). Threads: each training process gets --threads (default 1:
 // on a shared machine more threads spin-wait), and the runs go one after another.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -45,7 +46,7 @@ if (iterations % perEpoch !== 0 || every % perEpoch !== 0) {
 mkdirSync(a.out, { recursive: true });
 
 function readdirCount(dir) {
-  const files = spawnSync("ls", [dir], { encoding: "utf8" }).stdout.split("\n").filter((f) => /\.(jpe?g|png)$/i.test(f));
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)) : [];
   if (files.length === 0) throw new Error(`--data: no images in ${dir} (run 'gan prepare mnist78 --out ${dir}')`);
   return files.length;
 }
@@ -78,7 +79,6 @@ for (const model of models) {
 }
 
 // 2. Scores: every run's samples, with the same classifier and the same real reference digits.
-const { createRequire } = await import("node:module");
 const require = createRequire(new URL("../../packages/metrics/package.json", import.meta.url));
 const tf = require("@tensorflow/tfjs-core");
 require("@tensorflow/tfjs-backend-cpu");
@@ -86,26 +86,32 @@ const { evaluateImages } = await import("../../packages/metrics/dist/index.js");
 const { decodeSafetensors } = await import("../../packages/layers/dist/index.js");
 await tf.setBackend("cpu");
 
+/** The scores of the `images` tensor of a samples file (decoded, scored, freed). */
+async function scoreFile(file) {
+  const { tensors } = decodeSafetensors(readFileSync(file), file);
+  try {
+    const r = await evaluateImages(tensors.images, { n });
+    return { fid: r.fid, kid: r.kid, purity: r.purity, balance: r.balance };
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
+
 const rows = [];
 const checkpoints = Array.from({ length: iterations / every }, (_, i) => (i + 1) * every);
 for (const model of models) {
   const refDir = join(a.out, `reference-${model}`);
   const log = readFileSync(join(refDir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   for (const step of checkpoints) {
-    const { tensors } = decodeSafetensors(readFileSync(join(refDir, `samples-${step}.safetensors`)), "samples");
-    const r = await evaluateImages(tensors.images, { n });
-    tf.dispose(Object.values(tensors));
-    rows.push({ model, who: "reference PyTorch", step, seconds: log[step - 1].train_seconds, fid: r.fid, kid: r.kid, purity: r.purity, balance: r.balance });
+    const scores = await scoreFile(join(refDir, `samples-${step}.safetensors`));
+    rows.push({ model, who: "reference PyTorch", step, seconds: log[step - 1].train_seconds, ...scores });
   }
   for (const o of ours) {
     const dir = join(a.out, `${model}-${o.variant}`);
     const { trainSeconds } = JSON.parse(readFileSync(join(dir, "done.json"), "utf8"));
     for (const step of checkpoints) {
       for (const [file, who] of [[`samples-${step}`, o.label], [`samples-ema-${step}`, `${o.label}, EMA G`]]) {
-        const { tensors } = decodeSafetensors(readFileSync(join(dir, `${file}.safetensors`)), file);
-        const r = await evaluateImages(tensors.images, { n });
-        tf.dispose(Object.values(tensors));
-        rows.push({ model, who, step, seconds: trainSeconds[step], fid: r.fid, kid: r.kid, purity: r.purity, balance: r.balance });
+        rows.push({ model, who, step, seconds: trainSeconds[step], ...(await scoreFile(join(dir, `${file}.safetensors`))) });
       }
     }
   }

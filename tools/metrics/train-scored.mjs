@@ -6,12 +6,12 @@
 //   node tools/metrics/train-scored.mjs --model sagan --iterations 300 --every 100 --width 16 --batch-size 16 \
 //     --out runs/quality/sagan-plain [--diff-augment] [--ema-decay 0.99] [--threads 2]
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { selectBackend } from "../../packages/backend/dist/index.js";
 import { buildModels, lossFor, openImageSource } from "../../packages/cli/dist/index.js";
-import { Random, encodeSafetensors, withDiffAugment } from "../../packages/layers/dist/index.js";
+import { encodeSafetensors, withDiffAugment } from "../../packages/layers/dist/index.js";
+import { sampleGenerator } from "../../packages/metrics/dist/index.js";
 import { generatorEma, train } from "../../packages/trainer/dist/index.js";
 
 const { values: a } = parseArgs({
@@ -37,24 +37,12 @@ const data = await openImageSource(a.data, { batchSize: Number(a["batch-size"]),
 const { generator, discriminator } = buildModels({ model: a.model, zDim: 20, width: Number(a.width), channels: 1, seed });
 const ema = generatorEma({ decay: Number(a["ema-decay"]) });
 const everyEpochs = Number(a.every) / data.batchesPerEpoch;
-const tf = createRequire(new URL("../../packages/layers/package.json", import.meta.url))("@tensorflow/tfjs-core");
 
 /** n images of the generator in eval mode, z ~ N(0, 1) from Random(seed + 1), as a safetensors file. */
 function writeSamples(file, n) {
-  const random = new Random(seed + 1);
-  generator.eval();
-  const parts = [];
-  for (let s = 0; s < n; s += 100) {
-    parts.push(tf.tidy(() => {
-      const out = generator.forward(random.normal([Math.min(100, n - s), generator.zDim]));
-      tf.dispose(out.attentionMaps);
-      return out.images;
-    }));
-  }
-  generator.train(true);
-  const images = tf.concat(parts);
+  const images = sampleGenerator(generator, n, seed + 1);
   writeFileSync(join(a.out, file), encodeSafetensors({ images }));
-  tf.dispose([images, ...parts]);
+  images.dispose();
 }
 const started = performance.now();
 const trainSeconds = {};

@@ -101,19 +101,17 @@ export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptio
 }
 
 /**
- * Draws `n` samples from `generator` in evaluation mode (latent codes `N(0, 1)` from `Random(seed)`, training
- * mode restored afterwards) and scores them with {@link evaluateImages}.
+ * Draws `n` images from `generator` in evaluation mode (latent codes `N(0, 1)` from `Random(seed)`, `batchSize`
+ * at a time, attention maps dropped, training mode restored afterwards): `[n, H, W, C]`, owned by the caller.
  */
-export async function evaluateGenerator(generator: GanGenerator, options: EvaluateOptions = {}): Promise<EvalResult> {
-  const n = options.n ?? 400;
-  const batch = options.batchSize ?? 100;
-  const random = new Random(options.seed ?? 0);
+export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, batchSize = 100): tf.Tensor4D {
+  const random = new Random(seed);
   const wasTraining = generator.training;
   generator.eval();
   const parts: tf.Tensor4D[] = [];
   try {
-    for (let s = 0; s < n; s += batch) {
-      const b = Math.min(batch, n - s);
+    for (let s = 0; s < n; s += batchSize) {
+      const b = Math.min(batchSize, n - s);
       parts.push(
         tf.tidy(() => {
           const out = generator.forward(random.normal([b, generator.zDim]));
@@ -122,11 +120,22 @@ export async function evaluateGenerator(generator: GanGenerator, options: Evalua
         }),
       );
     }
+  } catch (e) {
+    tf.dispose(parts);
+    throw e;
   } finally {
     generator.train(wasTraining);
   }
-  const images = parts.length === 1 ? parts[0] : tf.concat(parts);
-  if (parts.length > 1) tf.dispose(parts);
+  if (parts.length === 1) return parts[0];
+  const images = tf.concat(parts);
+  tf.dispose(parts);
+  return images;
+}
+
+/** Draws `n` samples with {@link sampleGenerator} (seed `options.seed`) and scores them with {@link evaluateImages}. */
+export async function evaluateGenerator(generator: GanGenerator, options: EvaluateOptions = {}): Promise<EvalResult> {
+  const n = options.n ?? 400;
+  const images = sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100);
   try {
     return await evaluateImages(images, { ...options, n });
   } finally {

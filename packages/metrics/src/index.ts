@@ -22,6 +22,7 @@ export { referenceImages, type ReferenceOptions } from "./reference";
 export {
   evaluateGenerator,
   evaluateImages,
+  sampleGenerator,
   referenceFeatures,
   defaultClassifier,
   type EvaluateOptions,

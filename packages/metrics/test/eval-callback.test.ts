@@ -7,6 +7,7 @@ import type { TrainerContext } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evalCallback } from "../src/eval-callback";
+import { sampleGenerator } from "../src/evaluate";
 
 let tmp: string;
 beforeAll(async () => {
@@ -59,5 +60,30 @@ describe("evalCallback", () => {
     expect(blobs.training).toBe(true);
     const png = await fs.readFile(path.join(runDir, "fid.png"));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
+  });
+});
+
+describe("sampleGenerator", () => {
+  it("draws n images in eval mode in batches, the same for the same seed, leaking nothing", () => {
+    const modes: boolean[] = [];
+    const spy: GanGenerator = {
+      ...blobs,
+      forward(z) {
+        modes.push(this.training);
+        return blobs.forward(z);
+      },
+    };
+    const before = tf.memory().numTensors;
+    const a = sampleGenerator(spy, 7, 3, 3);
+    const b = sampleGenerator(spy, 7, 3, 3);
+    const c = sampleGenerator(spy, 7, 4, 3);
+    expect(a.shape).toEqual([7, 64, 64, 1]);
+    expect(modes).toEqual(Array(9).fill(false)); // batches of 3, 3, 1 per call
+    expect(spy.training).toBe(true);
+    const maxDiff = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]);
+    expect(maxDiff(a, b)).toBe(0);
+    expect(maxDiff(a, c)).toBeGreaterThan(0);
+    tf.dispose([a, b, c]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -50,18 +50,14 @@ export interface WebManifest {
 
 /** The manifest's file name; the page fetches `<model folder>/manifest.json`. */
 export const WEB_MANIFEST = "manifest.json";
-/** The layers a SAGAN generator may put attention after, with the side of each layer's output (the reference uses 3 and 4). */
-const SAGAN_ATTENTION: ReadonlyArray<{ after: number; side: number }> = [
-  { after: 1, side: 4 },
-  { after: 2, side: 8 },
-  { after: 3, side: 16 },
-  { after: 4, side: 32 },
-];
 
-/** The attention blocks of the generator `spec` describes, named as in its state dict. */
+/**
+ * The attention blocks of the generator `spec` describes (the reference's after layers 3 and 4), named as in its
+ * state dict; layer k of the generator outputs a 2^(k+1)-pixel side (4, 8, 16, 32).
+ */
 function saganAttention(spec: ModelSpec): WebManifestAttention[] {
-  const after = spec.attentionAfter ?? [3, 4];
-  return SAGAN_ATTENTION.filter((a) => after.includes(a.after)).map((a, i) => ({ name: `self_attntion${i + 1}`, ...a }));
+  const after = [...(spec.attentionAfter ?? [3, 4])].sort((x, y) => x - y);
+  return after.map((layer, i) => ({ name: `self_attntion${i + 1}`, after: layer, side: 2 ** (layer + 1) }));
 }
 
 /** The run folder and checkpoint folder that `path` (a run or a checkpoint folder) points to. */
