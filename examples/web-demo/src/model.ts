@@ -1,6 +1,7 @@
 import type { WebManifest } from "@gan/cli";
 import { DcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors } from "@gan/layers";
+import type { NormalizableLayer } from "@gan/sagan"; // Types only: the page bundles the generator through ./sagan-generator.
 import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { SaganGenerator } from "./sagan-generator";
@@ -57,11 +58,13 @@ export async function loadModel(base: URL): Promise<LoadedModel> {
   const digest = await sha256(bytes);
   if (digest && digest !== manifest.weights.sha256) throw new Error(`${weightsUrl.pathname}: its SHA-256 differs from the manifest's`);
 
-  const { model, ...config } = manifest.model;
+  const { model, generatorSpectralNorm, ...config } = manifest.model;
   // The initial weights are overwritten by the checkpoint; "pytorch" init is the cheaper of the two schemes.
+  // A SAGAN trained with --no-g-spectral-norm has plain convolutions (`weight`, not `weight_orig`/`_u`/`_v`).
+  const normalize = generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
   const generator: GanGenerator =
     model === "sagan"
-      ? new SaganGenerator({ ...config, init: "pytorch", seed: 0, attentionAfter: manifest.attention.map((a) => a.after) })
+      ? new SaganGenerator({ ...config, ...normalize, init: "pytorch", seed: 0, attentionAfter: manifest.attention.map((a) => a.after) })
       : new DcganGenerator({ ...config, init: "pytorch", seed: 0 });
   const { tensors } = decodeSafetensors(bytes, weightsUrl.pathname);
   try {

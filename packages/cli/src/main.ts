@@ -80,6 +80,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--attention <name>", "a registered attention layer for SAGAN's attention slots")
     .option("--attention-after <layers>", "SAGAN: layers (1-4) followed by attention, e.g. 3 (default 3,4)", intList)
     .option("--d-attention-after <layers>", "SAGAN: the discriminator's own attention layers, or none (default: as --attention-after)", layerListOrNone)
+    .option("--no-g-spectral-norm", "SAGAN: no spectral normalisation in the generator (the discriminator keeps it)")
     .option("--quiet", "no progress bar", false)
     .action(async (opts, cmd: Command) => {
       try {
@@ -87,9 +88,15 @@ export function createProgram(io: CommandIO): Command {
       } catch (e) {
         cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
-      const { dAttentionAfter, ...rest } = opts;
+      // Commander names --d-attention-after's value dAttentionAfter and gives gSpectralNorm true unless --no-g-spectral-norm.
+      const { dAttentionAfter, gSpectralNorm, ...rest } = opts;
       await trainCommand(
-        { ...rest, channels: Number(opts.channels) as 1 | 3, ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}) },
+        {
+          ...rest,
+          channels: Number(opts.channels) as 1 | 3,
+          ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
+          ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
+        },
         io,
       );
     });

@@ -1,7 +1,7 @@
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { getLayer } from "@gan/layers";
 import { bceLoss, hingeLoss } from "@gan/losses";
-import { type AttentionFactory, SaganDiscriminator, SaganGenerator } from "@gan/sagan";
+import { type AttentionFactory, type NormalizableLayer, SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import { readRunConfig } from "@gan/trainer";
 
@@ -27,6 +27,13 @@ export interface ModelSpec {
   attentionAfter?: number[];
   /** The discriminator's attention layers when they differ from {@link ModelSpec.attentionAfter} (`[]`: none). */
   discriminatorAttentionAfter?: number[];
+  /**
+   * Spectral normalisation in SAGAN's generator (default `true`, the reference; BigGAN and SAGAN put it in both
+   * nets). `false` builds the generator without it (`--no-g-spectral-norm`; StudioGAN's `apply_g_sn`), so its
+   * state dict holds plain `weight`s instead of `weight_orig`, `weight_u`, `weight_v`; the discriminator keeps it.
+   * SAGAN only; `gan train` records it only when `false`.
+   */
+  generatorSpectralNorm?: boolean;
 }
 
 /** Builds the generator and discriminator a {@link ModelSpec} describes. */
@@ -36,6 +43,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
     if (spec.attention) throw new Error(`--attention applies to sagan only, not to ${spec.model}`);
     if (spec.attentionAfter) throw new Error(`--attention-after applies to sagan only, not to ${spec.model}`);
     if (spec.discriminatorAttentionAfter) throw new Error(`--d-attention-after applies to sagan only, not to ${spec.model}`);
+    if (spec.generatorSpectralNorm !== undefined) throw new Error(`--no-g-spectral-norm applies to sagan only, not to ${spec.model}`);
     return {
       generator: new DcganGenerator({ ...base, seed: spec.seed }),
       discriminator: new DcganDiscriminator({ ...base, seed: spec.seed + 1 }),
@@ -53,8 +61,9 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const plugin = attention ? { attention } : {};
   const gAfter = spec.attentionAfter;
   const dAfter = spec.discriminatorAttentionAfter ?? spec.attentionAfter;
+  const gNormalize = spec.generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
   return {
-    generator: new SaganGenerator({ ...base, seed: spec.seed, ...plugin, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
+    generator: new SaganGenerator({ ...base, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
     discriminator: new SaganDiscriminator({ ...base, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) }),
   };
 }

@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { DcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors, loadWeights, saveWeights } from "@gan/layers";
 import { EMA_GENERATOR_FILE } from "@gan/trainer";
-import { SaganGenerator } from "@gan/sagan";
+import { type NormalizableLayer, SaganGenerator } from "@gan/sagan";
 import * as tf from "@tensorflow/tfjs-core";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -29,14 +29,15 @@ async function fakeRun(dir: string, spec: ModelSpec, steps: number[], weightsSpe
   await mkdir(join(dir, "checkpoints"), { recursive: true });
   await writeFile(join(dir, "config.json"), JSON.stringify({ backend: "cpu", extra: { model: spec } }));
   const base = { zDim: weightsSpec.zDim, width: weightsSpec.width, channels: weightsSpec.channels, seed: weightsSpec.seed };
+  const plain = weightsSpec.generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
   for (const step of steps) {
     const ckpt = join(dir, "checkpoints", `step-${String(step).padStart(7, "0")}`);
     await mkdir(ckpt, { recursive: true });
-    const g = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, seed: step }) : new DcganGenerator({ ...base, seed: step });
+    const g = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, ...plain, seed: step }) : new DcganGenerator({ ...base, seed: step });
     await saveWeights(g, join(ckpt, "generator.safetensors"));
     g.dispose();
     if (ema) {
-      const average = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, seed: 1000 + step }) : new DcganGenerator({ ...base, seed: 1000 + step });
+      const average = weightsSpec.model === "sagan" ? new SaganGenerator({ ...base, ...plain, seed: 1000 + step }) : new DcganGenerator({ ...base, seed: 1000 + step });
       await saveWeights(average, join(ckpt, EMA_GENERATOR_FILE));
       average.dispose();
     }
@@ -153,6 +154,38 @@ describe("gan export-web", () => {
     expect(failedCode).toBe(1);
     expect(failed.join("")).toMatch(/^gan: error: --ema: checkpoint .*step-0000003 has no generator-ema\.safetensors \(train with --ema to keep one\)\n$/);
     expect(existsSync(none)).toBe(false);
+  });
+
+  it("a SAGAN trained with --no-g-spectral-norm: generatorSpectralNorm false in the manifest, plain weights the page loads", async () => {
+    const spec: ModelSpec = { ...sagan, generatorSpectralNorm: false };
+    const run = join(tmp, "no-g-sn-run");
+    await fakeRun(run, spec, [2]);
+    const out = join(tmp, "no-g-sn-web");
+    const manifest = await exportWebCommand({ run, out }, capture());
+    expect(manifest.model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, generatorSpectralNorm: false });
+    expect(JSON.parse(await readFile(join(out, "manifest.json"), "utf8")).model).toEqual(manifest.model);
+    const { model: _sagan, generatorSpectralNorm: _off, ...config } = manifest.model;
+    const g = new SaganGenerator({ ...config, seed: 0, normalize: (layer) => layer });
+    await loadWeights(g, join(out, "generator.safetensors"), { strict: true });
+    g.dispose();
+
+    // The reference's manifest has no such field.
+    const reference = join(tmp, "sn-run");
+    await fakeRun(reference, sagan, [2]);
+    expect((await exportWebCommand({ run: reference, out: join(tmp, "sn-web") }, capture())).model).not.toHaveProperty("generatorSpectralNorm");
+
+    // Weights that disagree with the recorded setting are refused, naming it.
+    const withSn = join(tmp, "no-g-sn-config-sn-weights");
+    await fakeRun(withSn, spec, [1], sagan);
+    await expect(exportWebCommand({ run: withSn, out: join(tmp, "x") }, capture())).rejects.toThrow(
+      /no tensor 'layer1\.0\.weight'; these are not the weights of a sagan generator without spectral norm \(--no-g-spectral-norm\)$/,
+    );
+    const withoutSn = join(tmp, "sn-config-plain-weights");
+    await fakeRun(withoutSn, sagan, [1], spec);
+    await expect(exportWebCommand({ run: withoutSn, out: join(tmp, "x") }, capture())).rejects.toThrow(
+      /no tensor 'layer1\.0\.weight_orig'; these are not the weights of a sagan generator with spectral norm$/,
+    );
+    expect(existsSync(join(tmp, "x"))).toBe(false);
   });
 
   it("fails with a one-line error naming the problem", async () => {

@@ -33,7 +33,12 @@ export interface WebManifestAttention {
 export interface WebManifest {
   format: "gan-web";
   version: 1;
-  model: { model: ModelSpec["model"]; zDim: number; width: number; channels: 1 | 3 };
+  /**
+   * The generator's shape. `generatorSpectralNorm: false` (SAGAN trained with `--no-g-spectral-norm`; written only
+   * then) means the generator has no spectral normalisation: plain `weight`s, no `weight_orig`, `weight_u`,
+   * `weight_v`. Absent, a SAGAN generator has it, as the reference.
+   */
+  model: { model: ModelSpec["model"]; zDim: number; width: number; channels: 1 | 3; generatorSpectralNorm?: false };
   /** Side of the generated images (64). */
   imageSize: number;
   /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */
@@ -96,14 +101,16 @@ function safetensorsShapes(bytes: Uint8Array, source: string): Map<string, numbe
 
 /** Checks that the weights are those of the generator `spec` describes, on a few tell-tale tensors. */
 function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: string): void {
+  const spectralNorm = spec.model === "sagan" && spec.generatorSpectralNorm !== false;
   const expect: Array<[string, number[]]> = [
-    [spec.model === "sagan" ? "layer1.0.weight_orig" : "layer1.0.weight", [spec.zDim, spec.width * 8, 4, 4]],
+    [spectralNorm ? "layer1.0.weight_orig" : "layer1.0.weight", [spec.zDim, spec.width * 8, 4, 4]],
     ["last.0.weight", [spec.width, spec.channels, 4, 4]],
   ];
+  const kind = spec.model === "dcgan" ? "dcgan generator" : `sagan generator ${spectralNorm ? "with spectral norm" : "without spectral norm (--no-g-spectral-norm)"}`;
   if (spec.model === "sagan") expect.push(...saganAttention(spec).map((a): [string, number[]] => [`${a.name}.gamma`, [1]]));
   for (const [name, shape] of expect) {
     const got = shapes.get(name);
-    if (!got) throw new Error(`${source}: no tensor '${name}'; these are not the weights of a ${spec.model} generator`);
+    if (!got) throw new Error(`${source}: no tensor '${name}'; these are not the weights of a ${kind}`);
     if (got.join() !== shape.join()) {
       throw new Error(`${source}: '${name}' has shape [${got}], expected [${shape}] for ${spec.model} width ${spec.width}, zDim ${spec.zDim}, ${spec.channels} channel(s)`);
     }
@@ -138,7 +145,13 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
   const manifest: WebManifest = {
     format: "gan-web",
     version: 1,
-    model: { model: spec.model, zDim: spec.zDim, width: spec.width, channels: spec.channels },
+    model: {
+      model: spec.model,
+      zDim: spec.zDim,
+      width: spec.width,
+      channels: spec.channels,
+      ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
+    },
     imageSize: 64,
     attention: spec.model === "sagan" ? saganAttention(spec) : [],
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },

@@ -178,6 +178,8 @@ describe("gan train: quality flags on the command line", () => {
   it("gan sample --ema explains what is missing", async () => {
     const plain = join(tmp, "plain");
     expect((await run(...tiny(plain), "--epochs", "1")).code).toBe(0);
+    // The default generator (spectral norm) is not recorded, so configs of such runs stay as they were.
+    expect(JSON.parse(await readFile(join(plain, "config.json"), "utf8")).extra.model).not.toHaveProperty("generatorSpectralNorm");
     const noEma = await run("sample", "--checkpoint", plain, "--ema", "--out", join(tmp, "x.png"));
     expect(noEma.code).toBe(1);
     expect(noEma.err).toMatch(/--ema: checkpoint .*step-0000002 has no generator-ema\.safetensors \(train with --ema to keep one\)/);
@@ -185,4 +187,64 @@ describe("gan train: quality flags on the command line", () => {
     const onFile = await run("sample", "--checkpoint", file, "--ema", "--out", join(tmp, "x.png"));
     expect(onFile.err).toMatch(/--ema: --checkpoint .* is a weights file; pass a run or checkpoint folder/);
   }, 300_000);
+
+  it("--no-g-spectral-norm: recorded in config.json, the generator's weights are plain, --resume, sample and export-web rebuild it", async () => {
+    const runDir = join(tmp, "no-g-sn");
+    const first = await run(...tiny(runDir), "--epochs", "1", "--no-g-spectral-norm");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0, generatorSpectralNorm: false });
+
+    const names = async (checkpoint: string, file: string) => {
+      const { tensors } = decodeSafetensors(await readFile(join(checkpoint, file)));
+      tf.dispose(Object.values(tensors));
+      return Object.keys(tensors);
+    };
+    const checkpoint = (await latestCheckpoint(runDir))!;
+    const g = await names(checkpoint, CHECKPOINT_FILES.generator);
+    expect(g).toContain("layer1.0.weight");
+    expect(g.filter((k) => /\.weight_(orig|u|v)$/.test(k))).toEqual([]);
+    expect(await names(checkpoint, CHECKPOINT_FILES.discriminator)).toContain("layer1.0.weight_orig");
+
+    // A plain --resume rebuilds the recorded generator; a flag given on resume cannot change the model.
+    const resumed = await run(...tiny(runDir), "--epochs", "2", "--resume");
+    expect(resumed.err).toBe("");
+    expect(resumed.out).toMatch(/completed: 4 steps/);
+    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(config.extra.model);
+    const withSn = join(tmp, "with-g-sn");
+    expect((await run(...tiny(withSn), "--epochs", "1")).code).toBe(0);
+    const flagOnResume = await run(...tiny(withSn), "--epochs", "2", "--resume", "--no-g-spectral-norm");
+    expect(flagOnResume.err).toBe("--resume: keeping the recorded generator with spectral norm, not without (--no-g-spectral-norm)\n");
+    expect(flagOnResume.code).toBe(0);
+    expect(JSON.parse(await readFile(join(withSn, "config.json"), "utf8")).extra.model).not.toHaveProperty("generatorSpectralNorm");
+    const layoutOnResume = await run(...tiny(withSn), "--epochs", "3", "--resume", "--attention-after", "3", "--d-attention-after", "none");
+    expect(layoutOnResume.err).toBe(
+      "--resume: keeping the recorded --attention-after setting (3,4), not 3\n--resume: keeping the recorded --d-attention-after setting (as --attention-after), not none\n",
+    );
+    expect(layoutOnResume.out).toMatch(/completed: 6 steps/);
+
+    const grid = join(tmp, "no-g-sn.png");
+    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
+    expect(sample.err).toBe("");
+    expect(sample.out).toMatch(/wrote 4 samples of no-g-sn/);
+    expect((await sharp(grid).metadata()).format).toBe("png");
+
+    const web = join(tmp, "no-g-sn-web");
+    const exported = await run("export-web", "--run", runDir, "--out", web);
+    expect(exported.err).toBe("");
+    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({
+      model: "sagan",
+      zDim: 20,
+      width: 4,
+      channels: 1,
+      generatorSpectralNorm: false,
+    });
+  }, 300_000);
+
+  it("--no-g-spectral-norm is for SAGAN only", async () => {
+    const r = await run("train", "--model", "dcgan", "--data", data, "--no-g-spectral-norm", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-no-sn"));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/gan: error: --no-g-spectral-norm applies to sagan only, not to dcgan\n$/);
+  });
 });

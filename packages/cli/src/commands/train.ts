@@ -49,6 +49,26 @@ export interface CommandIO {
   stderr: NodeJS.WriteStream;
 }
 
+/** The {@link ModelSpec} fields that flags set only when given (absent: the default). */
+const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm"] as const;
+
+/**
+ * Why a flag given on `--resume` is ignored: `the recorded --attention-after setting (3,4), not 3`,
+ * `the recorded generator with spectral norm, not without (--no-g-spectral-norm)`.
+ */
+function keptModelSetting(key: (typeof OPTIONAL_MODEL_FIELDS)[number], recorded: unknown, given: unknown): string {
+  if (key === "generatorSpectralNorm") {
+    const show = (v: unknown) => (v === false ? "without (--no-g-spectral-norm)" : "with");
+    return `the recorded generator ${show(recorded)} spectral norm, not ${show(given)}`;
+  }
+  const flag = { attention: "--attention", attentionAfter: "--attention-after", discriminatorAttentionAfter: "--d-attention-after" }[key];
+  const show = (v: unknown) => {
+    if (v === undefined) return { attention: "the reference's self-attention", attentionAfter: "3,4", discriminatorAttentionAfter: "as --attention-after" }[key];
+    return Array.isArray(v) ? (v.length === 0 ? "none" : v.join(",")) : String(v);
+  };
+  return `the recorded ${flag} setting (${show(recorded)}), not ${show(given)}`;
+}
+
 /**
  * `gan train`: opens the image folder, builds the model, picks the backend, and trains with the standard run
  * folder (config.json, metrics.jsonl, samples/, attention/, losses.png, checkpoints/). Ctrl-C or
@@ -61,7 +81,17 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     // A resumed run rebuilds the models and the training setup exactly as the run recorded them.
     const extra = (await readRunConfig(options.out)).extra ?? {};
     const recorded = extra.model as ModelSpec | undefined;
-    if (recorded) Object.assign(options, recorded);
+    if (recorded) {
+      // The record is the whole model: an optional field it lacks is the default, whatever a flag says now.
+      for (const key of OPTIONAL_MODEL_FIELDS) {
+        const given = key === "generatorSpectralNorm" && options[key] === true ? undefined : options[key]; // true: the default.
+        if (given !== undefined && JSON.stringify(given) !== JSON.stringify(recorded[key])) {
+          io.stderr.write(`--resume: keeping ${keptModelSetting(key, recorded[key], given)}\n`);
+        }
+        delete options[key];
+      }
+      Object.assign(options, recorded);
+    }
     recordedSetup = extra.training as TrainingSetup | undefined;
   }
   const given = trainingSetup(options, options.channels);
@@ -91,6 +121,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     ...(options.attention ? { attention: options.attention } : {}),
     ...(options.attentionAfter ? { attentionAfter: options.attentionAfter } : {}),
     ...(options.discriminatorAttentionAfter ? { discriminatorAttentionAfter: options.discriminatorAttentionAfter } : {}),
+    ...(options.generatorSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
   };
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });

@@ -1,0 +1,82 @@
+/**
+ * `loadModel` in Node (tfjs' cpu backend, `fetch` stubbed to serve an exported model from memory): the generator
+ * the manifest describes takes the weights strictly.
+ */
+import "@tensorflow/tfjs-backend-cpu";
+import { createHash } from "node:crypto";
+import { encodeSafetensors } from "@gan/layers";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { loadModel, type WebManifest } from "./model";
+import { SaganGenerator } from "./sagan-generator";
+
+const BASE = new URL("http://127.0.0.1/model/");
+
+/** Serves `generator`'s weights and a manifest (with `model` over the defaults) at {@link BASE}. */
+function serve(generator: SaganGenerator, model: Partial<WebManifest["model"]> = {}): void {
+  const bytes = encodeSafetensors(generator.stateDict());
+  const manifest: WebManifest = {
+    format: "gan-web",
+    version: 1,
+    model: { model: "sagan", zDim: 8, width: 2, channels: 1, ...model },
+    imageSize: 64,
+    attention: [
+      { name: "self_attntion1", after: 3, side: 16 },
+      { name: "self_attntion2", after: 4, side: 32 },
+    ],
+    weights: { file: "generator.safetensors", bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
+    source: { run: "test", checkpoint: "step-0000001", step: 1, backend: "cpu" },
+    exportedAt: new Date(0).toISOString(),
+  };
+  const files: Record<string, BodyInit> = { "/model/manifest.json": JSON.stringify(manifest), "/model/generator.safetensors": new Uint8Array(bytes) };
+  vi.stubGlobal("fetch", async (url: URL) => {
+    const body = files[url.pathname];
+    return body === undefined ? new Response(null, { status: 404 }) : new Response(body);
+  });
+}
+
+/** The images `generator` draws from fixed codes. */
+function draw(generator: { forward(z: tf.Tensor2D): { images: tf.Tensor; attentionMaps: tf.Tensor[] } }): Float32Array {
+  return tf.tidy(() => generator.forward(tf.reshape(tf.linspace(-1, 1, 16), [2, 8])).images.dataSync() as Float32Array);
+}
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe("loadModel", () => {
+  it("builds a SAGAN without spectral normalisation when the manifest says generatorSpectralNorm: false", async () => {
+    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 5, normalize: (layer) => layer });
+    trained.eval();
+    serve(trained, { generatorSpectralNorm: false });
+    const { generator } = await loadModel(BASE);
+    try {
+      expect(Object.keys(generator.stateDict())).toContain("layer1.0.weight");
+      expect(draw(generator)).toEqual(draw(trained));
+    } finally {
+      generator.dispose();
+    }
+
+    // Without the field the page builds the reference (spectral norm), which such weights do not fit.
+    serve(trained);
+    await expect(loadModel(BASE)).rejects.toThrow(/generator\.safetensors does not fit the sagan of the manifest/);
+    trained.dispose();
+  });
+
+  it("builds the reference SAGAN (spectral normalisation) when the manifest has no such field", async () => {
+    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 5 });
+    trained.eval();
+    serve(trained);
+    const { generator } = await loadModel(BASE);
+    try {
+      expect(Object.keys(generator.stateDict())).toContain("layer1.0.weight_orig");
+      expect(draw(generator)).toEqual(draw(trained));
+    } finally {
+      generator.dispose();
+      trained.dispose();
+    }
+  });
+});
