@@ -60,6 +60,12 @@ describe("gan: failures exit 1 with a one-line error naming the path", () => {
     expect(r.err).toMatch(/^gan: error: .*(no images|image)/);
   });
 
+  it("a --rejected path that is not a .png file", async () => {
+    const r = await run("eval", "--run", join(tmp, "none"), "--rejected", join(tmp, "rejected.jpg"), "--backend", "cpu");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/gan: error: gan eval: --rejected: expected a \.png file, got '.*rejected\.jpg'\n$/);
+  });
+
   it("a checkpoint path that does not exist", async () => {
     const r = await run("sample", "--checkpoint", join(tmp, "none"));
     expect(r.code).toBe(1);
@@ -98,5 +104,22 @@ describe("gan: prepare, train, resume and sample end to end (tiny)", () => {
     expect(scored.err).toBe("");
     expect(scored.code).toBe(0);
     expect(scored.out).toMatch(/n=16 FID [\d.]+ KID -?[\d.e+-]+ purity [\d.]+/);
+
+    // The same scores with --rejected, and a grid of the rejected samples (an untrained G: most of the 16).
+    const rejectedPng = join(tmp, "eval", "rejected.png");
+    const withRejected = await run("eval", "--run", runDir, "--n", "16", "--rejected", rejectedPng);
+    expect(withRejected.err).toBe("");
+    expect(withRejected.code).toBe(0);
+    const lines = withRejected.out.split("\n");
+    const breakdown = lines.pop() ?? "";
+    const untimed = (out: string) => out.replace(/ \[[\d.]+ s\]$/, "");
+    expect(untimed(lines.join("\n"))).toBe(untimed(scored.out));
+    const rejectedCount = Number(breakdown.match(/^rejected (\d+) of 16\b/)?.[1]);
+    expect(rejectedCount).toBeGreaterThan(0);
+    expect(breakdown).toMatch(/ → .*rejected\.png$/);
+    const rejectedMeta = await sharp(rejectedPng).metadata();
+    expect(rejectedMeta.format).toBe("png");
+    expect(rejectedMeta.width).toBe(Math.min(rejectedCount, 8) * 66 + 2);
+    expect(rejectedMeta.height).toBe(Math.ceil(rejectedCount / 8) * 66 + 2);
   }, 300_000);
 });

@@ -134,6 +134,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--n <n>", "samples and real reference digits", int(2), 400)
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--ema", "score the EMA generator (generator-ema.safetensors)", false)
+    .option("--rejected <file.png>", "write a grid of the samples that fail the purity test, and what the classifier called them")
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])

@@ -3,7 +3,7 @@ import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { DigitClassifier } from "./classifier";
 import { referenceImages } from "./reference";
-import { classBalance, type Features, fid, kid, type Probabilities, purity } from "./scores";
+import { classBalance, type Features, fid, kid, type Probabilities, PURITY_THRESHOLD, purity } from "./scores";
 
 /** Options of {@link evaluateImages} and {@link evaluateGenerator}. */
 export interface EvaluateOptions {
@@ -74,6 +74,17 @@ const classifierOf = new WeakMap<object, DigitClassifier>();
 
 /** Scores images `[n, 64, 64, 1]` in [-1, 1] (other sizes are resized bilinearly to 64 × 64 first). */
 export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptions = {}): Promise<EvalResult> {
+  return (await scoreImages(images, options)).result;
+}
+
+/**
+ * {@link evaluateImages}, also returning the per-sample class probabilities the scores came from (what
+ * `gan eval --rejected` breaks down with `rejectedSamples`) and the threshold used.
+ */
+export async function scoreImages(
+  images: tf.Tensor4D,
+  options: EvaluateOptions = {},
+): Promise<{ result: EvalResult; probs: Probabilities; threshold: number }> {
   const started = performance.now();
   const digits = [...(options.digits ?? [7, 8])];
   const classifier = options.classifier ?? (await defaultClassifier());
@@ -83,9 +94,9 @@ export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptio
     if (x.shape[3] !== 1) throw new Error(`evaluateImages: expects grayscale images [n, H, W, 1], got [${images.shape}]`);
     const real = await referenceFeatures(classifier, { digits, n, skipPerDigit: options.skipPerDigit, batchSize: options.batchSize });
     const fake = await classifier.analyze(x, options.batchSize);
-    const threshold = options.threshold ?? 0.9;
+    const threshold = options.threshold ?? PURITY_THRESHOLD;
     const bal = classBalance(fake.probs, digits, threshold);
-    return {
+    const result: EvalResult = {
       n,
       digits,
       fid: fid(fake.features, real.features),
@@ -95,6 +106,7 @@ export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptio
       shares: bal.shares,
       seconds: (performance.now() - started) / 1000,
     };
+    return { result, probs: fake.probs, threshold };
   } finally {
     if (x !== images) x.dispose();
   }

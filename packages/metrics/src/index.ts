@@ -11,17 +11,21 @@ export {
   type Features,
   type Probabilities,
   type ClassBalance,
+  type Prediction,
   features,
   fid,
   kid,
   polynomialKernel,
   purity,
   classBalance,
+  PURITY_THRESHOLD,
 } from "./scores";
+export { rejectedSamples, formatRejected, type RejectedSamples, type RejectedSample } from "./rejected";
 export { referenceImages, type ReferenceOptions } from "./reference";
 export {
   evaluateGenerator,
   evaluateImages,
+  scoreImages,
   sampleGenerator,
   referenceFeatures,
   defaultClassifier,
@@ -29,4 +33,11 @@ export {
   type EvalResult,
 } from "./evaluate";
 export { evalCallback, type EvalCallbackOptions, type EvalRecord } from "./eval-callback";
-export { evalCommand, formatEvalResult, type EvalCommandOptions, type EvalCommandResult } from "./eval-command";
+export {
+  evalCommand,
+  formatEvalResult,
+  REJECTED_GRID_COLUMNS,
+  REJECTED_GRID_MAX,
+  type EvalCommandOptions,
+  type EvalCommandResult,
+} from "./eval-command";

@@ -68,7 +68,17 @@ export interface Probabilities {
   classes: number;
 }
 
-function argmax(p: Probabilities, i: number): { label: number; p: number } {
+/** The default purity threshold: a sample is pure when the classifier calls one of the digits with p above it. */
+export const PURITY_THRESHOLD = 0.9;
+
+/** The classifier's call on one sample: its most probable class and that probability. */
+export interface Prediction {
+  label: number;
+  p: number;
+}
+
+/** The most probable class of sample `i` (the first one on ties) and its probability. */
+export function argmax(p: Probabilities, i: number): Prediction {
   let label = 0;
   let best = -Infinity;
   for (let c = 0; c < p.classes; c++) {
@@ -81,16 +91,20 @@ function argmax(p: Probabilities, i: number): { label: number; p: number } {
   return { label, p: best };
 }
 
+/** Whether a prediction passes the purity test: one of `digits`, with p strictly above `threshold`. */
+export function isPure(prediction: Prediction, digits: readonly number[], threshold = PURITY_THRESHOLD): boolean {
+  return prediction.p > threshold && digits.includes(prediction.label);
+}
+
 /**
  * Purity: the share of samples the classifier assigns to one of `digits` with probability above `threshold`
  * (default 0.9).
  */
-export function purity(probs: Probabilities, digits: readonly number[], threshold = 0.9): number {
+export function purity(probs: Probabilities, digits: readonly number[], threshold = PURITY_THRESHOLD): number {
   if (probs.n === 0) return 0;
   let pure = 0;
   for (let i = 0; i < probs.n; i++) {
-    const { label, p } = argmax(probs, i);
-    if (p > threshold && digits.includes(label)) pure++;
+    if (isPure(argmax(probs, i), digits, threshold)) pure++;
   }
   return pure / probs.n;
 }
@@ -109,14 +123,13 @@ export interface ClassBalance {
  * Class balance among the samples the classifier confidently (p > `threshold`, default 0.9) calls one of
  * `digits`: each digit's share (all 0 when none is).
  */
-export function classBalance(probs: Probabilities, digits: readonly number[], threshold = 0.9): ClassBalance {
+export function classBalance(probs: Probabilities, digits: readonly number[], threshold = PURITY_THRESHOLD): ClassBalance {
   const counts = digits.map(() => 0);
   let counted = 0;
   for (let i = 0; i < probs.n; i++) {
-    const { label, p } = argmax(probs, i);
-    const k = digits.indexOf(label);
-    if (p > threshold && k >= 0) {
-      counts[k]++;
+    const prediction = argmax(probs, i);
+    if (isPure(prediction, digits, threshold)) {
+      counts[digits.indexOf(prediction.label)]++;
       counted++;
     }
   }
