@@ -29,13 +29,14 @@ describe("gan demo", () => {
     expect(r.out).toMatch(/demo finished in .* min: open .*samples-ema/);
 
     const extra = (await readRunConfig(out)).extra as { model: Record<string, unknown>; training: Record<string, unknown> };
-    expect(extra.model).toMatchObject({ model: "sagan", width: 4, attentionAfter: [3], discriminatorAttentionAfter: [] });
+    expect(extra.model).toMatchObject({ model: "sagan", width: 4, attentionAfter: [3], discriminatorAttentionAfter: [], generatorSpectralNorm: false });
     expect(extra.training).toMatchObject({
       loss: DEMO_RECIPE.loss,
       gLr: DEMO_RECIPE.gLr,
       dLr: DEMO_RECIPE.dLr,
       beta1: DEMO_RECIPE.beta1,
       beta2: DEMO_RECIPE.beta2,
+      dSteps: DEMO_RECIPE.dSteps,
       diffAugment: DEMO_RECIPE.diffAugment,
       ema: { decay: DEMO_RECIPE.emaDecay, startStep: 0 },
     });
