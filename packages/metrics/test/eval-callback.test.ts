@@ -2,12 +2,13 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { GanGenerator, GeneratorOutput } from "@gan/spec";
 import type { TrainerContext } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evalCallback } from "../src/eval-callback";
+import type { GanGenerator } from "@gan/spec";
 import { sampleGenerator } from "../src/evaluate";
+import { fakeGenerator, rampImages } from "./fake-generator";
 
 let tmp: string;
 beforeAll(async () => {
@@ -19,30 +20,7 @@ afterAll(async () => {
 });
 
 /** A "generator" of blurry blobs: enough to exercise the callback. */
-const blobs: GanGenerator = {
-  zDim: 4,
-  training: true,
-  parameters: () => [],
-  stateDict: () => ({}),
-  loadStateDict() {},
-  train(mode = true) {
-    this.training = mode;
-    return this;
-  },
-  eval() {
-    this.training = false;
-    return this;
-  },
-  dispose() {},
-  forward(z: tf.Tensor): GeneratorOutput {
-    const images = tf.tidy(() => {
-      const b = z.shape[0];
-      const ramp = tf.reshape(tf.linspace(-1, 1, 64), [1, 64, 1, 1]);
-      return tf.tanh(tf.add(tf.mul(ramp, tf.reshape(tf.slice(z, [0, 0], [b, 1]), [b, 1, 1, 1])), tf.zeros([b, 64, 64, 1]))) as tf.Tensor4D;
-    });
-    return { images, attentionMaps: [] };
-  },
-};
+const blobs = fakeGenerator(rampImages);
 
 describe("evalCallback", () => {
   it("appends an eval line to metrics.jsonl and draws fid.png", async () => {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { decodeImage } from "@gan/data";
 import { encodeSafetensors } from "@gan/layers";
-import type { GanGenerator, GeneratorOutput } from "@gan/spec";
+import type { GanGenerator } from "@gan/spec";
 import { imagesToRgb } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { type EvalCommandResult, evalCommand, REJECTED_GRID_COLUMNS } from "../s
 import { defaultClassifier, sampleGenerator } from "../src/evaluate";
 import { referenceImages } from "../src/reference";
 import { argmax, isPure } from "../src/scores";
+import { fakeGenerator, rampImages } from "./fake-generator";
 
 const N = 40;
 let tmp: string;
@@ -44,35 +45,14 @@ afterAll(async () => {
  * the classifier rejects (`"real"`: always a digit, `"ramps"`: always a ramp). Deterministic in `z`, so a seed gives the same samples.
  */
 function mixed(kind: "mixed" | "real" | "ramps" = "mixed"): GanGenerator {
-  return {
-    zDim: 4,
-    training: true,
-    parameters: () => [],
-    stateDict: () => ({}),
-    loadStateDict() {},
-    train(mode = true) {
-      this.training = mode;
-      return this;
-    },
-    eval() {
-      this.training = false;
-      return this;
-    },
-    dispose() {},
-    forward(z: tf.Tensor): GeneratorOutput {
-      const b = z.shape[0];
-      const zs = z.dataSync();
-      const real = Array.from({ length: b }, (_, i) => kind === "real" || (kind === "mixed" && zs[i * 4] > 0));
-      const pick = Array.from({ length: b }, (_, i) => Math.floor(Math.abs(zs[i * 4 + 1]) * 997) % pure.shape[0]);
-      const images = tf.tidy(() => {
-        const ramp = tf.reshape(tf.linspace(-1, 1, 64), [1, 64, 1, 1]);
-        const blob = tf.tanh(tf.add(tf.mul(ramp, tf.reshape(tf.slice(z, [0, 0], [b, 1]), [b, 1, 1, 1])), tf.zeros([b, 64, 64, 1])));
-        const mask = tf.tensor(real.map(Number), [b, 1, 1, 1]);
-        return tf.add(tf.mul(mask, tf.gather(pure, pick)), tf.mul(tf.sub(1, mask), blob)) as tf.Tensor4D;
-      });
-      return { images, attentionMaps: [] };
-    },
-  };
+  return fakeGenerator((z) => {
+    const b = z.shape[0];
+    const zs = z.dataSync();
+    const real = Array.from({ length: b }, (_, i) => kind === "real" || (kind === "mixed" && zs[i * 4] > 0));
+    const pick = Array.from({ length: b }, (_, i) => Math.floor(Math.abs(zs[i * 4 + 1]) * 997) % pure.shape[0]);
+    const mask = tf.tensor(real.map(Number), [b, 1, 1, 1]);
+    return tf.add(tf.mul(mask, tf.gather(pure, pick)), tf.mul(tf.sub(1, mask), rampImages(z))) as tf.Tensor4D;
+  });
 }
 
 function quiet(): { log(line: string): void; lines: string[] } {
