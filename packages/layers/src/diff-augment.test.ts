@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "./register-gradients";
 import { beforeAll, describe, expect, it } from "vitest";
-import { diffAugment, diffAugmentPolicy, withDiffAugment, withoutDiffAugment } from "./diff-augment";
+import { diffAugment, diffAugmentPolicy, translate, withDiffAugment, withoutDiffAugment } from "./diff-augment";
 import { Random } from "./random";
 
 beforeAll(async () => {
@@ -49,6 +49,51 @@ describe("diffAugment", () => {
       expect(found).toBe(true);
     }
     tf.dispose([x, y]);
+  });
+
+  it("translation moves every channel of a sample by the same shift", () => {
+    // Channel k is channel 0 plus k, with channel 0 in [1, 3]: where not filled, out_k − out_0 = k; the fill is 0 in all.
+    const x = tf.tidy(() => {
+      const base = tf.add(images(), 2);
+      return tf.concat([base, tf.add(base, 1), tf.add(base, 2)], 3) as tf.Tensor4D;
+    });
+    const y = diffAugment(x, { policy: ["translation"], random: new Random(4) });
+    const v = y.arraySync();
+    let filled = 0;
+    for (const sample of v) {
+      for (const row of sample) {
+        for (const [c0, c1, c2] of row) {
+          if (c0 === 0) {
+            filled++;
+            expect([c1, c2]).toEqual([0, 0]);
+          } else {
+            expect(c1 - c0).toBeCloseTo(1, 5);
+            expect(c2 - c0).toBeCloseTo(2, 5);
+          }
+        }
+      }
+    }
+    expect(filled).toBeGreaterThan(0);
+    tf.dispose([x, y]);
+  });
+
+  it("translation's host loop and shift-matrix products agree bit for bit, values and gradients", () => {
+    const x = tf.tidy(() => tf.concat([images(2), images(3)], 3) as tf.Tensor4D); // 2 channels
+    const r = new Random(8).normal([4, 16, 16, 2]);
+    const run = (path: "host" | "matmul") => {
+      const f = (v: tf.Tensor) => translate(v as tf.Tensor4D, 0.25, new Random(6), path);
+      const y = tf.tidy(() => f(x));
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), r)))(x);
+      const out = [Array.from(y.dataSync()), Array.from(g.dataSync())];
+      tf.dispose([y, g]);
+      return out;
+    };
+    const [hostY, hostG] = run("host");
+    const [matY, matG] = run("matmul");
+    expect(hostY).toEqual(matY);
+    expect(hostG).toEqual(matG);
+    expect(hostY.filter((v) => v === 0).length).toBeGreaterThan(0); // something was shifted in
+    tf.dispose([x, r]);
   });
 
   it("cutout zeroes one square of half the side per sample", () => {
