@@ -129,6 +129,21 @@ def batch_norm_fixtures():
     bn.weight.grad = None
     bn.bias.grad = None
     run_case(out, "bn.eval", bn, torch.randn(2, 3, 4, 4) * 2 + 1, {"weight": bn.weight, "bias": bn.bias})
+    # momentum=None: reset_running_stats(), then the running statistics are plain averages over the batches
+    # seen (BigGAN's "standing statistics"). Its own generator, so the fixtures made after this are unchanged.
+    g = torch.Generator().manual_seed(7)
+    cumulative = nn.BatchNorm2d(3, momentum=None)
+    cumulative.load_state_dict(bn.state_dict())
+    cumulative.reset_running_stats()
+    cumulative.train()
+    with torch.no_grad():
+        for step in range(3):
+            x = torch.randn(4, 3, 5, 5, generator=g) * (3 - step) + step
+            p = f"bn.cumulative{step}"
+            out[f"{p}.x"] = nchw_to_nhwc(x)
+            out[f"{p}.y"] = nchw_to_nhwc(cumulative(x))
+            out[f"{p}.running_mean"] = cumulative.running_mean.clone()
+            out[f"{p}.running_var"] = cumulative.running_var.clone()
     save_safetensors(os.path.join(OUT, "layers_batch_norm2d.safetensors"), out)
 
 

@@ -35,6 +35,26 @@ describe("BatchNorm2d", () => {
     bn.dispose();
   });
 
+  it("matches PyTorch's momentum=None after reset_running_stats: a plain average over the batches", () => {
+    const bn = new BatchNorm2d(3, { momentum: null });
+    loadParameters(bn, tensors, "bn");
+    bn.getBuffer("running_mean").assign(tf.tensor1d([5, -5, 2]));
+    bn.resetRunningStats();
+    expect(Array.from(bn.getBuffer("running_mean").dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(bn.getBuffer("running_var").dataSync())).toEqual([1, 1, 1]);
+    expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(0);
+    for (let step = 0; step < 3; step++) {
+      const name = `bn.cumulative${step}`;
+      const y = bn.forward(get(tensors, `${name}.x`) as tf.Tensor4D);
+      expect(relativeError(y, get(tensors, `${name}.y`)), `${name}.y`).toBeLessThanOrEqual(1e-5);
+      for (const buffer of ["running_mean", "running_var"]) {
+        expect(relativeError(bn.getBuffer(buffer), get(tensors, `${name}.${buffer}`)), `${name}.${buffer}`).toBeLessThanOrEqual(1e-5);
+      }
+      y.dispose();
+    }
+    bn.dispose();
+  });
+
   it("has PyTorch's parameters and buffers in PyTorch's order", () => {
     const bn = new BatchNorm2d(4);
     expect(Object.keys(bn.stateDict())).toEqual(["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);

@@ -5,8 +5,11 @@ import { Module } from "./module";
 export interface BatchNorm2dOptions {
   /** Added to the variance for numerical stability (default 1e-5). */
   eps?: number;
-  /** Weight of the new batch statistic in the running averages (default 0.1). */
-  momentum?: number;
+  /**
+   * Weight of the new batch statistic in the running averages (default 0.1); `null`: plain averages over all
+   * batches since the last {@link BatchNorm2d.resetRunningStats} (PyTorch's `momentum=None`).
+   */
+  momentum?: number | null;
 }
 
 /**
@@ -16,7 +19,8 @@ export interface BatchNorm2dOptions {
  * Parameters `weight` (ones) and `bias` (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
  * `num_batches_tracked` (int32 0). In training mode the batch is normalised with its own mean and biased
  * variance, and the running statistics move towards the batch mean and the **unbiased** variance:
- * `running = (1 − momentum)·running + momentum·batch`; `num_batches_tracked` counts the batches. In evaluation
+ * `running = (1 − momentum)·running + momentum·batch`, with `momentum = 1 / num_batches_tracked` when it is
+ * `null` (a cumulative average); `num_batches_tracked` counts the batches. In evaluation
  * mode the running statistics normalise. The update happens inside `forward`, also when that runs under
  * `tf.grad`, `tf.variableGrads` or an optimizer's `minimize`.
  */
@@ -25,8 +29,11 @@ export class BatchNorm2d extends Module {
   readonly numFeatures: number;
   /** Added to the variance before the square root. */
   readonly eps: number;
-  /** Weight of each batch's statistics in the running averages. */
-  readonly momentum: number;
+  /**
+   * Weight of each batch's statistics in the running averages (`null`: cumulative average). Settable, as in
+   * PyTorch, e.g. to recompute the statistics of a model whose weights were replaced ({@link standingStatistics}).
+   */
+  momentum: number | null;
 
   constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
     super();
@@ -35,9 +42,9 @@ export class BatchNorm2d extends Module {
     }
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     if (!(this.eps > 0)) throw new Error(`BatchNorm2d eps must be > 0, got ${this.eps}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) {
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`BatchNorm2d momentum must be in [0, 1], got ${this.momentum}`);
     }
     this.registerParameter("weight", tf.ones([numFeatures]));
@@ -70,11 +77,20 @@ export class BatchNorm2d extends Module {
     });
   }
 
+  /** Running mean 0, running variance 1, batch count 0 (PyTorch's `reset_running_stats`). */
+  resetRunningStats(): void {
+    tf.tidy(() => {
+      this.getBuffer("running_mean").assign(tf.zerosLike(this.getBuffer("running_mean")));
+      this.getBuffer("running_var").assign(tf.onesLike(this.getBuffer("running_var")));
+      this.getBuffer("num_batches_tracked").assign(tf.scalar(0, "int32"));
+    });
+  }
+
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
-    const m = this.momentum;
     const runningMean = this.getBuffer("running_mean");
     const runningVar = this.getBuffer("running_var");
     const count = this.getBuffer("num_batches_tracked");
+    const m = this.momentum ?? 1 / (count.dataSync()[0] + 1);
     // Assigning is invisible to the gradient tape, and these values feed nothing the loss depends on, so
     // backpropagation never reaches them; the caller's tidy frees the temporaries.
     const unbiased = tf.mul(variance, n / (n - 1));

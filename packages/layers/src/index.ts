@@ -13,6 +13,7 @@ export { relativeError } from "./testing";
 export { Conv2d, type Conv2dOptions, type Size2 } from "./conv2d";
 export { ConvTranspose2d, type ConvTranspose2dOptions } from "./conv-transpose2d";
 export { BatchNorm2d, type BatchNorm2dOptions } from "./batch-norm2d";
+export { standingStatistics } from "./standing-statistics";
 export { ReLU, LeakyReLU, Tanh } from "./activations";
 export { Sequential, type Layer4D } from "./sequential";
 export { normal_, uniform_, constant_, dcganInit } from "./init";

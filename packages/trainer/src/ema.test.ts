@@ -2,10 +2,10 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeSafetensors } from "@gan/layers";
+import { decodeSafetensors, Random, standingStatistics } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TrainerCallback } from "./callback";
+import type { TrainerCallback, TrainerContext } from "./callback";
 import { EMA_GENERATOR_FILE, type GeneratorEmaCallback, generatorEma } from "./callbacks/ema";
 import { sampleImages } from "./callbacks/sample-images";
 import { latestCheckpoint, listCheckpoints } from "./checkpoint/checkpoint-store";
@@ -64,6 +64,41 @@ describe("ModelEma", () => {
     g.dispose();
   });
 
+  it("recomputeBuffers runs lazily, with the averaged weights loaded, and its buffers are kept", async () => {
+    const g = new TinyGenerator();
+    const [param] = g.namedParameters()[0];
+    const buffer = "layer1.1.running_mean";
+    const seen: number[] = [];
+    const ema = new ModelEma(g, {
+      decay: 0.5,
+      recomputeBuffers: (model) => {
+        seen.push(model.stateDict()[param].dataSync()[0]);
+        (model.stateDict()[buffer] as tf.Variable).assign(tf.fill([8], 7));
+      },
+    });
+    const initial = g.stateDict()[param].dataSync()[0];
+    setParams(g, 2);
+    ema.update(0);
+    expect(seen).toEqual([]); // nothing read yet
+    const trained = snapshotState(g);
+    expect(Array.from(ema.stateDict()[buffer].dataSync())).toEqual(Array(8).fill(7));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeCloseTo(0.5 * initial + 1, 5); // ran with the average in the model
+    expect(snapshotState(g)).toEqual(trained); // and the model got its own state back
+    await ema.apply(() => undefined);
+    ema.copyTo(new TinyGenerator());
+    expect(seen).toHaveLength(1); // no update since: nothing to recompute
+    ema.update(1);
+    await ema.apply(() => undefined);
+    expect(seen).toHaveLength(2);
+    ema.update(2);
+    ema.loadStateDict(g.stateDict()); // loaded state counts as measured
+    expect(Array.from(ema.stateDict()[buffer].dataSync())).toEqual(Array.from(g.stateDict()[buffer].dataSync()));
+    expect(seen).toHaveLength(2);
+    ema.dispose();
+    g.dispose();
+  });
+
   it("rejects bad options", () => {
     const g = new TinyGenerator();
     expect(() => new ModelEma(g, { decay: 1.5 })).toThrow(/decay/);
@@ -102,6 +137,53 @@ describe("generatorEma callback", () => {
     cb.ema?.dispose();
     cb2.ema?.dispose();
     images.dispose();
+  });
+
+  it("measures the averaged generator's BatchNorm statistics for its own weights (standing statistics)", async () => {
+    const images = tinyImages(8);
+    const saved: Record<string, Record<string, tf.Tensor>> = {};
+    for (const standing of [true, false]) {
+      const runDir = path.join(tmp, `standing-${standing}`);
+      const { g, d } = make();
+      const cb = generatorEma({ decay: 0.5, ...(standing ? {} : { standingStatistics: false }) });
+      await train({ generator: g, discriminator: d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 2, seed: 3, runDir, ...quiet, callbacks: [cb] });
+      const last = (await latestCheckpoint(runDir))!;
+      saved[`${standing}`] = decodeSafetensors(await fs.readFile(path.join(last, EMA_GENERATOR_FILE))).tensors;
+      saved[`raw-${standing}`] = decodeSafetensors(await fs.readFile(path.join(last, "generator.safetensors"))).tensors;
+      for (const m of [g, d]) m.dispose();
+      cb.ema?.dispose();
+    }
+    const stats = ["layer1.1.running_mean", "layer1.1.running_var"];
+    // Off: the trained generator's statistics. On: what standingStatistics measures for the averaged weights.
+    for (const name of stats) expect(Array.from(saved.false[name].dataSync())).toEqual(Array.from(saved["raw-false"][name].dataSync()));
+    const check = new TinyGenerator();
+    check.loadStateDict(saved.true, { strict: true });
+    const random = new Random(0);
+    standingStatistics(check, 10, () => check.forward(random.normal([64, check.zDim])));
+    for (const name of stats) {
+      const got = Array.from(saved.true[name].dataSync());
+      for (const [i, v] of Array.from(check.stateDict()[name].dataSync()).entries()) expect(got[i]).toBeCloseTo(v, 5);
+      expect(got).not.toEqual(Array.from(saved["raw-true"][name].dataSync()));
+    }
+    // The averaged parameters themselves do not depend on the option.
+    expect(Array.from(saved.true["layer1.0.weight"].dataSync())).toEqual(Array.from(saved.false["layer1.0.weight"].dataSync()));
+    expect(() => generatorEma({ standingStatistics: { batchSize: 1 } })).toThrow(/standingStatistics.batchSize must be an integer ≥ 2, got 1/);
+    check.dispose();
+    for (const t of Object.values(saved)) tf.dispose(Object.values(t));
+    images.dispose();
+  });
+
+  it("measuring the statistics frees everything it allocates", async () => {
+    const g = new TinyGenerator({ seed: 4, attention: true }); // returns attention maps too
+    const cb = generatorEma({ decay: 0.9 });
+    const ctx = (step: number) => ({ generator: g, step, resumed: false, trainer: {} }) as unknown as TrainerContext;
+    await cb.onTrainStart!(ctx(0));
+    cb.checkpointFiles!(ctx(1)); // folds step 1 in, recomputes the statistics, encodes the file
+    const before = tf.memory().numTensors;
+    for (let step = 2; step < 5; step++) cb.checkpointFiles!(ctx(step));
+    expect(tf.memory().numTensors).toBe(before);
+    cb.ema!.dispose();
+    g.dispose();
   });
 
   it("every kept checkpoint holds the EMA of its own step, wherever the callback sits in the list", async () => {

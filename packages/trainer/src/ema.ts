@@ -7,13 +7,19 @@ export interface ModelEmaOptions {
   decay?: number;
   /** Before this step the average just copies the weights (StudioGAN's `ema_start`; default 0). */
   startStep?: number;
+  /**
+   * Recomputes the buffers that depend on the weights (BatchNorm statistics) for the averaged weights, which
+   * are loaded in `model` when it runs (e.g. `standingStatistics` of `@gan/layers`). Without it the buffers are
+   * the trained model's. It runs lazily: when the average is read after updates came in.
+   */
+  recomputeBuffers?: (model: TrainableModule) => void;
 }
 
 /**
  * An exponential moving average of a model's weights, as StudioGAN keeps for its generator: floating-point
  * parameters are averaged, `ema ← decay·ema + (1 − decay)·w` from `startStep` on (copied before it); buffers
  * (BatchNorm running statistics, spectral-norm vectors, counters) are copied, so the averaged model runs like
- * the trained one. Names are the model's state-dict names, so {@link ModelEma.stateDict} loads into a model of
+ * the trained one, unless `recomputeBuffers` measures them for the averaged weights. Names are the model's state-dict names, so {@link ModelEma.stateDict} loads into a model of
  * the same architecture.
  */
 export class ModelEma {
@@ -22,6 +28,9 @@ export class ModelEma {
   private readonly shadow = new Map<string, tf.Variable>();
   private readonly averaged = new Set<string>();
   private updates = 0;
+  private readonly recomputeBuffers?: (model: TrainableModule) => void;
+  /** Updates came in since the buffers were last recomputed. */
+  private stale = false;
 
   constructor(
     readonly model: TrainableModule,
@@ -29,6 +38,7 @@ export class ModelEma {
   ) {
     this.decay = options.decay ?? 0.999;
     this.startStep = options.startStep ?? 0;
+    this.recomputeBuffers = options.recomputeBuffers;
     if (!(this.decay >= 0 && this.decay <= 1)) throw new Error(`ModelEma: decay must be in [0, 1], got ${options.decay}`);
     if (!Number.isInteger(this.startStep) || this.startStep < 0) throw new Error(`ModelEma: startStep must be an integer ≥ 0, got ${options.startStep}`);
     const params = new Set<tf.Tensor>(model.parameters());
@@ -56,11 +66,39 @@ export class ModelEma {
       }
     });
     this.updates++;
+    this.stale = this.recomputeBuffers !== undefined;
   }
 
   /** The averaged weights by state-dict name (live variables: copy before mutating). */
   stateDict(): Record<string, tf.Tensor> {
+    this.refreshBuffers();
     return Object.fromEntries(this.shadow);
+  }
+
+  /** Runs `recomputeBuffers` with the averaged weights in the model and keeps the buffers it produced. */
+  private refreshBuffers(): void {
+    if (!this.stale || !this.recomputeBuffers) return;
+    this.stale = false;
+    const recompute = this.recomputeBuffers;
+    this.swapIn(() => {
+      recompute(this.model);
+      const state = this.model.stateDict();
+      tf.tidy(() => {
+        for (const [name, v] of this.shadow) if (!this.averaged.has(name)) v.assign(state[name]);
+      });
+    });
+  }
+
+  /** Runs `fn` with the averaged weights in the model, then puts the model's own state back. */
+  private swapIn<T>(fn: () => T): T {
+    const saved = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, v]) => [k, v.clone()]));
+    try {
+      this.model.loadStateDict(Object.fromEntries(this.shadow), { strict: true });
+      return fn();
+    } finally {
+      this.model.loadStateDict(saved, { strict: true });
+      tf.dispose(Object.values(saved));
+    }
   }
 
   /** Replaces the averaged weights (e.g. from a checkpoint); names and shapes must match. */
@@ -75,6 +113,7 @@ export class ModelEma {
     tf.tidy(() => {
       for (const [name, v] of this.shadow) v.assign(state[name].dtype === v.dtype ? state[name] : tf.cast(state[name], v.dtype));
     });
+    this.stale = false; // the loaded buffers were measured for the loaded weights
   }
 
   /** Copies the averaged weights into `target` (a model of the same architecture, e.g. a sampling copy). */

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { decodeSafetensors, encodeSafetensors } from "@gan/layers";
+import { decodeSafetensors, encodeSafetensors, Random, standingStatistics } from "@gan/layers";
+import type { GanGenerator, TrainableModule } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import type { CheckpointFileMap, TrainerCallback, TrainerContext } from "../callback";
 import { ModelEma, type ModelEmaOptions } from "../ema";
@@ -10,7 +11,15 @@ import { ModelEma, type ModelEmaOptions } from "../ema";
 export const EMA_GENERATOR_FILE = "generator-ema.safetensors";
 
 /** Options of {@link generatorEma}. */
-export interface GeneratorEmaOptions extends ModelEmaOptions {}
+export interface GeneratorEmaOptions extends Omit<ModelEmaOptions, "recomputeBuffers"> {
+  /**
+   * BatchNorm statistics of the averaged generator: measured for its own weights over `batches` batches of
+   * `batchSize` latent codes `N(0, 1)` drawn from `Random(seed)` ("standing statistics", as BigGAN samples its
+   * EMA generator), each time the average is read after new updates (default `{ batches: 10, batchSize: 64,
+   * seed: 0 }`); `false` copies the trained generator's statistics, which belong to other weights.
+   */
+  standingStatistics?: { batches?: number; batchSize?: number; seed?: number } | false;
+}
 
 /** The EMA callback, with access to the running average for sampling and evaluation. */
 export interface GeneratorEmaCallback extends TrainerCallback {
@@ -31,6 +40,17 @@ export interface GeneratorEmaCallback extends TrainerCallback {
  * `sampleImages({ ema })`, or call `ema.apply(() => …)` to sample with the averaged weights.
  */
 export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCallback {
+  const standing = options.standingStatistics === false ? undefined : { batches: 10, batchSize: 64, seed: 0, ...options.standingStatistics };
+  if (standing && !(Number.isInteger(standing.batchSize) && standing.batchSize >= 2)) {
+    throw new Error(`generatorEma: standingStatistics.batchSize must be an integer ≥ 2, got ${standing.batchSize}`);
+  }
+  const recompute = standing
+    ? (model: TrainableModule) => {
+        const generator = model as GanGenerator;
+        const random = new Random(standing.seed);
+        standingStatistics(generator, standing.batches, () => generator.forward(random.normal([standing.batchSize, generator.zDim])));
+      }
+    : undefined;
   let ema: ModelEma | undefined;
   /** The step the average has folded in last (-1: none yet). */
   let updatedStep = -1;
@@ -48,7 +68,7 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     },
     async onTrainStart(ctx) {
       ema?.dispose();
-      ema = new ModelEma(ctx.generator, options);
+      ema = new ModelEma(ctx.generator, { decay: options.decay, startStep: options.startStep, recomputeBuffers: recompute });
       // The average starts as a copy of the weights the run starts from (the resumed ones, when resuming).
       updatedStep = ctx.step;
       const from = ctx.trainer.resumedCheckpoint;
