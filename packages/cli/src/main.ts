@@ -165,7 +165,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--batch-size <n>", "images per batch", int(1), 32)
     .option("--epochs <n>", "epochs at most", int(1), 1000)
     .option("--seed <n>", "seed", int(0), 0)
-    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 4)
+    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 8)
     .action(async (opts) => {
       await demoCommand(opts, io);
     });

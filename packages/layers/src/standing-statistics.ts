@@ -6,8 +6,8 @@ import { Module } from "./module";
 /**
  * Recomputes the BatchNorm running statistics of `model` for the weights it holds now ("standing statistics",
  * Brock et al. 2019, BigGAN): every {@link BatchNorm2d} in it is reset and switched to a cumulative average, then
- * `runBatch(i)` runs `batches` forward passes in training mode (inside `tf.tidy`, which also frees what it returns), and each layer's momentum and
- * the model's mode are restored. Use it after loading weights whose statistics were never measured, such as an
+ * `runBatch(i)` runs `batches` forward passes in training mode (inside `tf.tidy`, which also frees what it
+ * returns), and each layer's momentum and the model's mode are restored. Use it after loading weights whose statistics were never measured, such as an
  * exponential moving average of a generator's weights: the statistics copied from the trained model belong to
  * other weights and make the averaged model's samples worse.
  *

@@ -168,6 +168,7 @@ describe("generatorEma callback", () => {
     // The averaged parameters themselves do not depend on the option.
     expect(Array.from(saved.true["layer1.0.weight"].dataSync())).toEqual(Array.from(saved.false["layer1.0.weight"].dataSync()));
     expect(() => generatorEma({ standingStatistics: { batchSize: 1 } })).toThrow(/standingStatistics.batchSize must be an integer ≥ 2, got 1/);
+    expect(() => generatorEma({ standingStatistics: { batches: 0 } })).toThrow(/standingStatistics.batches must be a positive integer, got 0/);
     check.dispose();
     for (const t of Object.values(saved)) tf.dispose(Object.values(t));
     images.dispose();

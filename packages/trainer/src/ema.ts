@@ -19,8 +19,8 @@ export interface ModelEmaOptions {
  * An exponential moving average of a model's weights, as StudioGAN keeps for its generator: floating-point
  * parameters are averaged, `ema ← decay·ema + (1 − decay)·w` from `startStep` on (copied before it); buffers
  * (BatchNorm running statistics, spectral-norm vectors, counters) are copied, so the averaged model runs like
- * the trained one, unless `recomputeBuffers` measures them for the averaged weights. Names are the model's state-dict names, so {@link ModelEma.stateDict} loads into a model of
- * the same architecture.
+ * the trained one, unless `recomputeBuffers` measures them for the averaged weights. Names are the model's
+ * state-dict names, so {@link ModelEma.stateDict} loads into a model of the same architecture.
  */
 export class ModelEma {
   readonly decay: number;

@@ -44,6 +44,9 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
   if (standing && !(Number.isInteger(standing.batchSize) && standing.batchSize >= 2)) {
     throw new Error(`generatorEma: standingStatistics.batchSize must be an integer ≥ 2, got ${standing.batchSize}`);
   }
+  if (standing && !(Number.isInteger(standing.batches) && standing.batches >= 1)) {
+    throw new Error(`generatorEma: standingStatistics.batches must be a positive integer, got ${standing.batches}`);
+  }
   const recompute = standing
     ? (model: TrainableModule) => {
         const generator = model as GanGenerator;
