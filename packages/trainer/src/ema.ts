@@ -80,25 +80,32 @@ export class ModelEma {
     if (!this.stale || !this.recomputeBuffers) return;
     this.stale = false;
     const recompute = this.recomputeBuffers;
-    this.swapIn(() => {
+    const restore = this.loadAverageIntoModel();
+    try {
       recompute(this.model);
       const state = this.model.stateDict();
       tf.tidy(() => {
         for (const [name, v] of this.shadow) if (!this.averaged.has(name)) v.assign(state[name]);
       });
-    });
+    } finally {
+      restore();
+    }
   }
 
-  /** Runs `fn` with the averaged weights in the model, then puts the model's own state back. */
-  private swapIn<T>(fn: () => T): T {
+  /** Loads the averaged weights into the model; returns what puts the model's own state back. */
+  private loadAverageIntoModel(): () => void {
     const saved = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, v]) => [k, v.clone()]));
-    try {
-      this.model.loadStateDict(Object.fromEntries(this.shadow), { strict: true });
-      return fn();
-    } finally {
+    const restore = () => {
       this.model.loadStateDict(saved, { strict: true });
       tf.dispose(Object.values(saved));
+    };
+    try {
+      this.model.loadStateDict(Object.fromEntries(this.shadow), { strict: true });
+    } catch (e) {
+      restore();
+      throw e;
     }
+    return restore;
   }
 
   /** Replaces the averaged weights (e.g. from a checkpoint); names and shapes must match. */
@@ -126,13 +133,12 @@ export class ModelEma {
    * `fn` throws). Use it to sample or evaluate with the EMA generator.
    */
   async apply<T>(fn: () => T | Promise<T>): Promise<T> {
-    const saved = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, v]) => [k, v.clone()]));
+    this.refreshBuffers();
+    const restore = this.loadAverageIntoModel();
     try {
-      this.model.loadStateDict(this.stateDict(), { strict: true });
       return await fn();
     } finally {
-      this.model.loadStateDict(saved, { strict: true });
-      tf.dispose(Object.values(saved));
+      restore();
     }
   }
 
