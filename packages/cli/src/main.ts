@@ -73,6 +73,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--ema-decay <d>", "EMA decay per step, in [0, 1] (default 0.999; needs --ema)", numberIn(0, 1))
     .option("--ema-start <step>", "step from which the EMA averages; it copies the weights before (default 0; needs --ema)", int(0))
     .option("--diff-augment [policy]", `DiffAugment on the real and fake images D scores; policy: comma-separated ${DIFF_AUGMENT_OPS.join(", ")} (default ${DEFAULT_DIFF_AUGMENT})`, diffAugmentArg)
+    .option("--diff-augment-translation <ratio>", "DiffAugment's largest shift as a fraction of the side, in (0, 0.5] (default 0.125; needs --diff-augment with translation)", numberIn(0, 0.5, { minOpen: true }))
     .option("--eval-every <epochs>", "score FID, KID, purity and balance every this many epochs into metrics.jsonl and fid.png", int(1))
     .option("--eval-n <n>", "samples and real reference digits per evaluation (default 400; needs --eval-every)", int(2))
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)

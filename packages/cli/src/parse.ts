@@ -19,14 +19,14 @@ export function positive(value: string): number {
 }
 
 /**
- * Commander parser for a number in `[min, max]` (or `[min, max)` with `maxOpen`), for fractions such as
+ * Commander parser for a number in `[min, max]` (open at `min` with `minOpen`, at `max` with `maxOpen`), for fractions such as
  * `--ema-decay` and `--beta1`.
  */
-export function numberIn(min: number, max: number, options: { maxOpen?: boolean } = {}) {
-  const range = `[${min}, ${max}${options.maxOpen ? ")" : "]"}`;
+export function numberIn(min: number, max: number, options: { minOpen?: boolean; maxOpen?: boolean } = {}) {
+  const range = `${options.minOpen ? "(" : "["}${min}, ${max}${options.maxOpen ? ")" : "]"}`;
   return (value: string): number => {
     const n = Number(value);
-    const inRange = n >= min && (options.maxOpen ? n < max : n <= max);
+    const inRange = (options.minOpen ? n > min : n >= min) && (options.maxOpen ? n < max : n <= max);
     if (value.trim() === "" || !Number.isFinite(n) || !inRange) throw new InvalidArgumentError(`expected a number in ${range}, got '${value}'`);
     return n;
   };

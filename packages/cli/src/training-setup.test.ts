@@ -1,6 +1,9 @@
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_DIFF_AUGMENT,
+  applyTrainingSetup,
   checkDiffAugmentPolicy,
   defaultLoss,
   formatTrainingSetup,
@@ -27,6 +30,11 @@ describe("trainingSetup", () => {
     });
     expect(trainingSetup({ ema: false, diffAugment: false })).toEqual({});
     expect(trainingSetup({ loss: "bce", gLr: 2e-4, dLr: 3e-4, dSteps: 2 })).toEqual({ loss: "bce", gLr: 2e-4, dLr: 3e-4, dSteps: 2 });
+    expect(trainingSetup({ diffAugment: "color,translation", diffAugmentTranslation: 0.0625 })).toEqual({
+      diffAugment: "color,translation",
+      diffAugmentTranslation: 0.0625,
+    });
+    expect(formatTrainingSetup(trainingSetup({ diffAugment: "translation", diffAugmentTranslation: 0.25 }))).toBe("DiffAugment translation (translation 0.25)");
   });
 
   it("names the flag and what it expected", () => {
@@ -47,6 +55,36 @@ describe("trainingSetup", () => {
     expect(() => trainingSetup({ dSteps: 1.5 })).toThrow("--d-steps: expected an integer >= 1, got 1.5");
     expect(() => trainingSetup({ dSteps: 0 })).toThrow("--d-steps: expected an integer >= 1, got 0");
     expect(() => trainingSetup({ loss: "wasserstein" as never })).toThrow("--loss: expected one of bce, hinge, got wasserstein");
+    const needs = "--diff-augment-translation needs --diff-augment with translation in its policy";
+    expect(() => trainingSetup({ diffAugmentTranslation: 0.1 })).toThrow(needs);
+    expect(() => trainingSetup({ diffAugment: "color,cutout", diffAugmentTranslation: 0.1 })).toThrow(needs);
+    expect(() => trainingSetup({ diffAugment: true, diffAugmentTranslation: 0 })).toThrow("--diff-augment-translation: expected a number in (0, 0.5], got 0");
+    expect(() => trainingSetup({ diffAugment: true, diffAugmentTranslation: 0.75 })).toThrow("--diff-augment-translation: expected a number in (0, 0.5], got 0.75");
+  });
+
+  it("applyTrainingSetup shifts D's images by at most --diff-augment-translation of the side", () => {
+    // One bright pixel in the middle of a 64 × 64 image: how far DiffAugment moved it is the shift.
+    const largestShift = (ratio: number | undefined): number => {
+      const shifts: number[] = [];
+      const scorer = {
+        training: true,
+        forward(images: tf.Tensor4D) {
+          const pixels = images.dataSync();
+          for (let i = 0; i < images.shape[0]; i++) {
+            const at = pixels.subarray(i * 64 * 64, (i + 1) * 64 * 64).indexOf(1);
+            shifts.push(at < 0 ? Number.POSITIVE_INFINITY : Math.max(Math.abs(Math.floor(at / 64) - 32), Math.abs((at % 64) - 32)));
+          }
+        },
+      };
+      const setup = trainingSetup({ diffAugment: "translation", ...(ratio !== undefined ? { diffAugmentTranslation: ratio } : {}) });
+      applyTrainingSetup(setup, scorer, { seed: 0, sampleEvery: 1 }).dispose();
+      const image = tf.buffer([64, 64, 64, 1]);
+      for (let i = 0; i < 64; i++) image.set(1, i, 32, 32, 0);
+      tf.tidy(() => scorer.forward(image.toTensor() as tf.Tensor4D));
+      return Math.max(...shifts);
+    };
+    expect(largestShift(1 / 32)).toBe(2);
+    expect(largestShift(undefined)).toBe(8);
   });
 
   it("checkDiffAugmentPolicy normalises a policy", () => {
@@ -69,6 +107,14 @@ describe("resumedTrainingSetup", () => {
     const quiet: string[] = [];
     expect(resumedTrainingSetup({}, recorded, (m) => quiet.push(m))).toEqual(recorded);
     expect(quiet).toEqual([]);
+  });
+
+  it("keeps the recorded DiffAugment translation; absent means the default", () => {
+    const warnings: string[] = [];
+    const withShift = { ...recorded, diffAugmentTranslation: 0.0625 };
+    expect(resumedTrainingSetup({ diffAugment: "translation" }, withShift, (m) => warnings.push(m))).toEqual(withShift);
+    expect(resumedTrainingSetup({ diffAugment: "translation", diffAugmentTranslation: 0.25 }, recorded, (m) => warnings.push(m))).toEqual(recorded);
+    expect(warnings).toEqual(["--resume: keeping the recorded --diff-augment-translation setting (default), not 0.25"]);
   });
 
   it("a run recorded without EMA or DiffAugment stays without; evaluation may be added or changed", () => {

@@ -48,6 +48,11 @@ export interface TrainingFlags {
    * transforms (`color`, `brightness`, `saturation`, `contrast`, `translation`, `cutout`).
    */
   diffAugment?: boolean | string;
+  /**
+   * DiffAugment's largest translation as a fraction of the image side, in (0, 0.5] (`--diff-augment-translation`,
+   * default 0.125 as the paper; needs `diffAugment` with `translation`).
+   */
+  diffAugmentTranslation?: number;
   /** Evaluate FID, KID, purity and balance every this many epochs (`--eval-every`). */
   evalEvery?: number;
   /** Samples (and real reference digits) per evaluation, at least 2 (`--eval-n`, default 400; needs `evalEvery`). */
@@ -87,6 +92,8 @@ export interface TrainingSetup {
   ema?: { decay: number; startStep: number };
   /** The DiffAugment policy (comma-separated transforms), when on. */
   diffAugment?: string;
+  /** DiffAugment's largest translation as a fraction of the side; absent means the default 0.125. */
+  diffAugmentTranslation?: number;
   /** Evaluation during training, when on. */
   eval?: { everyEpochs: number; n: number };
 }
@@ -136,6 +143,16 @@ export function trainingSetup(flags: TrainingFlags, channels: 1 | 3 = 1): Traini
     const policy = checkDiffAugmentPolicy(flags.diffAugment === true ? DEFAULT_DIFF_AUGMENT : flags.diffAugment);
     setup.diffAugment = policy;
   }
+  if (flags.diffAugmentTranslation !== undefined) {
+    const ratio = flags.diffAugmentTranslation;
+    if (!setup.diffAugment?.split(",").includes("translation")) {
+      throw new Error("--diff-augment-translation needs --diff-augment with translation in its policy");
+    }
+    if (!(Number.isFinite(ratio) && ratio > 0 && ratio <= 0.5)) {
+      throw new Error(`--diff-augment-translation: expected a number in (0, 0.5], got ${ratio}`);
+    }
+    setup.diffAugmentTranslation = ratio;
+  }
 
   if (flags.evalEvery === undefined) {
     if (flags.evalN !== undefined) throw new Error("--eval-n needs --eval-every <epochs>");
@@ -177,6 +194,7 @@ export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSet
     ["beta2", "--beta2"],
     ["ema", "--ema"],
     ["diffAugment", "--diff-augment"],
+    ["diffAugmentTranslation", "--diff-augment-translation"],
   ];
   // Recorded resolved since they were recorded at all: absent means an older run folder, so the flags decide.
   const keptWhenRecorded: Array<[keyof TrainingSetup, string]> = [
@@ -219,7 +237,7 @@ export function resolvedTrainingSetup(setup: TrainingSetup, model: ModelName): T
 
 /** A setting's value in words: `off`, `default`, `0.5`, `decay 0.999 from step 0`. */
 function show(key: keyof TrainingSetup, value: unknown): string {
-  if (value === undefined) return key === "beta1" || key === "beta2" ? "default" : "off";
+  if (value === undefined) return key === "beta1" || key === "beta2" || key === "diffAugmentTranslation" ? "default" : "off";
   if (key === "ema") {
     const ema = value as NonNullable<TrainingSetup["ema"]>;
     return `decay ${ema.decay} from step ${ema.startStep}`;
@@ -234,7 +252,10 @@ function show(key: keyof TrainingSetup, value: unknown): string {
 export function formatTrainingSetup(setup: TrainingSetup): string {
   const parts: string[] = [];
   if (setup.ema) parts.push(`EMA ${show("ema", setup.ema)}`);
-  if (setup.diffAugment) parts.push(`DiffAugment ${setup.diffAugment}`);
+  if (setup.diffAugment) {
+    const shift = setup.diffAugmentTranslation !== undefined ? ` (translation ${setup.diffAugmentTranslation})` : "";
+    parts.push(`DiffAugment ${setup.diffAugment}${shift}`);
+  }
   if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n})`);
   const betas = (["beta1", "beta2"] as const).filter((k) => setup[k] !== undefined).map((k) => `${k} ${setup[k]}`);
   if (betas.length > 0) parts.push(`Adam ${betas.join(", ")}`);
@@ -267,7 +288,11 @@ export function applyTrainingSetup(setup: TrainingSetup, discriminator: ImageSco
   const callbacks: TrainerCallback[] = [];
   if (setup.diffAugment) {
     const random = new Random((options.seed ^ 0x0d1ffa09) >>> 0);
-    withDiffAugment(discriminator, { policy: setup.diffAugment, random });
+    withDiffAugment(discriminator, {
+      policy: setup.diffAugment,
+      random,
+      ...(setup.diffAugmentTranslation !== undefined ? { translationRatio: setup.diffAugmentTranslation } : {}),
+    });
     callbacks.push(diffAugmentState(setup.diffAugment, random));
   }
   const ema = setup.ema ? generatorEma(setup.ema) : undefined;

@@ -38,6 +38,7 @@ describe("gan demo", () => {
       beta2: DEMO_RECIPE.beta2,
       dSteps: DEMO_RECIPE.dSteps,
       diffAugment: DEMO_RECIPE.diffAugment,
+      diffAugmentTranslation: DEMO_RECIPE.diffAugmentTranslation,
       ema: { decay: DEMO_RECIPE.emaDecay, startStep: 0 },
     });
     // Stopped by its time budget mid-epoch, the run still leaves sample grids of G and of its EMA.

@@ -54,6 +54,8 @@ describe("gan train: quality flags on the command line", () => {
       [["--eval-every", "1", "--eval-n", "1"], /--eval-n <n>.*expected an integer >= 2, got '1'/],
       [["--ema-decay", "0.9"], /error: --ema-decay needs --ema/],
       [["--eval-n", "8"], /error: --eval-n needs --eval-every/],
+      [["--diff-augment", "--diff-augment-translation", "0"], /--diff-augment-translation <ratio>.*expected a number in \(0, 0\.5\], got '0'/],
+      [["--diff-augment-translation", "0.1"], /error: --diff-augment-translation needs --diff-augment with translation in its policy/],
     ];
     for (const [flags, message] of cases) {
       const r = await run("train", "--data", tmp, ...flags);
@@ -143,7 +145,7 @@ describe("gan train: quality flags on the command line", () => {
 
   it("a run stopped after epoch 1 and resumed ends bit-identical to an unbroken one, EMA, DiffAugment, loss and learning rates included", async () => {
     const hyper = ["--loss", "bce", "--g-lr", "2e-4", "--d-lr", "3e-4", "--d-steps", "2"];
-    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--seed", "3", ...hyper];
+    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--diff-augment-translation", "0.0625", "--seed", "3", ...hyper];
     const unbroken = join(tmp, "unbroken");
     expect((await run(...tiny(unbroken), "--epochs", "2", ...flags)).code).toBe(0);
     const a = (await latestCheckpoint(unbroken))!;
@@ -160,6 +162,7 @@ describe("gan train: quality flags on the command line", () => {
     const resumed = await run(...tiny(broken), "--epochs", "2", "--resume");
     expect(resumed.err).toBe("");
     expect(resumed.out).toMatch(/loss bce, g-lr 0\.0002, d-lr 0\.0003, d-steps 2/);
+    expect(resumed.out).toMatch(/DiffAugment translation,cutout \(translation 0\.0625\)/);
     await same(broken);
 
     // A run folder from before the loss, learning rates and D steps were recorded resumes with the flags given.

@@ -18,7 +18,7 @@ import {
 
 /**
  * Options of `gan train`. The training options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
- * `diffAugment`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
+ * `diffAugment`, `diffAugmentTranslation`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
  * `config.json` under `extra.training` (the loss, learning rates and D steps with their defaults filled in);
  * a resumed run keeps the recorded EMA, DiffAugment, betas, loss, learning rates and D steps.
  */
