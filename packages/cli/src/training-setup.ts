@@ -288,11 +288,7 @@ export function applyTrainingSetup(setup: TrainingSetup, discriminator: ImageSco
   const callbacks: TrainerCallback[] = [];
   if (setup.diffAugment) {
     const random = new Random((options.seed ^ 0x0d1ffa09) >>> 0);
-    withDiffAugment(discriminator, {
-      policy: setup.diffAugment,
-      random,
-      ...(setup.diffAugmentTranslation !== undefined ? { translationRatio: setup.diffAugmentTranslation } : {}),
-    });
+    withDiffAugment(discriminator, { policy: setup.diffAugment, random, translationRatio: setup.diffAugmentTranslation });
     callbacks.push(diffAugmentState(setup.diffAugment, random));
   }
   const ema = setup.ema ? generatorEma(setup.ema) : undefined;
