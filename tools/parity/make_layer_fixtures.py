@@ -1,5 +1,5 @@
 """Parity fixtures for the core layers of @gan/layers (Conv2d, ConvTranspose2d, BatchNorm2d, activations,
-nested Sequential state dicts) and a safetensors interoperability file.
+nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling) and a safetensors interoperability file.
 
 Run from the repository root with Debian's PyTorch 1.13:
     /usr/bin/python3 tools/parity/make_layer_fixtures.py
@@ -197,6 +197,15 @@ def interop_fixture():
     save_safetensors(os.path.join(OUT, "layers_interop.safetensors"), tensors, {"format": "pt", "written_by": "common.py"})
 
 
+def resample_fixtures():
+    """The parameterless resampling layers: 2x bilinear upsampling (align_corners=False) and 2x2 average pooling."""
+    out = {}
+    run_case(out, "up.bilinear2", nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), torch.randn(2, 3, 5, 4), {})
+    run_case(out, "up.bilinear2_1px", nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), torch.randn(1, 1, 1, 3), {})
+    run_case(out, "pool.avg2", nn.AvgPool2d(2), torch.randn(2, 3, 6, 4), {})
+    save_safetensors(os.path.join(OUT, "layers_resample.safetensors"), out)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_fixtures()
@@ -205,6 +214,7 @@ if __name__ == "__main__":
     activation_fixtures()
     sequential_fixtures()
     interop_fixture()
+    resample_fixtures()
     for f in sorted(os.listdir(OUT)):
         if f.startswith("layers"):
             print(f, os.path.getsize(os.path.join(OUT, f)), "bytes")

@@ -3,7 +3,12 @@
 BCE uses nn.BCEWithLogitsLoss (mean); hinge uses the reference SAGAN formulas
 (ReLU()(1 - d_out_real).mean() + ReLU()(1 + d_out_fake).mean(), and -d_out_fake.mean()).
 
-Run: /usr/bin/python3 tools/parity/make_loss_fixtures.py  (writes packages/losses/fixtures/losses.safetensors)
+LeCam (Tseng et al. 2021) follows google/lecam-gan: moving averages of D's mean logits, updated with each batch
+before use (the first batch sets them), and lambda * (mean(relu(D(x) - ema_fake)^2) + mean(relu(ema_real - D(G(z)))^2))
+added to the hinge loss, over a sequence of batches.
+
+Run: /usr/bin/python3 tools/parity/make_loss_fixtures.py  (writes packages/losses/fixtures/losses.safetensors and
+lecam.safetensors)
 """
 import os
 
@@ -13,6 +18,7 @@ import torch.nn as nn
 from common import save_safetensors
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "losses", "fixtures", "losses.safetensors")
+OUT_LECAM = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "losses", "fixtures", "lecam.safetensors")
 
 
 def grads(fn, *inputs):
@@ -77,5 +83,34 @@ def main():
     print(f"wrote {os.path.normpath(OUT)} ({len(out)} tensors)")
 
 
+def lecam(weight=0.3, decay=0.99, steps=4):
+    """Hinge + LeCam over `steps` batches of real and fake logits (different batch sizes, drifting means)."""
+    torch.manual_seed(1)
+    ema_real = ema_fake = None
+    out = {}
+    for i in range(steps):
+        real = torch.randn(6) * 1.5 + 0.5 * i
+        fake = torch.randn(5) * 1.5 - 0.5 * i
+        r_mean, f_mean = real.mean().item(), fake.mean().item()
+        ema_real = r_mean if ema_real is None else decay * ema_real + (1 - decay) * r_mean
+        ema_fake = f_mean if ema_fake is None else decay * ema_fake + (1 - decay) * f_mean
+
+        def total(r, f):
+            reg = torch.relu(r - ema_fake).pow(2).mean() + torch.relu(ema_real - f).pow(2).mean()
+            return hinge_d(r, f) + weight * reg
+
+        value, (g_real, g_fake) = grads(total, real, fake)
+        out[f"step{i}.real"] = real
+        out[f"step{i}.fake"] = fake
+        out[f"step{i}.d"] = value
+        out[f"step{i}.d.grad_real"] = g_real
+        out[f"step{i}.d.grad_fake"] = g_fake
+        out[f"step{i}.ema"] = torch.tensor([ema_real, ema_fake], dtype=torch.float64)
+    meta = {"generator": "tools/parity/make_loss_fixtures.py", "torch": torch.__version__, "weight": str(weight), "decay": str(decay)}
+    save_safetensors(OUT_LECAM, out, meta)
+    print(f"wrote {os.path.normpath(OUT_LECAM)} ({len(out)} tensors)")
+
+
 if __name__ == "__main__":
     main()
+    lecam()

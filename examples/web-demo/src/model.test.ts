@@ -13,17 +13,21 @@ import { SaganGenerator } from "./sagan-generator";
 const BASE = new URL("http://127.0.0.1/model/");
 
 /** Serves `generator`'s weights and a manifest (with `model` over the defaults) at {@link BASE}. */
-function serve(generator: SaganGenerator, model: Partial<WebManifest["model"]> = {}): void {
+function serve(
+  generator: SaganGenerator,
+  model: Partial<WebManifest["model"]> = {},
+  attention: WebManifest["attention"] = [
+    { name: "self_attntion1", after: 3, side: 16 },
+    { name: "self_attntion2", after: 4, side: 32 },
+  ],
+): void {
   const bytes = encodeSafetensors(generator.stateDict());
   const manifest: WebManifest = {
     format: "gan-web",
     version: 1,
     model: { model: "sagan", zDim: 8, width: 2, channels: 1, ...model },
     imageSize: 64,
-    attention: [
-      { name: "self_attntion1", after: 3, side: 16 },
-      { name: "self_attntion2", after: 4, side: 32 },
-    ],
+    attention,
     weights: { file: "generator.safetensors", bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
     source: { run: "test", checkpoint: "step-0000001", step: 1, backend: "cpu" },
     exportedAt: new Date(0).toISOString(),
@@ -64,6 +68,20 @@ describe("loadModel", () => {
     serve(trained);
     await expect(loadModel(BASE)).rejects.toThrow(/generator\.safetensors does not fit the sagan of the manifest/);
     trained.dispose();
+  });
+
+  it("builds a SAGAN working at 32×32 when the manifest says workingSize: 32", async () => {
+    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 6, workingSize: 32, attentionAfter: [3] });
+    trained.eval();
+    serve(trained, { workingSize: 32 }, [{ name: "self_attntion1", after: 3, side: 16 }]);
+    const { generator } = await loadModel(BASE);
+    try {
+      expect(Object.keys(generator.stateDict()).some((k) => k.startsWith("layer4"))).toBe(false);
+      expect(draw(generator)).toEqual(draw(trained));
+    } finally {
+      generator.dispose();
+      trained.dispose();
+    }
   });
 
   it("builds the reference SAGAN (spectral normalisation) when the manifest has no such field", async () => {

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { AvgPool2d, Upsample2d } from "@gan/layers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerTrainingKernels } from "./register-training-kernels";
 import { randomArray, relativeError } from "./test-utils";
@@ -185,6 +186,20 @@ describe("a GAN training step on wasm matches the cpu backend", () => {
     const expected = await onBackend("cpu", step);
     const actual = await onBackend("wasm", step);
     compare(actual, expected, names);
+  });
+
+  it("Upsample2d and AvgPool2d (SAGAN at working size 32), with gradients", async () => {
+    const step = () => {
+      const x = tf.tensor4d(randomArray(2 * 6 * 5 * 3, 12), [2, 6, 5, 3]);
+      const r = tf.tensor4d(randomArray(2 * 6 * 5 * 3, 13), [2, 6, 5, 3]);
+      const up = new Upsample2d(2);
+      const pool = new AvgPool2d(2);
+      const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.sum(tf.mul(pool.forward(tf.square(up.forward(t as tf.Tensor4D))), r)))(x);
+      return [up.forward(x), value, grad];
+    };
+    const expected = await onBackend("cpu", step);
+    const actual = await onBackend("wasm", step);
+    compare(actual, expected, ["upsampled", "value", "gradient"]);
   });
 
   it("padding, slicing, concatenation, tiling, selection and reductions, with gradients", async () => {

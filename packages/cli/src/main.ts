@@ -74,6 +74,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--ema-start <step>", "step from which the EMA averages; it copies the weights before (default 0; needs --ema)", int(0))
     .option("--diff-augment [policy]", `DiffAugment on the real and fake images D scores; policy: comma-separated ${DIFF_AUGMENT_OPS.join(", ")} (default ${DEFAULT_DIFF_AUGMENT})`, diffAugmentArg)
     .option("--diff-augment-translation <ratio>", "DiffAugment's largest shift as a fraction of the side, in (0, 0.5] (default 0.125; needs --diff-augment with translation)", numberIn(0, 0.5, { minOpen: true }))
+    .option("--lecam <weight>", "LeCam regularisation of D's loss with this weight, > 0 (Tseng et al. 2021; e.g. 0.3)", positive)
     .option("--eval-every <epochs>", "score FID, KID, purity and balance every this many epochs into metrics.jsonl and fid.png", int(1))
     .option("--eval-n <n>", "samples and real reference digits per evaluation (default 400; needs --eval-every)", int(2))
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
@@ -82,6 +83,10 @@ export function createProgram(io: CommandIO): Command {
     .option("--attention-after <layers>", "SAGAN: layers (1-4) followed by attention, e.g. 3 (default 3,4)", intList)
     .option("--d-attention-after <layers>", "SAGAN: the discriminator's own attention layers, or none (default: as --attention-after)", layerListOrNone)
     .option("--no-g-spectral-norm", "SAGAN: no spectral normalisation in the generator (the discriminator keeps it)")
+    .addOption(
+      new Option("--working-size <side>", "SAGAN: the side both nets work at, 64 (the reference) or 32 (G upsamples its 32×32 image, D pools its input; images stay 64×64)")
+        .argParser((v) => Number(oneOf(["32", "64"] as const)(v)) as 32 | 64),
+    )
     .option("--quiet", "no progress bar", false)
     .action(async (opts, cmd: Command) => {
       try {
@@ -166,7 +171,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--batch-size <n>", "images per batch", int(1), 32)
     .option("--epochs <n>", "epochs at most", int(1), 1000)
     .option("--seed <n>", "seed", int(0), 0)
-    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 8)
+    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 12)
     .action(async (opts) => {
       await demoCommand(opts, io);
     });

@@ -34,6 +34,12 @@ export interface ModelSpec {
    * SAGAN only; `gan train` records it only when `false`.
    */
   generatorSpectralNorm?: boolean;
+  /**
+   * The side both SAGAN nets work at (`--working-size`; default 64, the reference). 32: the generator draws
+   * 32×32 and upsamples bilinearly, the discriminator averages 2×2 blocks first (see `SaganConfig.workingSize`);
+   * images stay 64×64. `gan train` records it only when 32.
+   */
+  workingSize?: 32 | 64;
 }
 
 /** Builds the generator and discriminator a {@link ModelSpec} describes. */
@@ -44,6 +50,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
     if (spec.attentionAfter) throw new Error(`--attention-after applies to sagan only, not to ${spec.model}`);
     if (spec.discriminatorAttentionAfter) throw new Error(`--d-attention-after applies to sagan only, not to ${spec.model}`);
     if (spec.generatorSpectralNorm !== undefined) throw new Error(`--no-g-spectral-norm applies to sagan only, not to ${spec.model}`);
+    if (spec.workingSize !== undefined && spec.workingSize !== 64) throw new Error(`--working-size applies to sagan only, not to ${spec.model}`);
     return {
       generator: new DcganGenerator({ ...base, seed: spec.seed }),
       discriminator: new DcganDiscriminator({ ...base, seed: spec.seed + 1 }),
@@ -62,9 +69,10 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const gAfter = spec.attentionAfter;
   const dAfter = spec.discriminatorAttentionAfter ?? spec.attentionAfter;
   const gNormalize = spec.generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
+  const size = spec.workingSize ? { workingSize: spec.workingSize } : {};
   return {
-    generator: new SaganGenerator({ ...base, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
-    discriminator: new SaganDiscriminator({ ...base, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) }),
+    generator: new SaganGenerator({ ...base, ...size, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
+    discriminator: new SaganDiscriminator({ ...base, ...size, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) }),
   };
 }
 

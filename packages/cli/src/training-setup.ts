@@ -53,6 +53,11 @@ export interface TrainingFlags {
    * default 0.125 as the paper; needs `diffAugment` with `translation`).
    */
   diffAugmentTranslation?: number;
+  /**
+   * LeCam regularisation of D's loss with this weight λ > 0 (`--lecam`; `@gan/losses`' `withLeCam`, moving
+   * averages with decay 0.99).
+   */
+  lecam?: number;
   /** Evaluate FID, KID, purity and balance every this many epochs (`--eval-every`). */
   evalEvery?: number;
   /** Samples (and real reference digits) per evaluation, at least 2 (`--eval-n`, default 400; needs `evalEvery`). */
@@ -94,6 +99,8 @@ export interface TrainingSetup {
   diffAugment?: string;
   /** DiffAugment's largest translation as a fraction of the side; absent means the default 0.125. */
   diffAugmentTranslation?: number;
+  /** LeCam's weight λ, when on. */
+  lecam?: number;
   /** Evaluation during training, when on. */
   eval?: { everyEpochs: number; n: number };
 }
@@ -154,6 +161,11 @@ export function trainingSetup(flags: TrainingFlags, channels: 1 | 3 = 1): Traini
     setup.diffAugmentTranslation = ratio;
   }
 
+  if (flags.lecam !== undefined) {
+    if (!(Number.isFinite(flags.lecam) && flags.lecam > 0)) throw new Error(`--lecam: expected a number > 0, got ${flags.lecam}`);
+    setup.lecam = flags.lecam;
+  }
+
   if (flags.evalEvery === undefined) {
     if (flags.evalN !== undefined) throw new Error("--eval-n needs --eval-every <epochs>");
   } else {
@@ -182,7 +194,7 @@ export function checkDiffAugmentPolicy(policy: string): string {
 }
 
 /**
- * The setup a resumed run trains with: the recorded EMA, DiffAugment, betas, loss, learning rates and D steps
+ * The setup a resumed run trains with: the recorded EMA, DiffAugment, LeCam, betas, loss, learning rates and D steps
  * (they shape the training, so a resumed run keeps them; a flag given now that disagrees is reported through
  * `warn` and ignored), and the evaluation given now, else the recorded one. A run recorded before the loss,
  * learning rates and D steps were recorded lacks them: those come from the flags given now (else the defaults).
@@ -195,6 +207,7 @@ export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSet
     ["ema", "--ema"],
     ["diffAugment", "--diff-augment"],
     ["diffAugmentTranslation", "--diff-augment-translation"],
+    ["lecam", "--lecam"],
   ];
   // Recorded resolved since they were recorded at all: absent means an older run folder, so the flags decide.
   const keptWhenRecorded: Array<[keyof TrainingSetup, string]> = [
@@ -256,6 +269,7 @@ export function formatTrainingSetup(setup: TrainingSetup): string {
     const shift = setup.diffAugmentTranslation !== undefined ? ` (translation ${setup.diffAugmentTranslation})` : "";
     parts.push(`DiffAugment ${setup.diffAugment}${shift}`);
   }
+  if (setup.lecam !== undefined) parts.push(`LeCam ${setup.lecam}`);
   if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n})`);
   const betas = (["beta1", "beta2"] as const).filter((k) => setup[k] !== undefined).map((k) => `${k} ${setup[k]}`);
   if (betas.length > 0) parts.push(`Adam ${betas.join(", ")}`);

@@ -16,6 +16,8 @@ export { BatchNorm2d, type BatchNorm2dOptions } from "./batch-norm2d";
 export { standingStatistics } from "./standing-statistics";
 export { ReLU, LeakyReLU, Tanh } from "./activations";
 export { Sequential, type Layer4D } from "./sequential";
+export { Upsample2d } from "./upsample2d";
+export { AvgPool2d } from "./avg-pool2d";
 export { normal_, uniform_, constant_, dcganInit } from "./init";
 export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
 export {

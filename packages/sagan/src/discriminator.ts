@@ -1,5 +1,5 @@
 import { IMAGE_SIZE, checkImages } from "@gan/dcgan";
-import { Conv2d, LeakyReLU, Module, Sequential, dcganInit } from "@gan/layers";
+import { AvgPool2d, Conv2d, LeakyReLU, Module, Sequential, dcganInit } from "@gan/layers";
 import type { DiscriminatorOutput, GanDiscriminator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter } from "./attention-stack";
@@ -14,7 +14,8 @@ const WHERE = "SaganDiscriminator";
  * `layer1`…`layer4` are normalised convolution (kernel 4, stride 2, padding 1) → LeakyReLU(0.1) with
  * `w, 2w, 4w, 8w` channels, each optionally followed by an attention block (`self_attntion1`, ... in layer
  * order); `last` is a plain 4×4 convolution to one logit. With the defaults the state dict equals the
- * reference's.
+ * reference's. With `workingSize: 32` there is no `layer1`: `pool` averages 2×2 blocks of the 64×64 input and
+ * `layer2` reads the image channels.
  */
 export class SaganDiscriminator extends Module implements GanDiscriminator {
   /** The width multiplier (the reference's `image_size`). */
@@ -23,11 +24,16 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
   readonly channels: number;
   /** Side of the scored images: 64. */
   readonly imageSize = IMAGE_SIZE;
-  readonly layer1: Sequential;
+  /** Undefined when the discriminator works at 32×32. */
+  readonly layer1: Sequential | undefined;
   readonly layer2: Sequential;
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly last: Conv2d;
+  /** The side the discriminator scores at after {@link SaganDiscriminator.pool}: 64 (the reference) or 32. */
+  readonly workingSize: 32 | 64;
+  /** 2×2 average pooling of the 64×64 input; undefined at working size 64. */
+  readonly pool: AvgPool2d | undefined;
   /** The attention blocks, by the layer (1–4) they follow. */
   readonly attentions = new Map<number, AttentionModule>();
 
@@ -37,6 +43,10 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
     const { width: w, channels, random } = c;
     this.width = w;
     this.channels = channels;
+    this.workingSize = c.workingSize;
+    if (c.workingSize === 32 && c.attentionAfter.includes(1)) {
+      throw new Error(`${WHERE}: option 'attentionAfter' cannot include 1 with workingSize 32 (there is no layer 1)`);
+    }
     const down = (inC: number, outC: number) =>
       new Sequential(
         normalized(c.normalize, new Conv2d(inC, outC, 4, { stride: 2, padding: 1, random }), random, WHERE),
@@ -48,9 +58,11 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
       this.attentions.set(layer, this.registerModule(`self_attntion${this.attentions.size + 1}`, block));
     };
 
-    this.layer1 = this.registerModule("layer1", down(channels, w)); // 64×64 → 32×32
+    const full = c.workingSize === 64;
+    this.pool = full ? undefined : new AvgPool2d(2); // 64×64 → 32×32
+    this.layer1 = full ? this.registerModule("layer1", down(channels, w)) : undefined; // 64×64 → 32×32
     attend(1, w);
-    this.layer2 = this.registerModule("layer2", down(w, w * 2)); // → 16×16
+    this.layer2 = this.registerModule("layer2", down(full ? w : channels, w * 2)); // → 16×16
     attend(2, w * 2);
     this.layer3 = this.registerModule("layer3", down(w * 2, w * 4)); // → 8×8
     attend(3, w * 4);
@@ -68,7 +80,7 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
     checkImages(images, this.imageSize, this.channels, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
-      let out = attendAfter(this.attentions, 1, this.layer1.forward(images), maps);
+      let out = this.layer1 ? attendAfter(this.attentions, 1, this.layer1.forward(images), maps) : (this.pool as AvgPool2d).forward(images);
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
       out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);

@@ -1,5 +1,5 @@
 import { IMAGE_SIZE, latentGrid } from "@gan/dcgan";
-import { BatchNorm2d, ConvTranspose2d, Module, ReLU, Sequential, Tanh, dcganInit } from "@gan/layers";
+import { BatchNorm2d, ConvTranspose2d, Module, ReLU, Sequential, Tanh, Upsample2d, dcganInit } from "@gan/layers";
 import type { GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter } from "./attention-stack";
@@ -15,6 +15,8 @@ const WHERE = "SaganGenerator";
  * channels, each optionally followed by an attention block (`self_attntion1`, `self_attntion2`, ... in layer
  * order); `last` is a plain transposed convolution to the image channels → tanh. With the defaults the state
  * dict equals the reference's (`layer1.0.weight_orig`, `layer1.0.weight_u`, `self_attntion1.gamma`, ...).
+ * With `workingSize: 32` there is no `layer4`: `last` reads `layer3`'s `2w` channels and draws 32×32, and
+ * `upsample` (bilinear, no parameters) makes the image 64×64.
  */
 export class SaganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
@@ -27,8 +29,13 @@ export class SaganGenerator extends Module implements GanGenerator {
   readonly layer1: Sequential;
   readonly layer2: Sequential;
   readonly layer3: Sequential;
-  readonly layer4: Sequential;
+  /** Undefined when the generator works at 32×32. */
+  readonly layer4: Sequential | undefined;
   readonly last: Sequential;
+  /** The side the generator draws at before {@link SaganGenerator.upsample}: 64 (the reference) or 32. */
+  readonly workingSize: 32 | 64;
+  /** 2× bilinear upsampling of the 32×32 image; undefined at working size 64. */
+  readonly upsample: Upsample2d | undefined;
   /** The attention blocks, by the layer (1–4) they follow. */
   readonly attentions = new Map<number, AttentionModule>();
 
@@ -39,6 +46,10 @@ export class SaganGenerator extends Module implements GanGenerator {
     this.zDim = zDim;
     this.width = w;
     this.channels = channels;
+    this.workingSize = c.workingSize;
+    if (c.workingSize === 32 && c.attentionAfter.includes(4)) {
+      throw new Error(`${WHERE}: option 'attentionAfter' cannot include 4 with workingSize 32 (there is no layer 4)`);
+    }
     const up = (inC: number, outC: number, stride: number, padding: number) =>
       new Sequential(
         normalized(c.normalize, new ConvTranspose2d(inC, outC, 4, { stride, padding, random }), random, WHERE),
@@ -57,12 +68,15 @@ export class SaganGenerator extends Module implements GanGenerator {
     attend(2, w * 4);
     this.layer3 = this.registerModule("layer3", up(w * 4, w * 2, 2, 1)); // → 16×16
     attend(3, w * 2);
-    this.layer4 = this.registerModule("layer4", up(w * 2, w, 2, 1)); // → 32×32
+    const full = c.workingSize === 64;
+    this.layer4 = full ? this.registerModule("layer4", up(w * 2, w, 2, 1)) : undefined; // → 32×32
     attend(4, w);
+    const lastIn = full ? w : w * 2;
     this.last = this.registerModule(
       "last",
-      new Sequential(new ConvTranspose2d(w, channels, 4, { stride: 2, padding: 1, random }), new Tanh()), // → 64×64
+      new Sequential(new ConvTranspose2d(lastIn, channels, 4, { stride: 2, padding: 1, random }), new Tanh()), // → 64×64 (32×32)
     );
+    this.upsample = full ? undefined : new Upsample2d(2); // 32×32 → 64×64
     if (c.init === "dcgan") dcganInit(this, random);
   }
 
@@ -77,8 +91,9 @@ export class SaganGenerator extends Module implements GanGenerator {
       out = attendAfter(this.attentions, 1, this.layer1.forward(out), maps);
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
-      out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
-      return { images: this.last.forward(out), attentionMaps: maps };
+      if (this.layer4) out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
+      const images = this.last.forward(out);
+      return { images: this.upsample ? this.upsample.forward(images) : images, attentionMaps: maps };
     });
   }
 }

@@ -54,6 +54,8 @@ export {
   ReLU,
   LeakyReLU,
   Tanh,
+  Upsample2d,
+  AvgPool2d,
   SelfAttention2d,
   spectralNorm,
   dcganInit,

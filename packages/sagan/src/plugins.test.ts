@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import type { AttentionLayer, AttentionOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Conv2d, Module, type Random, createDiscriminator, createGenerator, hingeLoss } from "./index";
+import { Conv2d, Module, type Random, type Sequential, createDiscriminator, createGenerator, hingeLoss } from "./index";
 
 /** A user-defined attention: a learnt per-pixel sigmoid gate from a 1×1 convolution, `x + scale·gate·x`. */
 class GatedConvAttention extends Module implements AttentionLayer {
@@ -69,7 +69,7 @@ describe("SAGAN plugin slots", () => {
       return tf.mean<tf.Scalar>(logits);
     }, plain.parameters());
     expect(Object.keys(grads)).toHaveLength(plain.parameters().length);
-    expect(tf.max(tf.abs(grads[plain.layer1.get(0).getParameter("weight").name])).dataSync()[0]).toBeGreaterThan(0);
+    expect(tf.max(tf.abs(grads[(plain.layer1 as Sequential).get(0).getParameter("weight").name])).dataSync()[0]).toBeGreaterThan(0);
     tf.dispose([x, value, ...Object.values(grads)]);
     plain.dispose();
     normed.dispose();

@@ -14,6 +14,13 @@ export interface GanLoss {
   discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
   /** The generator's loss on generated samples. */
   generatorLoss(fakeLogits: tf.Tensor): tf.Scalar;
+  /**
+   * What the loss carries from one step to the next (LeCam's moving averages), as JSON-friendly data that a
+   * trainer stores in its checkpoints; absent for stateless losses.
+   */
+  getState?(): unknown;
+  /** Restores {@link GanLoss.getState}'s result (on resuming from a checkpoint). */
+  setState?(state: unknown): void;
 }
 
 /** What a generator returns. */

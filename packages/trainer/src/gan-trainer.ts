@@ -55,6 +55,8 @@ export interface TrainerCheckpointState {
   random: RandomState;
   /** The data source's state at the start of `epoch` (absent when the source has no `getState`). */
   data?: unknown;
+  /** The loss's state (absent when the loss has no `getState`, as the stateless hinge and BCE). */
+  loss?: unknown;
   /** Running sums of `epoch`'s steps so far. */
   epochTotals: EpochTotals;
   /** The options the run used. */
@@ -358,6 +360,8 @@ export class GanTrainer {
       time: new Date().toISOString(),
     };
     if (this.epochStartDataState !== undefined) state.data = this.epochStartDataState;
+    const lossState = this.loss.getState?.();
+    if (lossState !== undefined) state.loss = snapshot(lossState);
     await this.addCallbackFiles(files);
     return { state, files };
   }
@@ -390,6 +394,9 @@ export class GanTrainer {
     for (const file of Object.values(CHECKPOINT_FILES)) {
       if (!files[file]) throw new Error(`${source}: missing ${file}`);
     }
+    if (state.loss !== undefined && !this.loss.setState) {
+      throw new Error(`${source}: the checkpoint holds a state of its loss but the loss '${this.loss.name}' has no setState()`);
+    }
     if (state.data !== undefined && !this.data.setState) {
       throw new Error(`${source}: the checkpoint holds a data-source state but the data source has no setState()`);
     }
@@ -411,6 +418,7 @@ export class GanTrainer {
     this.dOpt = dOpt;
     this.random.setState(state.random);
     if (state.data !== undefined) this.data.setState!(snapshot(state.data));
+    if (state.loss !== undefined) this.loss.setState!(snapshot(state.loss));
     this.epochStartDataState = snapshot(state.data);
     this.epochIndex = state.epoch;
     this.batchIndex = state.batchInEpoch;

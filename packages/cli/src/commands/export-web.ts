@@ -36,9 +36,10 @@ export interface WebManifest {
   /**
    * The generator's shape. `generatorSpectralNorm: false` (SAGAN trained with `--no-g-spectral-norm`; written only
    * then) means the generator has no spectral normalisation: plain `weight`s, no `weight_orig`, `weight_u`,
-   * `weight_v`. Absent, a SAGAN generator has it, as the reference.
+   * `weight_v`. Absent, a SAGAN generator has it, as the reference. `workingSize: 32` (`--working-size 32`; written
+   * only then): the generator draws 32×32 and upsamples to 64×64.
    */
-  model: { model: ModelSpec["model"]; zDim: number; width: number; channels: 1 | 3; generatorSpectralNorm?: false };
+  model: { model: ModelSpec["model"]; zDim: number; width: number; channels: 1 | 3; generatorSpectralNorm?: false; workingSize?: 32 };
   /** Side of the generated images (64). */
   imageSize: number;
   /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */
@@ -104,7 +105,7 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
   const spectralNorm = spec.model === "sagan" && spec.generatorSpectralNorm !== false;
   const expect: Array<[string, number[]]> = [
     [spectralNorm ? "layer1.0.weight_orig" : "layer1.0.weight", [spec.zDim, spec.width * 8, 4, 4]],
-    ["last.0.weight", [spec.width, spec.channels, 4, 4]],
+    ["last.0.weight", [spec.workingSize === 32 ? spec.width * 2 : spec.width, spec.channels, 4, 4]],
   ];
   const kind = spec.model === "dcgan" ? "dcgan generator" : `sagan generator ${spectralNorm ? "with spectral norm" : "without spectral norm (--no-g-spectral-norm)"}`;
   if (spec.model === "sagan") expect.push(...saganAttention(spec).map((a): [string, number[]] => [`${a.name}.gamma`, [1]]));
@@ -112,7 +113,8 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
     const got = shapes.get(name);
     if (!got) throw new Error(`${source}: no tensor '${name}'; these are not the weights of a ${kind}`);
     if (got.join() !== shape.join()) {
-      throw new Error(`${source}: '${name}' has shape [${got}], expected [${shape}] for ${spec.model} width ${spec.width}, zDim ${spec.zDim}, ${spec.channels} channel(s)`);
+      const size = spec.workingSize === 32 ? ", working size 32" : "";
+      throw new Error(`${source}: '${name}' has shape [${got}], expected [${shape}] for ${spec.model} width ${spec.width}, zDim ${spec.zDim}, ${spec.channels} channel(s)${size}`);
     }
   }
 }
@@ -151,6 +153,7 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
       width: spec.width,
       channels: spec.channels,
       ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
+      ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
     },
     imageSize: 64,
     attention: spec.model === "sagan" ? saganAttention(spec) : [],

@@ -56,6 +56,7 @@ describe("gan train: quality flags on the command line", () => {
       [["--eval-n", "8"], /error: --eval-n needs --eval-every/],
       [["--diff-augment", "--diff-augment-translation", "0"], /--diff-augment-translation <ratio>.*expected a number in \(0, 0\.5\], got '0'/],
       [["--diff-augment-translation", "0.1"], /error: --diff-augment-translation needs --diff-augment with translation in its policy/],
+      [["--lecam", "0"], /--lecam <weight>.*expected a number > 0, got '0'/],
     ];
     for (const [flags, message] of cases) {
       const r = await run("train", "--data", tmp, ...flags);
@@ -145,7 +146,7 @@ describe("gan train: quality flags on the command line", () => {
 
   it("a run stopped after epoch 1 and resumed ends bit-identical to an unbroken one, EMA, DiffAugment, loss and learning rates included", async () => {
     const hyper = ["--loss", "bce", "--g-lr", "2e-4", "--d-lr", "3e-4", "--d-steps", "2"];
-    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--diff-augment-translation", "0.0625", "--seed", "3", ...hyper];
+    const flags = ["--ema", "--ema-decay", "0.8", "--diff-augment", "translation,cutout", "--diff-augment-translation", "0.0625", "--lecam", "0.5", "--seed", "3", ...hyper];
     const unbroken = join(tmp, "unbroken");
     expect((await run(...tiny(unbroken), "--epochs", "2", ...flags)).code).toBe(0);
     const a = (await latestCheckpoint(unbroken))!;
@@ -162,7 +163,12 @@ describe("gan train: quality flags on the command line", () => {
     const resumed = await run(...tiny(broken), "--epochs", "2", "--resume");
     expect(resumed.err).toBe("");
     expect(resumed.out).toMatch(/loss bce, g-lr 0\.0002, d-lr 0\.0003, d-steps 2/);
-    expect(resumed.out).toMatch(/DiffAugment translation,cutout \(translation 0\.0625\)/);
+    expect(resumed.out).toMatch(/DiffAugment translation,cutout \(translation 0\.0625\), LeCam 0\.5/);
+    expect(JSON.parse(await readFile(join(broken, "config.json"), "utf8")).extra.training.lecam).toBe(0.5);
+    // LeCam's moving averages travel in state.json: the resumed run's last checkpoint holds the unbroken run's.
+    const lecamState = async (runDir: string) => JSON.parse(await readFile(join((await latestCheckpoint(runDir))!, "state.json"), "utf8")).loss;
+    expect(await lecamState(broken)).toEqual(await lecamState(unbroken));
+    expect((await lecamState(unbroken)).updates).toBeGreaterThan(0);
     await same(broken);
 
     // A run folder from before the loss, learning rates and D steps were recorded resumes with the flags given.
@@ -243,6 +249,54 @@ describe("gan train: quality flags on the command line", () => {
       channels: 1,
       generatorSpectralNorm: false,
     });
+  }, 300_000);
+
+  it("--working-size 32: recorded in config.json, nets one block shorter, 64×64 images; --resume, sample and export-web rebuild it", async () => {
+    const runDir = join(tmp, "working-32");
+    const first = await run(...tiny(runDir), "--epochs", "1", "--working-size", "32", "--attention-after", "3");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0, attentionAfter: [3], workingSize: 32 });
+    const checkpoint = (await latestCheckpoint(runDir))!;
+    const shapes = async (file: string) => {
+      const { tensors } = decodeSafetensors(await readFile(join(checkpoint, file)));
+      const out = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, t.shape]));
+      tf.dispose(Object.values(tensors));
+      return out;
+    };
+    const g = await shapes(CHECKPOINT_FILES.generator);
+    expect(Object.keys(g).some((k) => k.startsWith("layer4"))).toBe(false);
+    expect(g["last.0.weight"]).toEqual([8, 1, 4, 4]);
+    const d = await shapes(CHECKPOINT_FILES.discriminator);
+    expect(Object.keys(d).some((k) => k.startsWith("layer1"))).toBe(false);
+    expect(d["layer2.0.weight_orig"]).toEqual([8, 1, 4, 4]);
+
+    const resumed = await run(...tiny(runDir), "--epochs", "2", "--resume", "--working-size", "64");
+    expect(resumed.err).toBe("--resume: keeping the recorded --working-size 32, not 64\n");
+    expect(resumed.out).toMatch(/completed: 4 steps/);
+    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(config.extra.model);
+
+    const grid = join(tmp, "working-32.png");
+    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
+    expect(sample.err).toBe("");
+    const meta = await sharp(grid).metadata();
+    expect(meta.format).toBe("png");
+    expect(meta.height).toBeGreaterThanOrEqual(64);
+
+    const web = join(tmp, "working-32-web");
+    expect((await run("export-web", "--run", runDir, "--out", web)).err).toBe("");
+    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, workingSize: 32 });
+
+    const bad = await run(...tiny(join(tmp, "working-48")), "--working-size", "48");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--working-size <side>.*argument '48' is invalid/);
+    const noLayer4 = await run(...tiny(join(tmp, "working-attn4")), "--working-size", "32");
+    expect(noLayer4.code).toBe(1);
+    expect(noLayer4.err).toMatch(/SaganGenerator: option 'attentionAfter' cannot include 4 with workingSize 32/);
+    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--working-size", "32", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-32"));
+    expect(dcgan.code).toBe(1);
+    expect(dcgan.err).toMatch(/--working-size applies to sagan only, not to dcgan/);
   }, 300_000);
 
   it("--no-g-spectral-norm is for SAGAN only", async () => {

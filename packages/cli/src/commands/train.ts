@@ -1,4 +1,5 @@
 import { selectBackend, type BackendName } from "@gan/backend";
+import { withLeCam } from "@gan/losses";
 import { type TrainRunResult, readRunConfig, train } from "@gan/trainer";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import {
 
 /**
  * Options of `gan train`. The training options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
- * `diffAugment`, `diffAugmentTranslation`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
+ * `diffAugment`, `diffAugmentTranslation`, `lecam`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
  * `config.json` under `extra.training` (the loss, learning rates and D steps with their defaults filled in);
  * a resumed run keeps the recorded EMA, DiffAugment, betas, loss, learning rates and D steps.
  */
@@ -50,13 +51,14 @@ export interface CommandIO {
 }
 
 /** The {@link ModelSpec} fields that flags set only when given (absent: the default). */
-const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm"] as const;
+const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize"] as const;
 
 /**
  * Why a flag given on `--resume` is ignored: `the recorded --attention-after setting (3,4), not 3`,
  * `the recorded generator with spectral norm, not without (--no-g-spectral-norm)`.
  */
 function keptModelSetting(key: (typeof OPTIONAL_MODEL_FIELDS)[number], recorded: unknown, given: unknown): string {
+  if (key === "workingSize") return `the recorded --working-size ${recorded ?? 64}, not ${given}`;
   if (key === "generatorSpectralNorm") {
     const show = (v: unknown) => (v === false ? "without (--no-g-spectral-norm)" : "with");
     return `the recorded generator ${show(recorded)} spectral norm, not ${show(given)}`;
@@ -85,7 +87,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       // The record is the whole model: an optional field it lacks is the default, whatever a flag says now.
       for (const key of OPTIONAL_MODEL_FIELDS) {
         const given = key === "generatorSpectralNorm" && options[key] === true ? undefined : options[key]; // true: the default.
-        if (given !== undefined && JSON.stringify(given) !== JSON.stringify(recorded[key])) {
+        const kept = key === "workingSize" ? (recorded[key] ?? 64) : recorded[key]; // recorded only when 32
+        if (given !== undefined && JSON.stringify(given) !== JSON.stringify(kept)) {
           io.stderr.write(`--resume: keeping ${keptModelSetting(key, recorded[key], given)}\n`);
         }
         delete options[key];
@@ -122,6 +125,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     ...(options.attentionAfter ? { attentionAfter: options.attentionAfter } : {}),
     ...(options.discriminatorAttentionAfter ? { discriminatorAttentionAfter: options.discriminatorAttentionAfter } : {}),
     ...(options.generatorSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
+    ...(options.workingSize === 32 ? { workingSize: 32 as const } : {}),
   };
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
@@ -144,7 +148,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     const result = await train({
       generator,
       discriminator,
-      loss: lossFor(options.model, setup.loss),
+      loss: setup.lecam !== undefined ? withLeCam(lossFor(options.model, setup.loss), { weight: setup.lecam }) : lossFor(options.model, setup.loss),
       data,
       epochs: options.epochs,
       seed: options.seed,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrainerCallback } from "../callback";
 import { checkpointing } from "../callbacks/checkpointing";
 import { arrayDataSource } from "../data-source";
+import type { GanLoss } from "@gan/spec";
 import { GanTrainer } from "../gan-trainer";
 import { TinyDiscriminator, TinyGenerator, simpleBce, tinyImages } from "../test-support";
 import { latestCheckpoint, listCheckpoints, readCheckpoint } from "./checkpoint-store";
@@ -119,5 +120,52 @@ describe("TrainerCallback.checkpointFiles", () => {
       expect(await listCheckpoints(runDir)).toEqual([]);
       t.dispose();
     }
+  });
+});
+
+/** simpleBce with a state: the number of discriminator losses computed and the sum of their real logits' means. */
+type Counts = { calls: number; sum: number };
+function statefulLoss(): GanLoss & { getState(): Counts; setState(s: Counts): void } {
+  let state: Counts = { calls: 0, sum: 0 };
+  return {
+    name: "counting",
+    discriminatorLoss(real: tf.Tensor, fake: tf.Tensor) {
+      state = { calls: state.calls + 1, sum: state.sum + tf.tidy(() => tf.mean(real).dataSync()[0]) };
+      return simpleBce.discriminatorLoss(real, fake);
+    },
+    generatorLoss: (fake: tf.Tensor) => simpleBce.generatorLoss(fake),
+    getState: () => ({ ...state }),
+    setState(s: Counts) {
+      state = { ...s };
+    },
+  };
+}
+
+describe("GanLoss.getState in checkpoints", () => {
+  it("state.json keeps the loss's state and resume() gives it back; a stateless loss cannot take it", async () => {
+    const runDir = path.join(tmp, "loss-state");
+    const g = new TinyGenerator();
+    const d = new TinyDiscriminator();
+    const loss = statefulLoss();
+    const data = arrayDataSource(images, { batchSize: 4 });
+    const t = new GanTrainer({ generator: g, discriminator: d, loss, data, epochs: 2, runDir, callbacks: [checkpointing({ everySteps: 1 })] });
+    await t.fit();
+    const latest = (await latestCheckpoint(runDir))!;
+    const saved = (await readCheckpoint(latest)).state as { loss?: Counts };
+    expect(saved.loss).toEqual(loss.getState());
+    expect(saved.loss?.calls).toBe(4);
+    t.dispose();
+
+    const fresh = statefulLoss();
+    const again = new GanTrainer({ generator: g, discriminator: d, loss: fresh, data, epochs: 3, runDir });
+    await again.resume();
+    expect(fresh.getState()).toEqual(saved.loss);
+    again.dispose();
+
+    const stateless = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data, epochs: 3, runDir });
+    await expect(stateless.resume()).rejects.toThrow(/the checkpoint holds a state of its loss but the loss '.*' has no setState\(\)/);
+    stateless.dispose();
+    g.dispose();
+    d.dispose();
   });
 });
