@@ -36,7 +36,8 @@ export interface LeCamLoss extends GanLoss {
  * D's scores of the two from drifting apart, which on small data sets is how D starts to memorise them.
  *
  * As the paper's code, each call of `discriminatorLoss` first folds the batch's mean logits into the averages
- * (the first call sets them) and then uses them as constants. The generator's loss is the base loss's. The name
+ * and then uses them as constants. The first call sets them (the paper's code keeps them equal to the current
+ * values for its first 1,000 iterations). The generator's loss is the base loss's. The name
  * stays the base loss's; the averages are state ({@link LeCamLoss.getState}) that a trainer checkpoints.
  */
 export function withLeCam(base: GanLoss, options: LeCamOptions = {}): LeCamLoss {
