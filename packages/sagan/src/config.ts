@@ -39,7 +39,7 @@ export interface SaganConfig extends ModelConfig {
    * The side the nets work at: 64 (default, the reference) or 32. At 32 the generator has no `layer4` (its `last`
    * transposed convolution draws a 32×32 image from `layer3`'s 16×16 features, which `Upsample2d` turns into
    * 64×64 bilinearly) and the discriminator has no `layer1` (it averages 2×2 blocks of its 64×64 input, and
-   * `layer2` reads the image channels): images in and out stay 64×64, a training step costs about a third less,
+   * `layer2` reads the image channels): images in and out stay 64×64, a training step costs about a quarter less,
    * and attention after layer 4 (generator) or layer 1 (discriminator) does not exist. For data whose detail fits
    * 32×32, such as MNIST's 28×28 digits.
    */

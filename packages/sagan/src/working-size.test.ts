@@ -57,7 +57,7 @@ describe("workingSize 32", () => {
     D.dispose();
   });
 
-  it("gradients reach every parameter of both nets, and a step costs fewer parameters than at 64", () => {
+  it("gradients reach every parameter of both nets, through the upsampling and the pooling; fewer parameters than at 64", () => {
     const G = createGenerator({ width: 4, seed: 3, workingSize: 32, attentionAfter: [3] });
     const D = createDiscriminator({ width: 4, seed: 4, workingSize: 32, attentionAfter: [] });
     const z = tf.randomNormal([2, 20], 0, 1, "float32", 7);

@@ -21,7 +21,7 @@ export interface DemoCommandOptions {
 
 /**
  * The demo's training recipe: SAGAN nets at width 16 working at 32×32 (one block shorter each; the generator
- * upsamples its 32×32 image, the discriminator pools its input: about a third less per step, at least as good per
+ * upsamples its 32×32 image, the discriminator pools its input: about a quarter less per step, at least as good per
  * second on these 28×28 digits), the generator with one attention block (after layer 3,
  * 16×16; the 32×32 one costs most of a step) and without spectral normalisation (with it G needs hundreds more
  * steps to leave the blob stage), the discriminator with spectral normalisation and no attention (with attention
