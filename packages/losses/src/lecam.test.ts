@@ -80,6 +80,8 @@ describe("withLeCam", () => {
       tf.dispose([value, ...grads]);
     }
     expect(tf.memory().numTensors).toBe(before);
+    loss.dispose();
+    expect(tf.memory().numTensors).toBe(before - 1);
     tf.dispose([real, fake]);
   });
 });

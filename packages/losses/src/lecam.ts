@@ -27,6 +27,8 @@ export interface LeCamLoss extends GanLoss {
   getState(): LeCamState;
   /** Restores {@link LeCamLoss.getState}'s result. */
   setState(state: LeCamState): void;
+  /** Frees the moving averages (two numbers held as a tensor). */
+  dispose(): void;
 }
 
 /**
@@ -38,15 +40,17 @@ export interface LeCamLoss extends GanLoss {
  * As the paper's code, each call of `discriminatorLoss` first folds the batch's mean logits into the averages
  * and then uses them as constants. The first call sets them (the paper's code keeps them equal to the current
  * values for its first 1,000 iterations). The generator's loss is the base loss's. The name
- * stays the base loss's; the averages are state ({@link LeCamLoss.getState}) that a trainer checkpoints.
+ * stays the base loss's; the averages are state ({@link LeCamLoss.getState}) that a trainer checkpoints. They stay
+ * on the backend as a tensor, so a training step never waits to read them.
  */
 export function withLeCam(base: GanLoss, options: LeCamOptions = {}): LeCamLoss {
   const weight = options.weight ?? 0.3;
   const decay = options.decay ?? 0.99;
   if (!Number.isFinite(weight) || weight < 0) throw new Error(`withLeCam: option 'weight' must be a number ≥ 0, got ${options.weight}`);
   if (!(decay >= 0 && decay < 1)) throw new Error(`withLeCam: option 'decay' must be a number in [0, 1), got ${options.decay}`);
-  let state: LeCamState = { realLogitEma: 0, fakeLogitEma: 0, updates: 0 };
-  const fold = (ema: number, value: number) => (state.updates === 0 ? value : decay * ema + (1 - decay) * value);
+  // [α_real, α_fake], kept on the backend so that a step never waits to read them back.
+  const averages = tf.variable(tf.zeros([2]), false);
+  let updates = 0;
   return {
     name: base.name,
     base,
@@ -56,11 +60,13 @@ export function withLeCam(base: GanLoss, options: LeCamOptions = {}): LeCamLoss 
       checkLogits(realLogits, "withLeCam.discriminatorLoss", "realLogits");
       checkLogits(fakeLogits, "withLeCam.discriminatorLoss", "fakeLogits");
       return tf.tidy(() => {
-        const [realMean, fakeMean] = tf.stack([tf.mean(realLogits), tf.mean(fakeLogits)]).dataSync();
-        state = { realLogitEma: fold(state.realLogitEma, realMean), fakeLogitEma: fold(state.fakeLogitEma, fakeMean), updates: state.updates + 1 };
+        const means = tf.stack([tf.mean(realLogits), tf.mean(fakeLogits)]);
+        // Assigning is invisible to the gradient tape: the averages enter the regulariser as constants.
+        averages.assign(updates === 0 ? means : tf.add(tf.mul(averages, decay), tf.mul(means, 1 - decay)));
+        updates++;
         const reg = tf.add(
-          tf.mean(tf.square(tf.relu(tf.sub(realLogits, state.fakeLogitEma)))),
-          tf.mean(tf.square(tf.relu(tf.sub(state.realLogitEma, fakeLogits)))),
+          tf.mean(tf.square(tf.relu(tf.sub(realLogits, tf.slice(averages, 1, 1))))),
+          tf.mean(tf.square(tf.relu(tf.sub(tf.slice(averages, 0, 1), fakeLogits)))),
         );
         return tf.add<tf.Scalar>(base.discriminatorLoss(realLogits, fakeLogits), tf.mul(reg, weight));
       });
@@ -69,14 +75,19 @@ export function withLeCam(base: GanLoss, options: LeCamOptions = {}): LeCamLoss 
       return base.generatorLoss(fakeLogits);
     },
     getState(): LeCamState {
-      return { ...state };
+      const [realLogitEma, fakeLogitEma] = averages.dataSync();
+      return { realLogitEma, fakeLogitEma, updates };
     },
     setState(next: LeCamState): void {
       const ok = (v: unknown) => typeof v === "number" && Number.isFinite(v);
       if (!next || !ok(next.realLogitEma) || !ok(next.fakeLogitEma) || !Number.isInteger(next.updates) || next.updates < 0) {
         throw new Error(`withLeCam.setState: expected { realLogitEma, fakeLogitEma, updates }, got ${JSON.stringify(next)}`);
       }
-      state = { realLogitEma: next.realLogitEma, fakeLogitEma: next.fakeLogitEma, updates: next.updates };
+      tf.tidy(() => averages.assign(tf.tensor1d([next.realLogitEma, next.fakeLogitEma])));
+      updates = next.updates;
+    },
+    dispose(): void {
+      averages.dispose();
     },
   };
 }

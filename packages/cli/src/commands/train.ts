@@ -130,6 +130,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
   io.log(`training: ${formatTrainingSetup(setup)}`);
+  const baseLoss = lossFor(options.model, setup.loss);
+  const lecam = setup.lecam === undefined ? undefined : withLeCam(baseLoss, { weight: setup.lecam });
 
   const controller = new AbortController();
   const onSigint = () => {
@@ -148,7 +150,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     const result = await train({
       generator,
       discriminator,
-      loss: setup.lecam !== undefined ? withLeCam(lossFor(options.model, setup.loss), { weight: setup.lecam }) : lossFor(options.model, setup.loss),
+      loss: lecam ?? baseLoss,
       data,
       epochs: options.epochs,
       seed: options.seed,
@@ -172,6 +174,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
     applied.dispose();
+    lecam?.dispose();
     generator.dispose();
     discriminator.dispose();
   }
