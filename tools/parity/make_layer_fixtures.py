@@ -1,8 +1,10 @@
 """Parity fixtures for the core layers of @gan/layers (Conv2d, ConvTranspose2d, BatchNorm2d, activations,
-nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling) and a safetensors interoperability file.
+nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling, the latent gap) and a safetensors
+interoperability file.
 
 Run from the repository root with Debian's PyTorch 1.13:
-    /usr/bin/python3 tools/parity/make_layer_fixtures.py
+    /usr/bin/python3 tools/parity/make_layer_fixtures.py            # every fixture
+    /usr/bin/python3 tools/parity/make_layer_fixtures.py latent_gap  # only the named ones (keys of FIXTURES)
 Writes packages/layers/fixtures/layers_*.safetensors. Activations are stored NHWC, parameters in PyTorch
 layout. Each case `<case>` holds `<case>.x`, `<case>.r` (the fixed weights of the loss sum(out * r)),
 `<case>.y`, `<case>.<param>` and the gradients `<case>.grad.x`, `<case>.grad.<param>`.
@@ -206,15 +208,44 @@ def resample_fixtures():
     save_safetensors(os.path.join(OUT, "layers_resample.safetensors"), out)
 
 
+class LatentGap(nn.Module):
+    """The latent prior with separate modes of @gan/layers' LatentGap: the first `dims` coordinates of z (dim 1)
+    become sign(z) * (gap + scale * |z|)."""
+
+    def __init__(self, dims=1, gap=2.0, scale=0.5):
+        super().__init__()
+        self.dims, self.gap, self.scale = dims, gap, scale
+
+    def forward(self, z):
+        head, tail = z[:, : self.dims], z[:, self.dims :]
+        return torch.cat([torch.sign(head) * (self.gap + self.scale * head.abs()), tail], 1)
+
+
+def latent_gap_fixtures():
+    """Codes [B, zDim, 1, 1] (stored NHWC as [B, 1, 1, zDim]) through LatentGap with three settings."""
+    torch.manual_seed(8)  # its own seed, so that this fixture does not depend on the others
+    out = {}
+    run_case(out, "gap.default", LatentGap(), torch.randn(6, 20, 1, 1), {})
+    run_case(out, "gap.d3", LatentGap(dims=3, gap=1.0, scale=0.25), torch.randn(5, 8, 1, 1), {})
+    run_case(out, "gap.all", LatentGap(dims=4, gap=0.5, scale=2.0), torch.randn(3, 4, 1, 1), {})
+    save_safetensors(os.path.join(OUT, "layers_latent_gap.safetensors"), out)
+
+
+FIXTURES = {
+    "conv": conv_fixtures,
+    "conv_transpose": conv_transpose_fixtures,
+    "batch_norm": batch_norm_fixtures,
+    "activation": activation_fixtures,
+    "sequential": sequential_fixtures,
+    "interop": interop_fixture,
+    "resample": resample_fixtures,
+    "latent_gap": latent_gap_fixtures,
+}
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    conv_fixtures()
-    conv_transpose_fixtures()
-    batch_norm_fixtures()
-    activation_fixtures()
-    sequential_fixtures()
-    interop_fixture()
-    resample_fixtures()
+    for name in sys.argv[1:] or FIXTURES:
+        FIXTURES[name]()
     for f in sorted(os.listdir(OUT)):
         if f.startswith("layers"):
             print(f, os.path.getsize(os.path.join(OUT, f)), "bytes")

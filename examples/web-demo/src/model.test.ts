@@ -84,6 +84,24 @@ describe("loadModel", () => {
     }
   });
 
+  it("builds a SAGAN with the latent gap the manifest names", async () => {
+    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 7, latentGap: { dims: 2, gap: 1.5, scale: 0.5 } });
+    trained.eval();
+    serve(trained, { latentGap: { dims: 2, gap: 1.5, scale: 0.5 } });
+    const { generator } = await loadModel(BASE);
+    try {
+      expect(draw(generator)).toEqual(draw(trained));
+      // Without the field the same weights draw other images: the gap is part of the model.
+      serve(trained);
+      const plain = await loadModel(BASE);
+      expect(draw(plain.generator)).not.toEqual(draw(trained));
+      plain.generator.dispose();
+    } finally {
+      generator.dispose();
+      trained.dispose();
+    }
+  });
+
   it("builds the reference SAGAN (spectral normalisation) when the manifest has no such field", async () => {
     const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 5 });
     trained.eval();

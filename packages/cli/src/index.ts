@@ -10,7 +10,7 @@ export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
 export { exportWebCommand, type ExportWebOptions, type WebManifest, type WebManifestAttention, WEB_MANIFEST } from "./commands/export-web";
 export { infoCommand } from "./commands/info";
 export { demoCommand, DEMO_RECIPE, type DemoCommandOptions } from "./commands/demo";
-export { buildModels, lossFor, MODELS, LOSSES, type ModelName, type ModelSpec } from "./models";
+export { buildModels, lossFor, latentGapSpec, MODELS, LOSSES, type LatentGapSpec, type ModelName, type ModelSpec } from "./models";
 export { openImageSource, type ImageSourceOptions } from "./image-source";
 export { progressBar } from "./progress-bar";
 export { loadPlugins } from "./plugins";

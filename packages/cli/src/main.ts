@@ -7,7 +7,7 @@ import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
 import { evalCommand } from "@gan/metrics";
-import { generatorOf, LOSSES, MODELS } from "./models";
+import { generatorOf, LOSSES, latentGapSpec, MODELS } from "./models";
 import { loadPlugins } from "./plugins";
 import { int, intList, layerListOrNone, numberIn, oneOf, positive } from "./parse";
 import { DEFAULT_DIFF_AUGMENT, DIFF_AUGMENT_OPS, checkDiffAugmentPolicy, trainingSetup } from "./training-setup";
@@ -87,6 +87,11 @@ export function createProgram(io: CommandIO): Command {
       new Option("--working-size <side>", "SAGAN: the side both nets work at, 64 (the reference) or 32 (G upsamples its 32×32 image, D pools its input; images stay 64×64)")
         .argParser((v) => Number(oneOf(["32", "64"] as const)(v)) as 32 | 64),
     )
+    .option(
+      "--latent-gap [dims]",
+      "SAGAN: a latent prior with separate modes; the generator maps the first dims (default 1) coordinates of z to sign(z)·(2 + 0.5·|z|)",
+      int(1),
+    )
     .option("--quiet", "no progress bar", false)
     .action(async (opts, cmd: Command) => {
       try {
@@ -95,11 +100,13 @@ export function createProgram(io: CommandIO): Command {
         cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
       // Commander names --d-attention-after's value dAttentionAfter and gives gSpectralNorm true unless --no-g-spectral-norm.
-      const { dAttentionAfter, gSpectralNorm, ...rest } = opts;
+      // --latent-gap without a value is true: one split coordinate.
+      const { dAttentionAfter, gSpectralNorm, latentGap, ...rest } = opts;
       await trainCommand(
         {
           ...rest,
           channels: Number(opts.channels) as 1 | 3,
+          ...(latentGap !== undefined ? { latentGap: latentGapSpec(latentGap === true ? 1 : latentGap) } : {}),
           ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
           ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
         },

@@ -1,5 +1,5 @@
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
-import { getLayer } from "@gan/layers";
+import { LatentGap, getLayer } from "@gan/layers";
 import { bceLoss, hingeLoss } from "@gan/losses";
 import { type AttentionFactory, type NormalizableLayer, SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
@@ -40,6 +40,25 @@ export interface ModelSpec {
    * images stay 64×64. `gan train` records it only when 32.
    */
   workingSize?: 32 | 64;
+  /**
+   * SAGAN's latent prior with separate modes (`--latent-gap [dims]`; see `SaganConfig.latentGap`): the generator
+   * maps the first `dims` coordinates of each code to `sign(z)·(gap + scale·|z|)`. Recorded with every field
+   * filled in; absent, the reference's normal codes.
+   */
+  latentGap?: LatentGapSpec;
+}
+
+/** A latent gap as recorded in `config.json` and the web manifest. */
+export interface LatentGapSpec {
+  dims: number;
+  gap: number;
+  scale: number;
+}
+
+/** `--latent-gap`'s record: the given number of split coordinates (1 when the flag has no value) and the defaults. */
+export function latentGapSpec(dims: number): LatentGapSpec {
+  const layer = new LatentGap({ dims });
+  return { dims: layer.dims, gap: layer.gap, scale: layer.scale };
 }
 
 /** Builds the generator and discriminator a {@link ModelSpec} describes. */
@@ -51,6 +70,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
     if (spec.discriminatorAttentionAfter) throw new Error(`--d-attention-after applies to sagan only, not to ${spec.model}`);
     if (spec.generatorSpectralNorm !== undefined) throw new Error(`--no-g-spectral-norm applies to sagan only, not to ${spec.model}`);
     if (spec.workingSize !== undefined && spec.workingSize !== 64) throw new Error(`--working-size applies to sagan only, not to ${spec.model}`);
+    if (spec.latentGap !== undefined) throw new Error(`--latent-gap applies to sagan only, not to ${spec.model}`);
     return {
       generator: new DcganGenerator({ ...base, seed: spec.seed }),
       discriminator: new DcganDiscriminator({ ...base, seed: spec.seed + 1 }),
@@ -70,8 +90,9 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const dAfter = spec.discriminatorAttentionAfter ?? spec.attentionAfter;
   const gNormalize = spec.generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
   const size = spec.workingSize ? { workingSize: spec.workingSize } : {};
+  const gap = spec.latentGap ? { latentGap: spec.latentGap } : {};
   return {
-    generator: new SaganGenerator({ ...base, ...size, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
+    generator: new SaganGenerator({ ...base, ...size, ...gap, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) }),
     discriminator: new SaganDiscriminator({ ...base, ...size, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) }),
   };
 }

@@ -18,6 +18,7 @@ export { ReLU, LeakyReLU, Tanh } from "./activations";
 export { Sequential, type Layer4D } from "./sequential";
 export { Upsample2d } from "./upsample2d";
 export { AvgPool2d } from "./avg-pool2d";
+export { LatentGap, type LatentGapOptions } from "./latent-gap";
 export { normal_, uniform_, constant_, dcganInit } from "./init";
 export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
 export {

@@ -1,5 +1,5 @@
 import { type ModelConfig, type ResolvedModelConfig, resolveModelConfig } from "@gan/dcgan";
-import { type Layer4D, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
+import { type Layer4D, LatentGap, type LatentGapOptions, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
 import type { AttentionLayer } from "@gan/spec";
 
 /** An attention block for SAGAN's attention slots: a {@link Module} with the {@link AttentionLayer} contract. */
@@ -44,6 +44,14 @@ export interface SaganConfig extends ModelConfig {
    * 32×32, such as MNIST's 28×28 digits.
    */
   workingSize?: 32 | 64;
+  /**
+   * Generator only: a latent prior with separate modes ({@link LatentGap}). The generator first maps the leading
+   * `dims` coordinates of each code `z` to `sign(z)·(gap + scale·|z|)`, so that the codes form 2^dims clusters with
+   * no code between them, and the generator can put the transition between two kinds of image (a 7 and an 8)
+   * where no code lands instead of drawing blends. `{}` takes the defaults (one coordinate, gap 2, scale 0.5).
+   * Absent: the reference's plain normal codes. The discriminator refuses the option.
+   */
+  latentGap?: LatentGapOptions;
 }
 
 /** A {@link SaganConfig} with every default filled in. */
@@ -53,6 +61,8 @@ export interface ResolvedSaganConfig extends ResolvedModelConfig {
   /** Distinct layer numbers, ascending. */
   attentionAfter: number[];
   workingSize: 32 | 64;
+  /** The latent gap of the generator, or undefined. */
+  latentGap: LatentGap | undefined;
 }
 
 const defaultAttention: AttentionFactory = (channels, random) => new SelfAttention2d(channels, { random });
@@ -60,7 +70,7 @@ const defaultNormalize: NormalizeFn = (layer, random) => spectralNorm(layer, { r
 
 /** Checks `config` and fills in the defaults; `where` names the caller in error messages. */
 export function resolveSaganConfig(config: SaganConfig, where: string): ResolvedSaganConfig {
-  const base = resolveModelConfig(config, where, ["attention", "normalize", "attentionAfter", "workingSize"]);
+  const base = resolveModelConfig(config, where, ["attention", "normalize", "attentionAfter", "workingSize", "latentGap"]);
   const attention = config.attention ?? defaultAttention;
   const normalize = config.normalize ?? defaultNormalize;
   for (const [name, fn] of [["attention", attention], ["normalize", normalize]] as const) {
@@ -78,7 +88,21 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
   if (workingSize !== 32 && workingSize !== 64) {
     throw new Error(`${where}: option 'workingSize' must be 32 or 64, got ${JSON.stringify(config.workingSize)}`);
   }
-  return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b), workingSize };
+  let latentGap: LatentGap | undefined;
+  if (config.latentGap !== undefined) {
+    if (typeof config.latentGap !== "object" || config.latentGap === null) {
+      throw new Error(`${where}: option 'latentGap' must be an object ({ dims, gap, scale }), got ${JSON.stringify(config.latentGap)}`);
+    }
+    try {
+      latentGap = new LatentGap(config.latentGap);
+    } catch (error) {
+      throw new Error(`${where}: option 'latentGap': ${(error as Error).message}`);
+    }
+    if (latentGap.dims > base.zDim) {
+      throw new Error(`${where}: option 'latentGap' splits ${latentGap.dims} coordinates but zDim is ${base.zDim}`);
+    }
+  }
+  return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
 }
 
 /** Runs the `normalize` slot, checking that it returned a module. */

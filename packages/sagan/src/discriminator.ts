@@ -44,6 +44,7 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
     this.width = w;
     this.channels = channels;
     this.workingSize = c.workingSize;
+    if (c.latentGap) throw new Error(`${WHERE}: option 'latentGap' belongs to the generator (a discriminator reads no latent codes)`);
     if (c.workingSize === 32 && c.attentionAfter.includes(1)) {
       throw new Error(`${WHERE}: option 'attentionAfter' cannot include 1 with workingSize 32 (there is no layer 1)`);
     }

@@ -1,5 +1,5 @@
 import { IMAGE_SIZE, latentGrid } from "@gan/dcgan";
-import { BatchNorm2d, ConvTranspose2d, Module, ReLU, Sequential, Tanh, Upsample2d, dcganInit } from "@gan/layers";
+import { BatchNorm2d, ConvTranspose2d, type LatentGap, Module, ReLU, Sequential, Tanh, Upsample2d, dcganInit } from "@gan/layers";
 import type { GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter } from "./attention-stack";
@@ -16,7 +16,8 @@ const WHERE = "SaganGenerator";
  * order); `last` is a plain transposed convolution to the image channels → tanh. With the defaults the state
  * dict equals the reference's (`layer1.0.weight_orig`, `layer1.0.weight_u`, `self_attntion1.gamma`, ...).
  * With `workingSize: 32` there is no `layer4`: `last` reads `layer3`'s `2w` channels and draws 32×32, and
- * `upsample` (bilinear, no parameters) makes the image 64×64.
+ * `upsample` (bilinear, no parameters) makes the image 64×64. With `latentGap`, `latentGap` (no parameters) moves
+ * the codes into separate modes first.
  */
 export class SaganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
@@ -36,6 +37,8 @@ export class SaganGenerator extends Module implements GanGenerator {
   readonly workingSize: 32 | 64;
   /** 2× bilinear upsampling of the 32×32 image; undefined at working size 64. */
   readonly upsample: Upsample2d | undefined;
+  /** The latent prior's separate modes ({@link SaganConfig.latentGap}); undefined for the reference's normal codes. */
+  readonly latentGap: LatentGap | undefined;
   /** The attention blocks, by the layer (1–4) they follow. */
   readonly attentions = new Map<number, AttentionModule>();
 
@@ -47,6 +50,7 @@ export class SaganGenerator extends Module implements GanGenerator {
     this.width = w;
     this.channels = channels;
     this.workingSize = c.workingSize;
+    this.latentGap = c.latentGap;
     if (c.workingSize === 32 && c.attentionAfter.includes(4)) {
       throw new Error(`${WHERE}: option 'attentionAfter' cannot include 4 with workingSize 32 (there is no layer 4)`);
     }
@@ -88,6 +92,7 @@ export class SaganGenerator extends Module implements GanGenerator {
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
       let out = latentGrid(z, this.zDim, `${WHERE}.forward`);
+      if (this.latentGap) out = this.latentGap.forward(out);
       out = attendAfter(this.attentions, 1, this.layer1.forward(out), maps);
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);

@@ -56,6 +56,7 @@ export {
   Tanh,
   Upsample2d,
   AvgPool2d,
+  LatentGap,
   SelfAttention2d,
   spectralNorm,
   dcganInit,
@@ -81,6 +82,7 @@ export {
   type BatchNorm2dOptions,
   type SelfAttention2dOptions,
   type SpectralNormOptions,
+  type LatentGapOptions,
 } from "@gan/layers";
 
 // Losses.

@@ -29,7 +29,7 @@ describe("gan demo", () => {
     expect(r.out).toMatch(/demo finished in .* min: open .*samples-ema/);
 
     const extra = (await readRunConfig(out)).extra as { model: Record<string, unknown>; training: Record<string, unknown> };
-    expect(extra.model).toMatchObject({ model: "sagan", width: 4, workingSize: 32, attentionAfter: [3], discriminatorAttentionAfter: [], generatorSpectralNorm: false });
+    expect(extra.model).toMatchObject({ model: "sagan", width: 4, workingSize: 32, latentGap: { dims: 1, gap: 2, scale: 0.5 }, attentionAfter: [3], discriminatorAttentionAfter: [], generatorSpectralNorm: false });
     expect(extra.training).toMatchObject({
       loss: DEMO_RECIPE.loss,
       gLr: DEMO_RECIPE.gLr,

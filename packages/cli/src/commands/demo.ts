@@ -28,13 +28,16 @@ export interface DemoCommandOptions {
  * it overpowered G within ten epochs); hinge loss; Adam 1.2e-3 for both nets with betas (0, 0.99) and two D
  * steps per G step; DiffAugment color + translation on everything D sees, with shifts of at most 1/16 of the side
  * (half the paper's: a third lower FID at equal time, D still does not win); an EMA of G (decay 0.99, BatchNorm
- * statistics measured for the averaged weights) for sampling.
+ * statistics measured for the averaged weights) for sampling; a latent prior with two separate modes (the
+ * generator's first latent coordinate moved out of (−2, 2), so it can put the step from a 7 to an 8 where no code
+ * lands instead of drawing blends: purity 0.96–0.98 where the same runs without it reach 0.87–0.90).
  * docs/quality.md shows the runs behind each choice (three seeds against the former recipe); the reference
  * settings need far longer than a few minutes to draw digits.
  */
 export const DEMO_RECIPE = {
   model: "sagan",
   workingSize: 32,
+  latentGap: { dims: 1, gap: 2, scale: 0.5 },
   attentionAfter: [3],
   discriminatorAttentionAfter: [],
   generatorSpectralNorm: false,
@@ -64,6 +67,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CommandIO): P
   await trainCommand(
     {
       ...DEMO_RECIPE,
+      latentGap: { ...DEMO_RECIPE.latentGap },
       attentionAfter: [...DEMO_RECIPE.attentionAfter],
       discriminatorAttentionAfter: [...DEMO_RECIPE.discriminatorAttentionAfter],
       data: options.data,

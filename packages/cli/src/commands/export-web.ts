@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { ModelSpec } from "../models";
+import type { LatentGapSpec, ModelSpec } from "../models";
 import type { CommandIO } from "./train";
 
 /** Options of `gan export-web`. */
@@ -37,9 +37,18 @@ export interface WebManifest {
    * The generator's shape. `generatorSpectralNorm: false` (SAGAN trained with `--no-g-spectral-norm`; written only
    * then) means the generator has no spectral normalisation: plain `weight`s, no `weight_orig`, `weight_u`,
    * `weight_v`. Absent, a SAGAN generator has it, as the reference. `workingSize: 32` (`--working-size 32`; written
-   * only then): the generator draws 32×32 and upsamples to 64×64.
+   * only then): the generator draws 32×32 and upsamples to 64×64. `latentGap` (`--latent-gap`; written only then):
+   * the generator's latent prior with separate modes, as `SaganConfig.latentGap`.
    */
-  model: { model: ModelSpec["model"]; zDim: number; width: number; channels: 1 | 3; generatorSpectralNorm?: false; workingSize?: 32 };
+  model: {
+    model: ModelSpec["model"];
+    zDim: number;
+    width: number;
+    channels: 1 | 3;
+    generatorSpectralNorm?: false;
+    workingSize?: 32;
+    latentGap?: LatentGapSpec;
+  };
   /** Side of the generated images (64). */
   imageSize: number;
   /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */
@@ -154,6 +163,7 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
       channels: spec.channels,
       ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
       ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
+      ...(spec.latentGap ? { latentGap: spec.latentGap } : {}),
     },
     imageSize: 64,
     attention: spec.model === "sagan" ? saganAttention(spec) : [],

@@ -8,6 +8,8 @@ import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SaganGenerator } from "@gan/sagan";
+import { generatorOf } from "../models";
 import { run } from "../test-support";
 import { DIFF_AUGMENT_STATE_FILE } from "../training-setup";
 
@@ -297,6 +299,51 @@ describe("gan train: quality flags on the command line", () => {
     const dcgan = await run("train", "--model", "dcgan", "--data", data, "--working-size", "32", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-32"));
     expect(dcgan.code).toBe(1);
     expect(dcgan.err).toMatch(/--working-size applies to sagan only, not to dcgan/);
+  }, 300_000);
+
+  it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web; bad values named", async () => {
+    const runDir = join(tmp, "latent-gap");
+    const first = await run("train", "--latent-gap", ...tiny(runDir).slice(1), "--epochs", "1", "--working-size", "32", "--attention-after", "3");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.model.latentGap).toEqual({ dims: 1, gap: 2, scale: 0.5 });
+    const G = await generatorOf(runDir);
+    expect((G as SaganGenerator).latentGap?.dims).toBe(1);
+    G.dispose();
+
+    const resumed = await run(...tiny(runDir), "--epochs", "2", "--resume", "--latent-gap", "3");
+    expect(resumed.err).toBe('--resume: keeping the recorded --latent-gap setting ({"dims":1,"gap":2,"scale":0.5}), not {"dims":3,"gap":2,"scale":0.5}\n');
+    expect(resumed.out).toMatch(/completed: 4 steps/);
+    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(config.extra.model);
+
+    const grid = join(tmp, "latent-gap.png");
+    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
+    expect(sample.err).toBe("");
+    expect((await sharp(grid).metadata()).format).toBe("png");
+    const web = join(tmp, "latent-gap-web");
+    expect((await run("export-web", "--run", runDir, "--out", web)).err).toBe("");
+    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({
+      model: "sagan",
+      zDim: 20,
+      width: 4,
+      channels: 1,
+      workingSize: 32,
+      latentGap: { dims: 1, gap: 2, scale: 0.5 },
+    });
+
+    const two = join(tmp, "latent-gap-2");
+    expect((await run(...tiny(two), "--epochs", "1", "--latent-gap", "2")).code).toBe(0);
+    expect(JSON.parse(await readFile(join(two, "config.json"), "utf8")).extra.model.latentGap).toEqual({ dims: 2, gap: 2, scale: 0.5 });
+    const zero = await run(...tiny(join(tmp, "latent-gap-0")), "--latent-gap", "0");
+    expect(zero.code).toBe(2);
+    expect(zero.err).toMatch(/--latent-gap \[dims\].*argument '0' is invalid/);
+    const wide = await run(...tiny(join(tmp, "latent-gap-21")), "--latent-gap", "21");
+    expect(wide.code).toBe(1);
+    expect(wide.err).toMatch(/SaganGenerator: option 'latentGap' splits 21 coordinates but zDim is 20/);
+    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--latent-gap", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-gap"));
+    expect(dcgan.code).toBe(1);
+    expect(dcgan.err).toMatch(/--latent-gap applies to sagan only, not to dcgan/);
   }, 300_000);
 
   it("--no-g-spectral-norm is for SAGAN only", async () => {

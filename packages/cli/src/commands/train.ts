@@ -51,7 +51,7 @@ export interface CommandIO {
 }
 
 /** The {@link ModelSpec} fields that flags set only when given (absent: the default). */
-const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize"] as const;
+const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
 
 /**
  * Why a flag given on `--resume` is ignored: `the recorded --attention-after setting (3,4), not 3`,
@@ -59,6 +59,10 @@ const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAtte
  */
 function keptModelSetting(key: (typeof OPTIONAL_MODEL_FIELDS)[number], recorded: unknown, given: unknown): string {
   if (key === "workingSize") return `the recorded --working-size ${recorded ?? 64}, not ${given}`;
+  if (key === "latentGap") {
+    const show = (v: unknown) => (v === undefined ? "none" : JSON.stringify(v));
+    return `the recorded --latent-gap setting (${show(recorded)}), not ${show(given)}`;
+  }
   if (key === "generatorSpectralNorm") {
     const show = (v: unknown) => (v === false ? "without (--no-g-spectral-norm)" : "with");
     return `the recorded generator ${show(recorded)} spectral norm, not ${show(given)}`;
@@ -126,6 +130,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     ...(options.discriminatorAttentionAfter ? { discriminatorAttentionAfter: options.discriminatorAttentionAfter } : {}),
     ...(options.generatorSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
     ...(options.workingSize === 32 ? { workingSize: 32 as const } : {}),
+    ...(options.latentGap ? { latentGap: options.latentGap } : {}),
   };
   const { generator, discriminator } = buildModels(spec);
   const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
