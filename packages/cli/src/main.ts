@@ -89,7 +89,7 @@ export function createProgram(io: CommandIO): Command {
     )
     .option(
       "--latent-gap [dims]",
-      "SAGAN: a latent prior with separate modes; the generator maps the first dims (default 1) coordinates of z to sign(z)·(2 + 0.5·|z|)",
+      "a latent prior with separate modes: the generator maps the first dims (default 1) coordinates of z to sign(z)·(2 + 0.5·|z|)",
       int(1),
     )
     .option("--quiet", "no progress bar", false)

@@ -41,7 +41,8 @@ export interface ModelSpec {
    */
   workingSize?: 32 | 64;
   /**
-   * SAGAN's latent prior with separate modes (`--latent-gap [dims]`; see `SaganConfig.latentGap`): the generator
+   * The generator's latent prior with separate modes (`--latent-gap [dims]`; see `GeneratorConfig.latentGap` of
+   * `@gan/dcgan`, which SAGAN's config extends): the generator
    * maps the first `dims` coordinates of each code to `sign(z)·(gap + scale·|z|)`. Recorded with every field
    * filled in; absent, the reference's normal codes.
    */
@@ -70,9 +71,8 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
     if (spec.discriminatorAttentionAfter) throw new Error(`--d-attention-after applies to sagan only, not to ${spec.model}`);
     if (spec.generatorSpectralNorm !== undefined) throw new Error(`--no-g-spectral-norm applies to sagan only, not to ${spec.model}`);
     if (spec.workingSize !== undefined && spec.workingSize !== 64) throw new Error(`--working-size applies to sagan only, not to ${spec.model}`);
-    if (spec.latentGap !== undefined) throw new Error(`--latent-gap applies to sagan only, not to ${spec.model}`);
     return {
-      generator: new DcganGenerator({ ...base, seed: spec.seed }),
+      generator: new DcganGenerator({ ...base, seed: spec.seed, ...(spec.latentGap ? { latentGap: spec.latentGap } : {}) }),
       discriminator: new DcganDiscriminator({ ...base, seed: spec.seed + 1 }),
     };
   }

@@ -1,4 +1,4 @@
-import { Random, defaultRandom } from "@gan/layers";
+import { LatentGap, type LatentGapOptions, Random, defaultRandom } from "@gan/layers";
 
 /** The size of the images the reference architecture makes and scores: 64×64 (four 2× steps from 4×4). */
 export const IMAGE_SIZE = 64;
@@ -26,6 +26,34 @@ export interface ModelConfig {
   seed?: number;
   /** The weights' random source itself; exclusive with `seed`. */
   random?: Random;
+}
+
+/** Options of a generator (DCGAN's or SAGAN's): the {@link ModelConfig} and the latent prior. */
+export interface GeneratorConfig extends ModelConfig {
+  /**
+   * A latent prior with separate modes ({@link LatentGap}): the generator first maps the leading `dims` coordinates
+   * of each code `z` to `sign(z)·(gap + scale·|z|)`, so that the codes form 2^dims clusters with no code between
+   * them, and it can put the transition between two kinds of image (a 7 and an 8) where no code lands instead of
+   * drawing blends. `{}` takes the defaults (one coordinate, gap 2, scale 0.5). Absent: the reference's plain
+   * normal codes. Discriminators refuse the option.
+   */
+  latentGap?: LatentGapOptions;
+}
+
+/** Builds the {@link LatentGap} of `options` (undefined when absent), naming `where` and the option in errors. */
+export function resolveLatentGap(options: LatentGapOptions | undefined, zDim: number, where: string): LatentGap | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new Error(`${where}: option 'latentGap' must be an object ({ dims, gap, scale }), got ${JSON.stringify(options)}`);
+  }
+  let gap: LatentGap;
+  try {
+    gap = new LatentGap(options);
+  } catch (error) {
+    throw new Error(`${where}: option 'latentGap': ${(error as Error).message}`);
+  }
+  if (gap.dims > zDim) throw new Error(`${where}: option 'latentGap' splits ${gap.dims} coordinates but zDim is ${zDim}`);
+  return gap;
 }
 
 /** A {@link ModelConfig} with every default filled in. */

@@ -1,6 +1,7 @@
 import {
   BatchNorm2d,
   ConvTranspose2d,
+  type LatentGap,
   Module,
   type Random,
   ReLU,
@@ -10,7 +11,7 @@ import {
 } from "@gan/layers";
 import type { GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { IMAGE_SIZE, type ModelConfig, resolveModelConfig } from "./config";
+import { type GeneratorConfig, IMAGE_SIZE, resolveLatentGap, resolveModelConfig } from "./config";
 import { latentGrid } from "./inputs";
 
 /**
@@ -18,7 +19,8 @@ import { latentGrid } from "./inputs";
  *
  * `layer1`…`layer4` are transposed convolution (kernel 4) → BatchNorm → ReLU with `8w, 4w, 2w, w` channels;
  * `last` is a transposed convolution to the image channels → tanh. State-dict names equal PyTorch's
- * (`layer1.0.weight`, `layer1.1.running_mean`, `last.0.bias`, ...).
+ * (`layer1.0.weight`, `layer1.1.running_mean`, `last.0.bias`, ...). With `latentGap`, `latentGap` (no parameters)
+ * moves the codes into separate modes first.
  */
 export class DcganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
@@ -33,10 +35,13 @@ export class DcganGenerator extends Module implements GanGenerator {
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly last: Sequential;
+  /** The latent prior's separate modes ({@link GeneratorConfig.latentGap}); undefined for the reference's normal codes. */
+  readonly latentGap: LatentGap | undefined;
 
-  constructor(config: ModelConfig = {}) {
+  constructor(config: GeneratorConfig = {}) {
     super();
-    const { zDim, width: w, channels, init, random } = resolveModelConfig(config, "DcganGenerator");
+    const { zDim, width: w, channels, init, random } = resolveModelConfig(config, "DcganGenerator", ["latentGap"]);
+    this.latentGap = resolveLatentGap(config.latentGap, zDim, "DcganGenerator");
     this.zDim = zDim;
     this.width = w;
     this.channels = channels;
@@ -56,6 +61,7 @@ export class DcganGenerator extends Module implements GanGenerator {
   forward(z: tf.Tensor): GeneratorOutput {
     const images = tf.tidy(() => {
       let out = latentGrid(z, this.zDim, "DcganGenerator.forward");
+      if (this.latentGap) out = this.latentGap.forward(out);
       out = this.layer1.forward(out);
       out = this.layer2.forward(out);
       out = this.layer3.forward(out);

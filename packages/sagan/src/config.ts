@@ -1,5 +1,5 @@
-import { type ModelConfig, type ResolvedModelConfig, resolveModelConfig } from "@gan/dcgan";
-import { type Layer4D, LatentGap, type LatentGapOptions, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
+import { type GeneratorConfig, type ResolvedModelConfig, resolveLatentGap, resolveModelConfig } from "@gan/dcgan";
+import { type Layer4D, type LatentGap, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
 import type { AttentionLayer } from "@gan/spec";
 
 /** An attention block for SAGAN's attention slots: a {@link Module} with the {@link AttentionLayer} contract. */
@@ -20,8 +20,11 @@ export type NormalizeFn = (layer: NormalizableLayer, random: Random) => Layer4D;
 /** What the `normalize` slot receives: a `Conv2d` or `ConvTranspose2d` (a weighted NHWC → NHWC layer). */
 export type NormalizableLayer = WeightedModule & Layer4D;
 
-/** Options of the SAGAN generator and discriminator: the DCGAN options plus the plugin slots. */
-export interface SaganConfig extends ModelConfig {
+/**
+ * Options of the SAGAN generator and discriminator: the DCGAN options (with the generator's `latentGap`, which
+ * the discriminator refuses) plus the plugin slots.
+ */
+export interface SaganConfig extends GeneratorConfig {
   /** The attention block (default: the reference's self-attention, {@link SelfAttention2d}). */
   attention?: AttentionFactory;
   /**
@@ -44,14 +47,6 @@ export interface SaganConfig extends ModelConfig {
    * 32×32, such as MNIST's 28×28 digits.
    */
   workingSize?: 32 | 64;
-  /**
-   * Generator only: a latent prior with separate modes ({@link LatentGap}). The generator first maps the leading
-   * `dims` coordinates of each code `z` to `sign(z)·(gap + scale·|z|)`, so that the codes form 2^dims clusters with
-   * no code between them, and the generator can put the transition between two kinds of image (a 7 and an 8)
-   * where no code lands instead of drawing blends. `{}` takes the defaults (one coordinate, gap 2, scale 0.5).
-   * Absent: the reference's plain normal codes. The discriminator refuses the option.
-   */
-  latentGap?: LatentGapOptions;
 }
 
 /** A {@link SaganConfig} with every default filled in. */
@@ -88,20 +83,7 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
   if (workingSize !== 32 && workingSize !== 64) {
     throw new Error(`${where}: option 'workingSize' must be 32 or 64, got ${JSON.stringify(config.workingSize)}`);
   }
-  let latentGap: LatentGap | undefined;
-  if (config.latentGap !== undefined) {
-    if (typeof config.latentGap !== "object" || config.latentGap === null) {
-      throw new Error(`${where}: option 'latentGap' must be an object ({ dims, gap, scale }), got ${JSON.stringify(config.latentGap)}`);
-    }
-    try {
-      latentGap = new LatentGap(config.latentGap);
-    } catch (error) {
-      throw new Error(`${where}: option 'latentGap': ${(error as Error).message}`);
-    }
-    if (latentGap.dims > base.zDim) {
-      throw new Error(`${where}: option 'latentGap' splits ${latentGap.dims} coordinates but zDim is ${base.zDim}`);
-    }
-  }
+  const latentGap = resolveLatentGap(config.latentGap, base.zDim, where);
   return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
 }
 

@@ -40,6 +40,7 @@ export {
   IMAGE_SIZE,
   type DcganConfig,
   type ModelConfig,
+  type GeneratorConfig,
   type InitScheme,
 } from "@gan/dcgan";
 

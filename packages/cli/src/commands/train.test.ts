@@ -8,6 +8,7 @@ import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DcganGenerator } from "@gan/dcgan";
 import type { SaganGenerator } from "@gan/sagan";
 import { generatorOf } from "../models";
 import { run } from "../test-support";
@@ -301,7 +302,7 @@ describe("gan train: quality flags on the command line", () => {
     expect(dcgan.err).toMatch(/--working-size applies to sagan only, not to dcgan/);
   }, 300_000);
 
-  it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web; bad values named", async () => {
+  it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web, for SAGAN and DCGAN; bad values named", async () => {
     const runDir = join(tmp, "latent-gap");
     const first = await run("train", "--latent-gap", ...tiny(runDir).slice(1), "--epochs", "1", "--working-size", "32", "--attention-after", "3");
     expect(first.err).toBe("");
@@ -341,9 +342,14 @@ describe("gan train: quality flags on the command line", () => {
     const wide = await run(...tiny(join(tmp, "latent-gap-21")), "--latent-gap", "21");
     expect(wide.code).toBe(1);
     expect(wide.err).toMatch(/SaganGenerator: option 'latentGap' splits 21 coordinates but zDim is 20/);
-    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--latent-gap", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-gap"));
-    expect(dcgan.code).toBe(1);
-    expect(dcgan.err).toMatch(/--latent-gap applies to sagan only, not to dcgan/);
+    const dcganDir = join(tmp, "dcgan-gap");
+    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--latent-gap", "--epochs", "1", "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--quiet", "--out", dcganDir);
+    expect(dcgan.err).toBe("");
+    expect(dcgan.code).toBe(0);
+    expect(JSON.parse(await readFile(join(dcganDir, "config.json"), "utf8")).extra.model.latentGap).toEqual({ dims: 1, gap: 2, scale: 0.5 });
+    const dcganG = await generatorOf(dcganDir);
+    expect((dcganG as DcganGenerator).latentGap?.gap).toBe(2);
+    dcganG.dispose();
   }, 300_000);
 
   it("--no-g-spectral-norm is for SAGAN only", async () => {
