@@ -8,10 +8,13 @@ beforeAll(async () => {
 });
 
 describe("memory", () => {
-  it("20 SAGAN iterations (D step on real and fake, then G step, with gradients) leave the tensor count flat", () => {
+  it.each([
+    ["the reference generator", {}],
+    ["a generator with a latent gap, working at 32×32", { latentGap: {}, workingSize: 32 as const }],
+  ])("20 SAGAN iterations (D step on real and fake, then G step, with gradients) leave the tensor count flat: %s", (_, extra) => {
     // Attention after layers 2 and 3 rather than 3 and 4: the same code paths, without the cpu backend's slow
     // softmax over 32×32 = 1024 positions.
-    const G = createGenerator({ width: 2, seed: 1, attentionAfter: [2, 3] });
+    const G = createGenerator({ width: 2, seed: 1, attentionAfter: [2, 3], ...extra });
     const D = createDiscriminator({ width: 2, seed: 2 });
     const loss = hingeLoss();
     const real = tf.randomUniform([2, 64, 64, 1], -1, 1, "float32", 3) as tf.Tensor4D;
