@@ -32,6 +32,30 @@ afterAll(async () => {
  */
 const tiny = (out: string) => ["train", "--model", "sagan", "--data", data, "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--out", out, "--quiet"];
 
+/**
+ * `gan sample` (4 images) and `gan export-web` on a trained run, both without errors: the sample command's output,
+ * the grid's metadata and the exported manifest's `model`.
+ */
+async function sampleAndExport(runDir: string, name: string) {
+  const grid = join(tmp, `${name}.png`);
+  const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
+  expect(sample.err).toBe("");
+  const meta = await sharp(grid).metadata();
+  expect(meta.format).toBe("png");
+  const web = join(tmp, `${name}-web`);
+  expect((await run("export-web", "--run", runDir, "--out", web)).err).toBe("");
+  return { sample, meta, model: JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model };
+}
+
+/** Resumes `runDir` to `epochs` (2 steps each on the test data) with a model flag that disagrees with the record: warned about, the record kept. */
+async function resumeKeepingModel(runDir: string, epochs: number, flag: string[], warning: string) {
+  const before = JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model;
+  const resumed = await run(...tiny(runDir), "--epochs", String(epochs), "--resume", ...flag);
+  expect(resumed.err).toBe(`--resume: keeping ${warning}\n`);
+  expect(resumed.out).toMatch(new RegExp(`completed: ${2 * epochs} steps`));
+  expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(before);
+}
+
 /** The `{"type": "eval"}` lines of a run's metrics.jsonl. */
 async function evalLines(runDir: string): Promise<EvalRecord[]> {
   const records = (await readMetrics(join(runDir, "metrics.jsonl"))) as unknown as Array<{ type: string }>;
@@ -236,16 +260,9 @@ describe("gan train: quality flags on the command line", () => {
     );
     expect(layoutOnResume.out).toMatch(/completed: 6 steps/);
 
-    const grid = join(tmp, "no-g-sn.png");
-    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
-    expect(sample.err).toBe("");
+    const { sample, model } = await sampleAndExport(runDir, "no-g-sn");
     expect(sample.out).toMatch(/wrote 4 samples of no-g-sn/);
-    expect((await sharp(grid).metadata()).format).toBe("png");
-
-    const web = join(tmp, "no-g-sn-web");
-    const exported = await run("export-web", "--run", runDir, "--out", web);
-    expect(exported.err).toBe("");
-    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({
+    expect(model).toEqual({
       model: "sagan",
       zDim: 20,
       width: 4,
@@ -275,21 +292,11 @@ describe("gan train: quality flags on the command line", () => {
     expect(Object.keys(d).some((k) => k.startsWith("layer1"))).toBe(false);
     expect(d["layer2.0.weight_orig"]).toEqual([8, 1, 4, 4]);
 
-    const resumed = await run(...tiny(runDir), "--epochs", "2", "--resume", "--working-size", "64");
-    expect(resumed.err).toBe("--resume: keeping the recorded --working-size 32, not 64\n");
-    expect(resumed.out).toMatch(/completed: 4 steps/);
-    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(config.extra.model);
+    await resumeKeepingModel(runDir, 2, ["--working-size", "64"], "the recorded --working-size 32, not 64");
 
-    const grid = join(tmp, "working-32.png");
-    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
-    expect(sample.err).toBe("");
-    const meta = await sharp(grid).metadata();
-    expect(meta.format).toBe("png");
+    const { meta, model } = await sampleAndExport(runDir, "working-32");
     expect(meta.height).toBeGreaterThanOrEqual(64);
-
-    const web = join(tmp, "working-32-web");
-    expect((await run("export-web", "--run", runDir, "--out", web)).err).toBe("");
-    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, workingSize: 32 });
+    expect(model).toEqual({ model: "sagan", zDim: 20, width: 4, channels: 1, workingSize: 32 });
 
     const bad = await run(...tiny(join(tmp, "working-48")), "--working-size", "48");
     expect(bad.code).toBe(2);
@@ -313,18 +320,15 @@ describe("gan train: quality flags on the command line", () => {
     expect((G as SaganGenerator).latentGap?.dims).toBe(1);
     G.dispose();
 
-    const resumed = await run(...tiny(runDir), "--epochs", "2", "--resume", "--latent-gap", "3");
-    expect(resumed.err).toBe('--resume: keeping the recorded --latent-gap setting ({"dims":1,"gap":2,"scale":0.5}), not {"dims":3,"gap":2,"scale":0.5}\n');
-    expect(resumed.out).toMatch(/completed: 4 steps/);
-    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(config.extra.model);
+    await resumeKeepingModel(
+      runDir,
+      2,
+      ["--latent-gap", "3"],
+      'the recorded --latent-gap setting ({"dims":1,"gap":2,"scale":0.5}), not {"dims":3,"gap":2,"scale":0.5}',
+    );
 
-    const grid = join(tmp, "latent-gap.png");
-    const sample = await run("sample", "--checkpoint", runDir, "--n", "4", "--out", grid);
-    expect(sample.err).toBe("");
-    expect((await sharp(grid).metadata()).format).toBe("png");
-    const web = join(tmp, "latent-gap-web");
-    expect((await run("export-web", "--run", runDir, "--out", web)).err).toBe("");
-    expect(JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model).toEqual({
+    const { model } = await sampleAndExport(runDir, "latent-gap");
+    expect(model).toEqual({
       model: "sagan",
       zDim: 20,
       width: 4,
