@@ -1,7 +1,8 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { decodeSafetensors } from "@gan/layers";
-import { CHECKPOINT_FILES, encodePng, latestCheckpoint } from "@gan/trainer";
+import { CHECKPOINT_FILES } from "@gan/trainer";
+import { encodePng, latestCheckpoint } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { expect } from "vitest";
 

@@ -12,10 +12,12 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { selectBackend } from "@gan/backend";
-import { DataLoader, ImageFolder, prepareMnist } from "@gan/data";
+import { selectBackend } from "@gan/backend/node";
+import { DataLoader } from "@gan/data";
+import { ImageFolder, prepareMnist } from "@gan/data/node";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
-import { dataLoaderSource, train } from "@gan/trainer";
+import { dataLoaderSource } from "@gan/trainer";
+import { train } from "@gan/trainer/node";
 import { PooledSelfAttention, leastSquaresLoss } from "./my-layer.mjs";
 
 /**
@@ -47,7 +49,7 @@ export function attentionGammas(log = console.log) {
  *
  * @param {{
  *   data: import("@gan/trainer").DataSource, runDir: string, epochs?: number, width?: number, seed?: number,
- *   samples?: import("@gan/trainer").SampleImagesOptions | false, log?: (message: string) => void,
+ *   samples?: import("@gan/trainer/node").SampleImagesOptions | false, log?: (message: string) => void,
  * }} options
  */
 export async function trainWithPlugins(options) {
@@ -90,7 +92,7 @@ async function main() {
       backend: { type: "string", default: "auto" },
     },
   });
-  await selectBackend(/** @type {import("@gan/backend").BackendName} */ (values.backend));
+  await selectBackend(/** @type {import("@gan/backend/node").BackendName} */ (values.backend));
   let folder = values.data;
   if (!folder) {
     folder = "data/img_78";

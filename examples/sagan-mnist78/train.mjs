@@ -3,10 +3,13 @@
 // With @tensorflow/tfjs-node-gpu installed, `--backend auto` trains on the GPU; without it, on the embedded
 // wasm backend (see README.md for what to expect).
 import { parseArgs } from "node:util";
-import { selectBackend } from "@gan/backend";
-import { DataLoader, ImageFolder, prepareMnist } from "@gan/data";
-import { SaganDiscriminator, SaganGenerator, hingeLoss } from "@gan/sagan";
-import { dataLoaderSource, train } from "@gan/trainer";
+import { selectBackend } from "@gan/backend/node";
+import { DataLoader } from "@gan/data";
+import { ImageFolder, prepareMnist } from "@gan/data/node";
+import { hingeLoss } from "@gan/losses";
+import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
+import { dataLoaderSource } from "@gan/trainer";
+import { train } from "@gan/trainer/node";
 
 const { values } = parseArgs({
   options: {

@@ -2,11 +2,13 @@ import { copyFileSync } from "node:fs";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/node.ts"],
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
   clean: true,
+  // One copy of shared modules (the kernel registry, ...) for both entries in the CommonJS build too.
+  splitting: true,
   target: "node20",
   // import.meta.url (used to find optional packages and the wasm thread worker) must work in CJS too.
   shims: true,

@@ -7,7 +7,7 @@
 // the step time not spent in kernels (engine bookkeeping, gradient tape, JS). Timings of the profiled steps
 // are a little slower than unprofiled ones.
 import { parseArgs } from "node:util";
-import { selectBackend } from "@gan/backend";
+import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { bceLoss, hingeLoss } from "@gan/losses";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";

@@ -13,8 +13,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
-import reference  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+import reference  # noqa: E402 (tools/reference/reference.py: the article's models and loop, the repository's one copy)
 
 
 def main():

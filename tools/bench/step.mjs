@@ -4,7 +4,8 @@
 // Prints one JSON line: {"model","backend","threads","ms_per_iter" (median),"times_ms","cpu_ms","peak_rss_mb"}
 // (cpu_ms: the process's CPU time per iteration, all threads: a check on wall times taken on a busy machine).
 import { parseArgs } from "node:util";
-import { backendInfo, selectBackend } from "@gan/backend";
+import { backendInfo } from "@gan/backend";
+import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { bceLoss, hingeLoss } from "@gan/losses";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";

@@ -5,9 +5,15 @@
 const assert = require("node:assert/strict");
 const fs = require("node:fs/promises");
 const path = require("node:path");
-const { DataLoader, ImageFolder } = require("@gan/data");
-const { SaganDiscriminator, SaganGenerator, hingeLoss, loadWeights, saveWeights } = require("@gan/sagan");
-const { dataLoaderSource, encodePng, imagesToRgb, tileGrid, train } = require("@gan/trainer");
+const { DataLoader } = require("@gan/data");
+const { ImageFolder } = require("@gan/data/node");
+const { loadWeights, saveWeights } = require("@gan/layers/node");
+const { hingeLoss } = require("@gan/losses");
+const { recipes, withOverrides } = require("@gan/recipes");
+const { trainRecipe } = require("@gan/recipes/node");
+const { SaganDiscriminator, SaganGenerator } = require("@gan/sagan");
+const { dataLoaderSource, imagesToRgb, tileGrid } = require("@gan/trainer");
+const { encodePng, train } = require("@gan/trainer/node");
 require("@tensorflow/tfjs-backend-cpu");
 const tf = require("@tensorflow/tfjs-core");
 const sharp = require("sharp");
@@ -76,6 +82,13 @@ async function main() {
   for (const file of ["config.json", "metrics.jsonl", "losses.png", "samples/epoch-0000.png", "attention/epoch-0000.png"]) {
     await fs.access(path.join(runDir, file));
   }
+  // The fast recipe, as `gan demo` trains it, at width 4 for one epoch: a run folder with the EMA's grids.
+  const recipe = withOverrides(recipes.fast, { model: { width: 4 }, batchSize: 4, epochs: 1, training: { eval: undefined } });
+  const fast = await trainRecipe(recipe, { data: dataDir, runDir: path.join(work, "fast") });
+  assert.equal(fast.status, "completed");
+  assert.equal(fast.step, 1);
+  await fs.access(path.join(work, "fast", "samples-ema", "epoch-0000.png"));
+
   console.log(`install test (CJS): trained ${result.step} steps, saved, loaded and sampled ${path.relative(process.cwd(), png)} (${meta.width}×${meta.height} PNG)`);
 }
 

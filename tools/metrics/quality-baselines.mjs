@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 const require = createRequire(new URL("../../packages/metrics/package.json", import.meta.url));
 const tf = require("@tensorflow/tfjs-core");
 require("@tensorflow/tfjs-backend-cpu");
-import { defaultClassifier, evaluateImages, formatEvalResult, referenceImages } from "../../packages/metrics/dist/index.js";
+import { defaultClassifier, evaluateImages, formatEvalResult, referenceImages } from "../../packages/metrics/dist/node.js";
 
 await tf.setBackend("cpu");
 const n = Number(process.argv[2] ?? 400);

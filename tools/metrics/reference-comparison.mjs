@@ -82,7 +82,7 @@ for (const model of models) {
 const require = createRequire(new URL("../../packages/metrics/package.json", import.meta.url));
 const tf = require("@tensorflow/tfjs-core");
 require("@tensorflow/tfjs-backend-cpu");
-const { evaluateImages } = await import("../../packages/metrics/dist/index.js");
+const { evaluateImages } = await import("../../packages/metrics/dist/node.js");
 const { decodeSafetensors } = await import("../../packages/layers/dist/index.js");
 await tf.setBackend("cpu");
 

@@ -2,17 +2,21 @@
 // article's hyper-parameters for a number of iterations, keeps an EMA of G, and every `--every` iterations
 // writes n samples of G (`samples-<step>.safetensors`) and of the EMA (`samples-ema-<step>.safetensors`), drawn
 // in eval mode as the reference script draws its own, for the driver to score all runs with one classifier.
-// Usage (after `pnpm --filter @gan/cli... build`):
+// Usage (after `pnpm --filter @gan/recipes... build`):
 //   node tools/metrics/train-scored.mjs --model sagan --iterations 300 --every 100 --width 16 --batch-size 16 \
 //     --out runs/quality/sagan-plain [--diff-augment] [--ema-decay 0.99] [--threads 2]
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { selectBackend } from "../../packages/backend/dist/index.js";
-import { buildModels, lossFor, openImageSource } from "../../packages/cli/dist/index.js";
+import { selectBackend } from "../../packages/backend/dist/node.js";
+import { DataLoader } from "../../packages/data/dist/index.js";
+import { ImageFolder } from "../../packages/data/dist/node.js";
+import { lossByName } from "../../packages/losses/dist/index.js";
+import { buildModels, defaultLoss } from "../../packages/recipes/dist/index.js";
 import { encodeSafetensors, withDiffAugment } from "../../packages/layers/dist/index.js";
-import { sampleGenerator } from "../../packages/metrics/dist/index.js";
-import { generatorEma, train } from "../../packages/trainer/dist/index.js";
+import { sampleGenerator } from "../../packages/metrics/dist/node.js";
+import { dataLoaderSource, generatorEma } from "../../packages/trainer/dist/index.js";
+import { train } from "../../packages/trainer/dist/node/index.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -33,7 +37,8 @@ const { values: a } = parseArgs({
 if (!a.out) throw new Error("--out is required");
 const seed = Number(a.seed);
 await selectBackend("wasm", { threads: Number(a.threads), log: console.log });
-const data = await openImageSource(a.data, { batchSize: Number(a["batch-size"]), seed, channels: 1, size: 64 });
+const dataset = await ImageFolder.open(a.data, { channels: 1, size: 64 });
+const data = dataLoaderSource(new DataLoader(dataset, { batchSize: Number(a["batch-size"]), seed, shuffle: true }));
 const { generator, discriminator } = buildModels({ model: a.model, zDim: 20, width: Number(a.width), channels: 1, seed });
 const ema = generatorEma({ decay: Number(a["ema-decay"]) });
 const everyEpochs = Number(a.every) / data.batchesPerEpoch;
@@ -50,7 +55,7 @@ let sampling = 0;
 const result = await train({
   generator,
   discriminator: a["diff-augment"] ? withDiffAugment(discriminator, { policy: "translation,cutout" }) : discriminator,
-  loss: lossFor(a.model),
+  loss: lossByName(defaultLoss(a.model)),
   data,
   epochs: Number(a.iterations) / data.batchesPerEpoch,
   seed,

@@ -1,4 +1,5 @@
-"""Helpers shared by the fixture scripts: write tensors as safetensors (no extra Python package needed).
+"""Helpers shared by the fixture scripts: write tensors as safetensors (no extra Python package needed), NCHW -> NHWC,
+and larger attention weights for the fixtures. The reference models themselves live in tools/reference/reference.py.
 
 Run the scripts with Debian's PyTorch: `/usr/bin/python3 tools/parity/<script>.py`. They are deterministic
 (fixed seeds) and write into the `fixtures/` folder of the package they check.
@@ -41,3 +42,15 @@ def save_safetensors(path, tensors, metadata=None):
 def nchw_to_nhwc(t):
     """PyTorch activations [B, C, H, W] -> tfjs [B, H, W, C]."""
     return t.permute(0, 2, 3, 1).contiguous()
+
+
+def liven_attention(attn, gamma, scale):
+    """For fixtures of the reference's `Self_Attention` block `attn`: weights_init leaves the 1×1 convolutions at
+    N(0, 0.02), which makes the maps nearly uniform. Draws the query/key weights from N(0, scale) and the value
+    weights from N(0, 0.2) (in that order), and sets `gamma` (0 keeps the reference's starting point, where the
+    attention changes nothing)."""
+    with torch.no_grad():
+        attn.gamma.fill_(gamma)
+        attn.query_conv.weight.normal_(0.0, scale)
+        attn.key_conv.weight.normal_(0.0, scale)
+        attn.value_conv.weight.normal_(0.0, 0.2)

@@ -5,45 +5,23 @@ weight_orig / bias / weight_u / weight_v: after each of 3 training forwards the 
 eval forward; then gradients of a scalar loss w.r.t. weight_orig, bias and the input, for one training forward
 and for a loss spanning two training forwards (u, v change in between, as in D(real) and D(fake)).
 
-attention.safetensors: the reference Self_Attention with gamma = 0.7 on a non-square map: output, attention
-map, and gradients w.r.t. x, every conv weight / bias and gamma.
+attention.safetensors: the reference Self_Attention (imported from tools/reference/reference.py) with gamma = 0.7
+on a non-square map: output, attention map, and gradients w.r.t. x, every conv weight / bias and gamma.
 
 Activations are NHWC, parameters in PyTorch layout. Run: /usr/bin/python3 tools/parity/make_attention_fixtures.py
 """
 import os
+import sys
 
 import torch
 import torch.nn as nn
 
 from common import nchw_to_nhwc, save_safetensors
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from reference import Self_Attention  # noqa: E402 (the article's block, from the repository's one copy)
+
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "packages", "layers", "fixtures")
-
-
-class Self_Attention(nn.Module):
-    """The reference implementation, verbatim apart from comments."""
-
-    def __init__(self, in_dim):
-        super(Self_Attention, self).__init__()
-        self.query_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim // 8, kernel_size=1)
-        self.key_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim // 8, kernel_size=1)
-        self.value_conv = nn.Conv2d(in_channels=in_dim, out_channels=in_dim, kernel_size=1)
-        self.softmax = nn.Softmax(dim=-2)
-        self.gamma = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        X = x
-        proj_query = self.query_conv(X).view(X.shape[0], -1, X.shape[2] * X.shape[3])
-        proj_query = proj_query.permute(0, 2, 1)
-        proj_key = self.key_conv(X).view(X.shape[0], -1, X.shape[2] * X.shape[3])
-        S = torch.bmm(proj_query, proj_key)
-        attention_map_T = self.softmax(S)
-        attention_map = attention_map_T.permute(0, 2, 1)
-        proj_value = self.value_conv(X).view(X.shape[0], -1, X.shape[2] * X.shape[3])
-        o = torch.bmm(proj_value, attention_map.permute(0, 2, 1))
-        o = o.view(X.shape[0], X.shape[1], X.shape[2], X.shape[3])
-        out = x + self.gamma * o
-        return out, attention_map
 
 
 def spectral_case(prefix, layer, x_shape, n_power_iterations, out):

@@ -2,9 +2,9 @@
 
     /usr/bin/python3 tools/parity/make_model_fixtures.py
 
-The classes below are the article's (../../../shared/reference), copied verbatim with the comments dropped. For
-each model (DCGAN, SAGAN) at a small width (image_size = WIDTH, z_dim 20, batch BATCH) it writes into
-`packages/<model>/fixtures/`:
+The models, their initialisation and losses are the article's (../../../shared/reference), from the repository's
+one copy of them, tools/reference/reference.py (`reference.build`, `reference.MODELS`). For each model (DCGAN,
+SAGAN) at a small width (image_size = WIDTH, z_dim 20, batch BATCH) it writes into `packages/<model>/fixtures/`:
 
 - `generator.init.safetensors`, `discriminator.init.safetensors`: the state dicts after `weights_init`, saved
   with `torch.save` to a `.pth` file and converted by `tools/convert_pth.py` (the PyTorch-checkpoint import
@@ -31,299 +31,23 @@ import sys
 import tempfile
 
 import torch
-import torch.nn as nn
 
-from common import nchw_to_nhwc
+from common import liven_attention, nchw_to_nhwc
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 from convert_pth import save_safetensors_exact  # noqa: E402
+from reference import MODELS, build, split  # noqa: E402
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 CONVERT = os.path.join(ROOT, "tools", "convert_pth.py")
 WIDTH = 16  # the reference's `image_size` (a width multiplier): 64 in the article, small here
 Z_DIM = 20
 BATCH = 2
 
 
-# ---------------------------------------------------------------- the article's DCGAN (verbatim)
-
-def dcgan_reference():
-    """The article's DCGAN classes; a closure, so that its `super(Generator, self)` sees this pair."""
-    class Generator(nn.Module):
-
-        def __init__(self, z_dim=20, image_size=64):
-            super(Generator, self).__init__()
-
-            self.layer1 = nn.Sequential(
-                nn.ConvTranspose2d(z_dim, image_size * 8,
-                                   kernel_size=4, stride=1),
-                nn.BatchNorm2d(image_size * 8),
-                nn.ReLU(inplace=True))
-
-            self.layer2 = nn.Sequential(
-                nn.ConvTranspose2d(image_size * 8, image_size * 4,
-                                   kernel_size=4, stride=2, padding=1),
-                nn.BatchNorm2d(image_size * 4),
-                nn.ReLU(inplace=True))
-
-            self.layer3 = nn.Sequential(
-                nn.ConvTranspose2d(image_size * 4, image_size * 2,
-                                   kernel_size=4, stride=2, padding=1),
-                nn.BatchNorm2d(image_size * 2),
-                nn.ReLU(inplace=True))
-
-            self.layer4 = nn.Sequential(
-                nn.ConvTranspose2d(image_size * 2, image_size,
-                                   kernel_size=4, stride=2, padding=1),
-                nn.BatchNorm2d(image_size),
-                nn.ReLU(inplace=True))
-
-            self.last = nn.Sequential(
-                nn.ConvTranspose2d(image_size, 1, kernel_size=4,
-                                   stride=2, padding=1),
-                nn.Tanh())
-
-        def forward(self, z):
-            out = self.layer1(z)
-            out = self.layer2(out)
-            out = self.layer3(out)
-            out = self.layer4(out)
-            out = self.last(out)
-
-            return out
-
-
-    class Discriminator(nn.Module):
-
-        def __init__(self, z_dim=20, image_size=64):
-            super(Discriminator, self).__init__()
-
-            self.layer1 = nn.Sequential(
-                nn.Conv2d(1, image_size, kernel_size=4,
-                          stride=2, padding=1),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.layer2 = nn.Sequential(
-                nn.Conv2d(image_size, image_size*2, kernel_size=4,
-                          stride=2, padding=1),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.layer3 = nn.Sequential(
-                nn.Conv2d(image_size*2, image_size*4, kernel_size=4,
-                          stride=2, padding=1),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.layer4 = nn.Sequential(
-                nn.Conv2d(image_size*4, image_size*8, kernel_size=4,
-                          stride=2, padding=1),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.last = nn.Conv2d(image_size*8, 1, kernel_size=4, stride=1)
-
-        def forward(self, x):
-            out = self.layer1(x)
-            out = self.layer2(out)
-            out = self.layer3(out)
-            out = self.layer4(out)
-            out = self.last(out)
-
-            return out
-
-    return Generator, Discriminator
-
-
-DcganGenerator, DcganDiscriminator = dcgan_reference()
-
-
-# ---------------------------------------------------------------- the article's SAGAN (verbatim)
-
-def sagan_reference():
-    """The article's SAGAN classes (Self_Attention, Generator, Discriminator), in a closure like DCGAN's."""
-    class Self_Attention(nn.Module):
-        """ Self-AttentionのLayer"""
-
-        def __init__(self, in_dim):
-            super(Self_Attention, self).__init__()
-
-            self.query_conv = nn.Conv2d(
-                in_channels=in_dim, out_channels=in_dim//8, kernel_size=1)
-            self.key_conv = nn.Conv2d(
-                in_channels=in_dim, out_channels=in_dim//8, kernel_size=1)
-            self.value_conv = nn.Conv2d(
-                in_channels=in_dim, out_channels=in_dim, kernel_size=1)
-
-            self.softmax = nn.Softmax(dim=-2)
-
-            self.gamma = nn.Parameter(torch.zeros(1))
-
-        def forward(self, x):
-
-            X = x
-
-            proj_query = self.query_conv(X).view(
-                X.shape[0], -1, X.shape[2]*X.shape[3])
-            proj_query = proj_query.permute(0, 2, 1)
-            proj_key = self.key_conv(X).view(
-                X.shape[0], -1, X.shape[2]*X.shape[3])
-
-            S = torch.bmm(proj_query, proj_key)
-
-            attention_map_T = self.softmax(S)
-            attention_map = attention_map_T.permute(0, 2, 1)
-
-            proj_value = self.value_conv(X).view(
-                X.shape[0], -1, X.shape[2]*X.shape[3])
-            o = torch.bmm(proj_value, attention_map.permute(
-                0, 2, 1))
-
-            o = o.view(X.shape[0], X.shape[1], X.shape[2], X.shape[3])
-            out = x+self.gamma*o
-
-            return out, attention_map
-
-
-    class Generator(nn.Module):
-
-        def __init__(self, z_dim=20, image_size=64):
-            super(Generator, self).__init__()
-
-            self.layer1 = nn.Sequential(
-                nn.utils.spectral_norm(nn.ConvTranspose2d(z_dim, image_size * 8,
-                                                          kernel_size=4, stride=1)),
-                nn.BatchNorm2d(image_size * 8),
-                nn.ReLU(inplace=True))
-
-            self.layer2 = nn.Sequential(
-                nn.utils.spectral_norm(nn.ConvTranspose2d(image_size * 8, image_size * 4,
-                                                          kernel_size=4, stride=2, padding=1)),
-                nn.BatchNorm2d(image_size * 4),
-                nn.ReLU(inplace=True))
-
-            self.layer3 = nn.Sequential(
-                nn.utils.spectral_norm(nn.ConvTranspose2d(image_size * 4, image_size * 2,
-                                                          kernel_size=4, stride=2, padding=1)),
-                nn.BatchNorm2d(image_size * 2),
-                nn.ReLU(inplace=True))
-
-            self.self_attntion1 = Self_Attention(in_dim=image_size * 2)
-
-            self.layer4 = nn.Sequential(
-                nn.utils.spectral_norm(nn.ConvTranspose2d(image_size * 2, image_size,
-                                                          kernel_size=4, stride=2, padding=1)),
-                nn.BatchNorm2d(image_size),
-                nn.ReLU(inplace=True))
-
-            self.self_attntion2 = Self_Attention(in_dim=image_size)
-
-            self.last = nn.Sequential(
-                nn.ConvTranspose2d(image_size, 1, kernel_size=4,
-                                   stride=2, padding=1),
-                nn.Tanh())
-
-        def forward(self, z):
-            out = self.layer1(z)
-            out = self.layer2(out)
-            out = self.layer3(out)
-            out, attention_map1 = self.self_attntion1(out)
-            out = self.layer4(out)
-            out, attention_map2 = self.self_attntion2(out)
-            out = self.last(out)
-
-            return out, attention_map1, attention_map2
-
-
-    class Discriminator(nn.Module):
-
-        def __init__(self, z_dim=20, image_size=64):
-            super(Discriminator, self).__init__()
-
-            self.layer1 = nn.Sequential(
-                nn.utils.spectral_norm(nn.Conv2d(1, image_size, kernel_size=4,
-                                                 stride=2, padding=1)),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.layer2 = nn.Sequential(
-                nn.utils.spectral_norm(nn.Conv2d(image_size, image_size*2, kernel_size=4,
-                                                 stride=2, padding=1)),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.layer3 = nn.Sequential(
-                nn.utils.spectral_norm(nn.Conv2d(image_size*2, image_size*4, kernel_size=4,
-                                                 stride=2, padding=1)),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.self_attntion1 = Self_Attention(in_dim=image_size*4)
-
-            self.layer4 = nn.Sequential(
-                nn.utils.spectral_norm(nn.Conv2d(image_size*4, image_size*8, kernel_size=4,
-                                                 stride=2, padding=1)),
-                nn.LeakyReLU(0.1, inplace=True))
-
-            self.self_attntion2 = Self_Attention(in_dim=image_size*8)
-
-            self.last = nn.Conv2d(image_size*8, 1, kernel_size=4, stride=1)
-
-        def forward(self, x):
-            out = self.layer1(x)
-            out = self.layer2(out)
-            out = self.layer3(out)
-            out, attention_map1 = self.self_attntion1(out)
-            out = self.layer4(out)
-            out, attention_map2 = self.self_attntion2(out)
-            out = self.last(out)
-
-            return out, attention_map1, attention_map2
-
-    return Generator, Discriminator
-
-
-SaganGenerator, SaganDiscriminator = sagan_reference()
-
-
-def weights_init(m):
-    classname = m.__class__.__name__
-    if classname.find('Conv') != -1:
-        nn.init.normal_(m.weight.data, 0.0, 0.02)
-        nn.init.constant_(m.bias.data, 0)
-    elif classname.find('BatchNorm') != -1:
-        nn.init.normal_(m.weight.data, 1.0, 0.02)
-        nn.init.constant_(m.bias.data, 0)
-
-
-# ---------------------------------------------------------------- the reference losses
-
-def bce_d_loss(d_out_real, d_out_fake):
-    criterion = nn.BCEWithLogitsLoss(reduction='mean')
-    label_real = torch.full((d_out_real.shape[0],), 1.0)
-    label_fake = torch.full((d_out_fake.shape[0],), 0.0)
-    return criterion(d_out_real.view(-1), label_real) + criterion(d_out_fake.view(-1), label_fake)
-
-
-def bce_g_loss(d_out_fake):
-    criterion = nn.BCEWithLogitsLoss(reduction='mean')
-    return criterion(d_out_fake.view(-1), torch.full((d_out_fake.shape[0],), 1.0))
-
-
-def hinge_d_loss(d_out_real, d_out_fake):
-    return torch.nn.ReLU()(1.0 - d_out_real).mean() + torch.nn.ReLU()(1.0 + d_out_fake).mean()
-
-
-def hinge_g_loss(d_out_fake):
-    return - d_out_fake.mean()
-
-
-MODELS = {
-    "dcgan": dict(G=DcganGenerator, D=DcganDiscriminator, d_loss=bce_d_loss, g_loss=bce_g_loss),
-    "sagan": dict(G=SaganGenerator, D=SaganDiscriminator, d_loss=hinge_d_loss, g_loss=hinge_g_loss),
-}
-
-
 # ---------------------------------------------------------------- fixture helpers
-
-def split(result):
-    """(output, [attention maps]) of a reference forward: DCGAN returns a tensor, SAGAN a tuple."""
-    return (result[0], list(result[1:])) if isinstance(result, tuple) else (result, [])
-
 
 def attention_entries(prefix, maps):
     out = {}
@@ -335,18 +59,6 @@ def attention_entries(prefix, maps):
             m = m[:, rows, :]
         out[f"{prefix}.attention{i}"] = m
     return out
-
-
-def liven_attention(model, gammas, scale):
-    """weights_init leaves gamma at 0 (the attention then changes nothing) and the 1×1 convolutions at N(0, 0.02)
-    (nearly uniform maps): give the fixtures non-zero gammas and larger query/key weights so that the attention
-    path and its gradients are exercised."""
-    with torch.no_grad():
-        for attn, gamma in zip([model.self_attntion1, model.self_attntion2], gammas):
-            attn.gamma.fill_(gamma)
-            attn.query_conv.weight.normal_(0.0, scale)
-            attn.key_conv.weight.normal_(0.0, scale)
-            attn.value_conv.weight.normal_(0.0, 0.2)
 
 
 def save_init_via_pth(model, path, tmp):
@@ -422,12 +134,14 @@ def make(name, spec, seed, tmp):
     out_dir = os.path.join(ROOT, "packages", name, "fixtures")
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(seed)
-    G, D = spec["G"](z_dim=Z_DIM, image_size=WIDTH), spec["D"](z_dim=Z_DIM, image_size=WIDTH)
-    G.apply(weights_init)
-    D.apply(weights_init)
+    G, D = build(name, Z_DIM, WIDTH)  # constructed, then weights_init, as the article does
     if name == "sagan":
-        liven_attention(G, gammas=(0.8, -0.6), scale=0.2)
-        liven_attention(D, gammas=(0.7, 0.5), scale=0.5)
+        # weights_init leaves gamma at 0 (the attention then changes nothing) and the 1×1 convolutions at
+        # N(0, 0.02) (nearly uniform maps): non-zero gammas and larger query/key weights exercise the attention
+        # path and its gradients.
+        for net, gammas, scale in ((G, (0.8, -0.6), 0.2), (D, (0.7, 0.5), 0.5)):
+            for attn, gamma in zip([net.self_attntion1, net.self_attntion2], gammas):
+                liven_attention(attn, gamma, scale)
     meta = {"model": name, "image_size": WIDTH, "z_dim": Z_DIM, "batch": BATCH, "seed": seed,
             "torch": torch.__version__}
     save_init_via_pth(G, os.path.join(out_dir, "generator.init.safetensors"), tmp)

@@ -2,13 +2,13 @@
 
     /usr/bin/python3 tools/parity/make_trajectory_fixtures.py
 
-For DCGAN (BCE with logits) and SAGAN (hinge) it builds the reference pair with `reference.build` (the article's
-classes and `weights_init`, train mode) at a small width, the optimizers with `reference.optimizers` (Adam,
-g_lr 1e-4, d_lr 4e-4, betas (0, 0.9)) and runs `reference.train_step` (one iteration of the article's loop: the
-D step, then the G step) K = 4 times on fixed real batches of digits from `data/img_78` (the article's
-ToTensor + Normalize(0.5, 0.5)), the last batch smaller as an epoch's tail. `torch.randn` is wrapped while
-`train_step` runs, so the loop stays verbatim and every latent code it draws is recorded. It writes
-`packages/sagan/fixtures/trajectory-<model>.safetensors` holding:
+For DCGAN (BCE with logits) and SAGAN (hinge) it builds the reference pair with `reference.build`
+(tools/reference/reference.py: the article's classes and `weights_init`, train mode) at a small width, the
+optimizers with `reference.optimizers` (Adam, g_lr 1e-4, d_lr 4e-4, betas (0, 0.9)) and runs
+`reference.train_step` (one iteration of the article's loop: the D step, then the G step) K = 4 times on fixed
+real batches of digits from `data/img_78` (the article's ToTensor + Normalize(0.5, 0.5)), the last batch smaller
+as an epoch's tail. `torch.randn` is wrapped while `train_step` runs, so the loop stays verbatim and every latent
+code it draws is recorded. It writes `packages/sagan/fixtures/trajectory-<model>.safetensors` holding:
 
 - `G.init.<name>`, `D.init.<name>`: the state dicts before training, with PyTorch's names (the toolkit's:
   `layer1.0.weight_orig`, `layer1.0.weight_u`, `layer1.1.num_batches_tracked`, `self_attntion1.gamma`, ...);
@@ -20,10 +20,10 @@ ToTensor + Normalize(0.5, 0.5)), the last batch smaller as an epoch's tail. `tor
 - `flat.<t>.D.<name>` after the D step and `flat.<t>.G.<name>` after the G step of every iteration t: the
   parameters the losses are flat in (see `flat_parameters`), whose updates are rounding noise magnified by Adam.
 
-SAGAN's attention: in each net one block is "livened" as in make_model_fixtures.py (gamma non-zero, larger
-query/key/value weights: the attention changes the output from the first step), and the other keeps
-`weights_init`'s gamma = 0 (as real training starts) with larger query/key/value weights, so that the test
-also covers gamma leaving 0 through Adam and the attention weights starting to receive gradients.
+SAGAN's attention: in each net one block is "livened" as in make_model_fixtures.py (`common.liven_attention`:
+gamma non-zero, larger query/key/value weights: the attention changes the output from the first step), and the
+other keeps `weights_init`'s gamma = 0 (as real training starts) with larger query/key/value weights, so that
+the test also covers gamma leaving 0 through Adam and the attention weights starting to receive gradients.
 
 Widths: DCGAN 4 (0.66 MB), SAGAN 8, the smallest its generator allows (1.7 MB: three state dicts of 0.47 MB).
 For the hinge loss the script asserts that every logit of the D steps stays inside the margin (what makes the
@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from common import nchw_to_nhwc, save_safetensors
+from common import liven_attention, nchw_to_nhwc, save_safetensors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -71,16 +71,6 @@ def digits(count):
     arrays = [np.asarray(Image.open(os.path.join(DATA, f)).convert("L"), dtype=np.float32) / 255.0 for f in chosen]
     x = torch.from_numpy(np.stack(arrays)[:, None])
     return (x - 0.5) / 0.5
-
-
-def liven(attn, gamma, scale):
-    """Larger query/key (and value) weights than weights_init's N(0, 0.02), so the maps are far from uniform;
-    `gamma` as given (0 keeps the reference's starting point)."""
-    with torch.no_grad():
-        attn.gamma.fill_(gamma)
-        attn.query_conv.weight.normal_(0.0, scale)
-        attn.key_conv.weight.normal_(0.0, scale)
-        attn.value_conv.weight.normal_(0.0, 0.2)
 
 
 def state(prefix, module):
@@ -158,10 +148,10 @@ def make(model, width, seed, images):
     torch.manual_seed(seed)
     g, d = reference.build(model, Z_DIM, width)
     if model == "sagan":
-        liven(g.self_attntion1, 0.8, 0.2)
-        liven(g.self_attntion2, 0.0, 0.2)
-        liven(d.self_attntion1, 0.0, 0.5)
-        liven(d.self_attntion2, 0.6, 0.5)
+        liven_attention(g.self_attntion1, 0.8, 0.2)
+        liven_attention(g.self_attntion2, 0.0, 0.2)
+        liven_attention(d.self_attntion1, 0.0, 0.5)
+        liven_attention(d.self_attntion2, 0.6, 0.5)
     g_opt, d_opt = reference.optimizers(model, g, d)
     out = {**state("G.init", g), **state("D.init", d)}
     flat = flat_parameters(model, g, d)

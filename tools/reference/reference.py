@@ -1,9 +1,30 @@
-"""The PyTorch reference of ../shared/reference/000_db3785a50babc7de.txt, copied verbatim (comments dropped).
+"""The one PyTorch reference of ../shared/reference/000_db3785a50babc7de.txt in this repository.
 
-DCGAN: `DcganGenerator`, `DcganDiscriminator`; SAGAN: `Self_Attention`, `SaganGenerator`, `SaganDiscriminator`
-(the article names both pairs `Generator` / `Discriminator`); `weights_init`; and one training iteration of
-each loop (`dcgan_step`, `sagan_step`) exactly as `train_model` does it. Used by the benchmark and the fixture
-scripts; run with Debian's PyTorch (`/usr/bin/python3`).
+Every Python tool that needs the article's models imports them from here, never from a copy:
+tools/parity/make_model_fixtures.py (model parity fixtures), tools/parity/make_attention_fixtures.py
+(`Self_Attention`), tools/parity/make_trajectory_fixtures.py (`build`, `optimizers`, `train_step`),
+tools/bench/reference_step.py (the benchmark's reference timings) and tools/metrics/reference_samples.py. They
+import it with a path relative to their own file, so they run from any working directory:
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+    import reference
+
+Contents, the article's code with its comments and line breaks dropped, `super(Cls, self)` written `super()`, and
+the two pairs renamed (the article names both `Generator` / `Discriminator`); the layers, their order, the
+arguments and the computations are the article's:
+
+- DCGAN: `DcganGenerator`, `DcganDiscriminator`; SAGAN: `Self_Attention`, `SaganGenerator`, `SaganDiscriminator`
+  (constructors `(z_dim=20, image_size=64)`; `image_size` is a width multiplier, the images are 64 x 64);
+- `weights_init`, the article's initialisation (use with `module.apply`);
+- the article's losses: `bce_d_loss`, `bce_g_loss` (DCGAN, BCE with logits), `hinge_d_loss`, `hinge_g_loss` (SAGAN);
+- `MODELS`: model name ('dcgan' | 'sagan') -> dict(G=, D=, d_loss=, g_loss=);
+- `build`, `optimizers`: the pair after `weights_init` in train mode, and the article's Adam settings;
+- `first`, `split`: a forward's output without / with its attention maps (DCGAN returns a tensor, SAGAN a tuple);
+- `train_step`: one iteration of the article's `train_model` (D step, then G step).
+
+The toolkit's variants of the article's models (working size 32, latent gap, no spectral norm in G, attention
+placement) have no PyTorch counterpart yet; one that a script needs belongs here, as a subclass or a constructor
+option of these classes, not as a copy in the script. Run with Debian's PyTorch (`/usr/bin/python3`).
 """
 import torch
 import torch.nn as nn
@@ -167,10 +188,39 @@ def weights_init(m):
         nn.init.constant_(m.bias.data, 0)
 
 
+def bce_d_loss(d_out_real, d_out_fake):
+    """DCGAN's D loss: BCE with logits, real -> 1, fake -> 0."""
+    criterion = nn.BCEWithLogitsLoss(reduction='mean')
+    label_real = torch.full((d_out_real.shape[0],), 1.0)
+    label_fake = torch.full((d_out_fake.shape[0],), 0.0)
+    return criterion(d_out_real.view(-1), label_real) + criterion(d_out_fake.view(-1), label_fake)
+
+
+def bce_g_loss(d_out_fake):
+    """DCGAN's G loss: BCE with logits, fake -> 1."""
+    criterion = nn.BCEWithLogitsLoss(reduction='mean')
+    return criterion(d_out_fake.view(-1), torch.full((d_out_fake.shape[0],), 1.0))
+
+
+def hinge_d_loss(d_out_real, d_out_fake):
+    """SAGAN's D loss: the hinge."""
+    return torch.nn.ReLU()(1.0 - d_out_real).mean() + torch.nn.ReLU()(1.0 + d_out_fake).mean()
+
+
+def hinge_g_loss(d_out_fake):
+    """SAGAN's G loss."""
+    return - d_out_fake.mean()
+
+
+MODELS = {
+    "dcgan": dict(G=DcganGenerator, D=DcganDiscriminator, d_loss=bce_d_loss, g_loss=bce_g_loss),
+    "sagan": dict(G=SaganGenerator, D=SaganDiscriminator, d_loss=hinge_d_loss, g_loss=hinge_g_loss),
+}
+
+
 def build(model, z_dim=20, image_size=64):
     """The reference pair for `model` ('dcgan' | 'sagan'), initialised with weights_init, in train mode."""
-    G, D = (DcganGenerator, DcganDiscriminator) if model == "dcgan" else (SaganGenerator, SaganDiscriminator)
-    g, d = G(z_dim, image_size), D(z_dim, image_size)
+    g, d = MODELS[model]["G"](z_dim, image_size), MODELS[model]["D"](z_dim, image_size)
     g.apply(weights_init)
     d.apply(weights_init)
     return g.train(), d.train()
@@ -183,23 +233,24 @@ def optimizers(model, g, d):
 
 
 def first(out):
+    """A forward's main output: DCGAN's nets return a tensor, SAGAN's a tuple (output, attention maps...)."""
     return out[0] if isinstance(out, tuple) else out
+
+
+def split(out):
+    """(output, [attention maps]) of a forward: [] for DCGAN."""
+    return (out[0], list(out[1:])) if isinstance(out, tuple) else (out, [])
 
 
 def train_step(model, g, d, g_opt, d_opt, imges, z_dim=20):
     """One iteration of the article's train_model: a D step then a G step. Returns (d_loss, g_loss)."""
+    d_loss_of, g_loss_of = MODELS[model]["d_loss"], MODELS[model]["g_loss"]
     mini_batch_size = imges.size()[0]
     d_out_real = first(d(imges))
     input_z = torch.randn(mini_batch_size, z_dim).view(mini_batch_size, z_dim, 1, 1)
     fake_images = first(g(input_z))
     d_out_fake = first(d(fake_images))
-    if model == "dcgan":
-        criterion = nn.BCEWithLogitsLoss(reduction='mean')
-        label_real = torch.full((mini_batch_size,), 1.0)
-        label_fake = torch.full((mini_batch_size,), 0.0)
-        d_loss = criterion(d_out_real.view(-1), label_real) + criterion(d_out_fake.view(-1), label_fake)
-    else:
-        d_loss = torch.nn.ReLU()(1.0 - d_out_real).mean() + torch.nn.ReLU()(1.0 + d_out_fake).mean()
+    d_loss = d_loss_of(d_out_real, d_out_fake)
     g_opt.zero_grad()
     d_opt.zero_grad()
     d_loss.backward()
@@ -208,10 +259,7 @@ def train_step(model, g, d, g_opt, d_opt, imges, z_dim=20):
     input_z = torch.randn(mini_batch_size, z_dim).view(mini_batch_size, z_dim, 1, 1)
     fake_images = first(g(input_z))
     d_out_fake = first(d(fake_images))
-    if model == "dcgan":
-        g_loss = criterion(d_out_fake.view(-1), label_real)
-    else:
-        g_loss = -d_out_fake.mean()
+    g_loss = g_loss_of(d_out_fake)
     g_opt.zero_grad()
     d_opt.zero_grad()
     g_loss.backward()

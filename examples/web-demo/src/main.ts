@@ -87,8 +87,8 @@ async function renderGrid(): Promise<void> {
   const z = new Random(state.seed).normal([COUNT, generator.zDim]);
   const flat = (await z.data()) as Float32Array;
   state.codes = Array.from({ length: COUNT }, (_, i) => flat.slice(i * generator.zDim, (i + 1) * generator.zDim));
-  const { images, attentionMaps } = generator.forward(z);
-  tf.dispose([z, ...attentionMaps]);
+  const { images } = generator.forward(z, { attentionMaps: false }); // the grid shows no maps
+  z.dispose();
   const pixels = (await images.data()) as Float32Array;
   images.dispose();
 

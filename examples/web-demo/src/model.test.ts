@@ -8,13 +8,14 @@ import { encodeSafetensors } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadModel, type WebManifest } from "./model";
-import { SaganGenerator } from "./sagan-generator";
+import { createGenerator } from "@gan/sagan";
+import type { GanGenerator } from "@gan/spec";
 
 const BASE = new URL("http://127.0.0.1/model/");
 
 /** Serves `generator`'s weights and a manifest (with `model` over the defaults) at {@link BASE}. */
 function serve(
-  generator: SaganGenerator,
+  generator: GanGenerator,
   model: Partial<WebManifest["model"]> = {},
   attention: WebManifest["attention"] = [
     { name: "self_attntion1", after: 3, side: 16 },
@@ -53,7 +54,7 @@ afterEach(() => {
 
 describe("loadModel", () => {
   it("builds a SAGAN without spectral normalisation when the manifest says generatorSpectralNorm: false", async () => {
-    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 5, normalize: (layer) => layer });
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 5, normalize: (layer) => layer });
     trained.eval();
     serve(trained, { generatorSpectralNorm: false });
     const { generator } = await loadModel(BASE);
@@ -71,7 +72,7 @@ describe("loadModel", () => {
   });
 
   it("builds a SAGAN working at 32×32 when the manifest says workingSize: 32", async () => {
-    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 6, workingSize: 32, attentionAfter: [3] });
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 6, workingSize: 32, attentionAfter: [3] });
     trained.eval();
     serve(trained, { workingSize: 32 }, [{ name: "self_attntion1", after: 3, side: 16 }]);
     const { generator } = await loadModel(BASE);
@@ -85,7 +86,7 @@ describe("loadModel", () => {
   });
 
   it("builds a SAGAN with the latent gap the manifest names", async () => {
-    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 7, latentGap: { dims: 2, gap: 1.5, scale: 0.5 } });
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 7, latentGap: { dims: 2, gap: 1.5, scale: 0.5 } });
     trained.eval();
     serve(trained, { latentGap: { dims: 2, gap: 1.5, scale: 0.5 } });
     const { generator } = await loadModel(BASE);
@@ -103,7 +104,7 @@ describe("loadModel", () => {
   });
 
   it("builds the reference SAGAN (spectral normalisation) when the manifest has no such field", async () => {
-    const trained = new SaganGenerator({ zDim: 8, width: 2, seed: 5 });
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 5 });
     trained.eval();
     serve(trained);
     const { generator } = await loadModel(BASE);

@@ -1,10 +1,9 @@
 import type { WebManifest } from "@gan/cli";
-import { DcganGenerator } from "@gan/dcgan";
+import { createGenerator as createDcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors } from "@gan/layers";
-import type { NormalizableLayer } from "@gan/sagan"; // Types only: the page bundles the generator through ./sagan-generator.
+import { type NormalizableLayer, createGenerator } from "@gan/sagan";
 import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { SaganGenerator } from "./sagan-generator";
 
 export type { WebManifest };
 
@@ -64,8 +63,8 @@ export async function loadModel(base: URL): Promise<LoadedModel> {
   const normalize = generatorSpectralNorm === false ? { normalize: (layer: NormalizableLayer) => layer } : {};
   const generator: GanGenerator =
     model === "sagan"
-      ? new SaganGenerator({ ...config, ...normalize, init: "pytorch", seed: 0, attentionAfter: manifest.attention.map((a) => a.after) })
-      : new DcganGenerator({ ...config, init: "pytorch", seed: 0 });
+      ? createGenerator({ ...config, ...normalize, init: "pytorch", seed: 0, attentionAfter: manifest.attention.map((a) => a.after) })
+      : createDcganGenerator({ ...config, init: "pytorch", seed: 0 });
   const { tensors } = decodeSafetensors(bytes, weightsUrl.pathname);
   try {
     generator.loadStateDict(tensors, { strict: true });

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { trainingKernelsRegistered } from "./register-training-kernels";
-import { wasmMultithreaded, wasmSimd, wasmThreadCount } from "./wasm-backend";
+import { wasmMultithreaded, wasmSimd, wasmThreadCount } from "./wasm-info";
 
 /** A description of the active tfjs backend. */
 export interface BackendInfo {

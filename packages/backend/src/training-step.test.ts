@@ -1,8 +1,10 @@
 // The real SAGAN training step (GanTrainer: D step on real and fake, G step) on the wasm backend with every
 // training kernel of this package on, fused attention included: no tensor or wasm buffer growth over 20
 // iterations, and the fused attention's gradients equal those through the attention map.
-import { Random, SelfAttention2d, withoutAttentionMaps } from "@gan/layers";
-import { GanTrainer, arrayDataSource, createDiscriminator, createGenerator, hingeLoss } from "@gan/sagan";
+import { Random, SelfAttention2d } from "@gan/layers";
+import { hingeLoss } from "@gan/losses";
+import { createDiscriminator, createGenerator } from "@gan/sagan";
+import { GanTrainer, arrayDataSource } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -72,13 +74,13 @@ describe("SAGAN training on wasm with the fast kernels", () => {
     const x = tf.variable(tf.tensor4d(randomArray(3 * 5 * 7 * 16, 6), [3, 5, 7, 16]), true);
     const r = tf.tensor4d(randomArray(3 * 5 * 7 * 16, 7), [3, 5, 7, 16]);
     const vars = [x, ...layer.parameters()];
-    const run = () =>
+    const run = (attentionMaps: boolean) =>
       tf.variableGrads(() => {
-        const out = layer.forward(x as tf.Tensor4D);
+        const out = layer.forward(x as tf.Tensor4D, { attentionMaps });
         return tf.sum(tf.mul(out.output, r)) as tf.Scalar;
       }, vars);
-    const withMap = run();
-    const fused = withoutAttentionMaps(run);
+    const withMap = run(true);
+    const fused = run(false); // no map wanted: the fused kernel
     expect(relativeError(fused.value.dataSync(), withMap.value.dataSync())).toBeLessThan(1e-5);
     for (const v of vars) {
       // The query bias's gradient is rounding noise around 0 on both paths (the softmax cancels it).

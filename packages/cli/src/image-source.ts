@@ -1,4 +1,5 @@
-import { DataLoader, ImageFolder } from "@gan/data";
+import { DataLoader } from "@gan/data";
+import { ImageFolder } from "@gan/data/node";
 import { type DataSource, dataLoaderSource } from "@gan/trainer";
 import { stat } from "node:fs/promises";
 

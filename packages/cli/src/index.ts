@@ -9,30 +9,21 @@ export { prepareCommand, type PrepareCommandOptions, DATASETS } from "./commands
 export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
 export { exportWebCommand, type ExportWebOptions, type WebManifest, type WebManifestAttention, WEB_MANIFEST } from "./commands/export-web";
 export { infoCommand } from "./commands/info";
-export { demoCommand, DEMO_RECIPE, type DemoCommandOptions } from "./commands/demo";
-export { buildModels, lossFor, latentGapSpec, MODELS, LOSSES, type LatentGapSpec, type ModelName, type ModelSpec } from "./models";
+export { demoCommand, type DemoCommandOptions } from "./commands/demo";
+export { generatorOf, inFlagTerms } from "./models";
 export { openImageSource, type ImageSourceOptions } from "./image-source";
 export { progressBar } from "./progress-bar";
 export { loadPlugins } from "./plugins";
 export {
   trainingSetup,
   resumedTrainingSetup,
-  resolvedTrainingSetup,
-  defaultLoss,
-  applyTrainingSetup,
   checkDiffAugmentPolicy,
   formatTrainingSetup,
   type TrainingFlags,
   type TrainingSetup,
-  type AppliedTrainingSetup,
-  type LossName,
   DEFAULT_DIFF_AUGMENT,
   DIFF_AUGMENT_OPS,
   DEFAULT_EMA_DECAY,
   DEFAULT_EVAL_N,
-  DEFAULT_G_LR,
-  DEFAULT_D_LR,
-  DEFAULT_D_STEPS,
-  EMA_SAMPLES_FOLDER,
-  DIFF_AUGMENT_STATE_FILE,
+  ARTICLE_DEFAULTS,
 } from "./training-setup";

@@ -1,4 +1,4 @@
-import { type BackendName, selectBackend } from "@gan/backend";
+import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DATASETS, prepareCommand } from "./commands/prepare";
 import { demoCommand } from "./commands/demo";
@@ -6,8 +6,10 @@ import { exportWebCommand } from "./commands/export-web";
 import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
-import { evalCommand } from "@gan/metrics";
-import { generatorOf, LOSSES, latentGapSpec, MODELS } from "./models";
+import { evalCommand } from "@gan/metrics/node";
+import { LOSS_NAMES } from "@gan/losses";
+import { MODELS, RECIPE_NAMES, getRecipe, latentGapSpec } from "@gan/recipes";
+import { generatorOf } from "./models";
 import { loadPlugins } from "./plugins";
 import { int, intList, layerListOrNone, numberIn, oneOf, positive } from "./parse";
 import { DEFAULT_DIFF_AUGMENT, DIFF_AUGMENT_OPS, checkDiffAugmentPolicy, trainingSetup } from "./training-setup";
@@ -48,10 +50,13 @@ export function createProgram(io: CommandIO): Command {
   program
     .command("train")
     .description("train a model on an image folder; writes the run folder (samples, attention maps, losses, checkpoints)")
-    .addOption(new Option("--model <name>", MODELS.join(" | ")).argParser(oneOf(MODELS)).default("sagan"))
+    .addOption(
+      new Option("--recipe <name>", `a named recipe of @gan/recipes: ${RECIPE_NAMES.join(" | ")}; the flags below override its fields (default: the article's recipe of --model)`).argParser(oneOf(RECIPE_NAMES)),
+    )
+    .addOption(new Option("--model <name>", `${MODELS.join(" | ")} (default: the recipe's, else sagan)`).argParser(oneOf(MODELS)))
     .requiredOption("--data <dir>", "folder of training images (see 'gan prepare')")
-    .option("--epochs <n>", "epochs to train", int(1), 300)
-    .option("--batch-size <n>", "images per batch", int(1), 64)
+    .option("--epochs <n>", "epochs to train (default: the recipe's; the article's: 300)", int(1))
+    .option("--batch-size <n>", "images per batch (default: the recipe's; the article's: 64)", int(1))
     .option("--out <dir>", "run folder", "runs/train")
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -60,23 +65,26 @@ export function createProgram(io: CommandIO): Command {
     .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
     .option("--checkpoint-every <n>", "epochs between checkpoints", int(1), 1)
     .option("--keep <n>", "checkpoints to keep", int(1), 3)
-    .option("--width <n>", "width multiplier (the reference's image_size)", int(1), 64)
-    .option("--z-dim <n>", "latent size", int(1), 20)
-    .addOption(new Option("--channels <n>", "1 | 3").argParser((v) => oneOf(["1", "3"] as const)(v)).default("1"))
-    .addOption(new Option("--loss <name>", `${LOSSES.join(" | ")} (default: bce for dcgan, hinge for sagan)`).argParser(oneOf(LOSSES)))
-    .option("--g-lr <lr>", "generator learning rate (default 1e-4)", positive)
-    .option("--d-lr <lr>", "discriminator learning rate (default 4e-4)", positive)
-    .option("--d-steps <n>", "discriminator steps per generator step", int(1))
-    .option("--beta1 <b>", "Adam beta1 of both optimizers, in [0, 1) (default 0)", numberIn(0, 1, { maxOpen: true }))
-    .option("--beta2 <b>", "Adam beta2 of both optimizers, in [0, 1) (default 0.9)", numberIn(0, 1, { maxOpen: true }))
+    .option("--width <n>", "width multiplier, the article's image_size (default: the recipe's; the article's: 64)", int(1))
+    .option("--z-dim <n>", "latent size (default: the recipe's; the article's: 20)", int(1))
+    .addOption(new Option("--channels <n>", "1 | 3 (default: the recipe's, 1)").argParser((v) => oneOf(["1", "3"] as const)(v)))
+    .addOption(new Option("--loss <name>", `${LOSS_NAMES.join(" | ")} (default: the recipe's; the article's: bce for dcgan, hinge for sagan)`).argParser(oneOf(LOSS_NAMES)))
+    .option("--g-lr <lr>", "generator learning rate (default: the recipe's; the article's: 1e-4)", positive)
+    .option("--d-lr <lr>", "discriminator learning rate (default: the recipe's; the article's: 4e-4)", positive)
+    .option("--d-steps <n>", "discriminator steps per generator step (default: the recipe's; the article's: 1)", int(1))
+    .option("--beta1 <b>", "Adam beta1 of both optimizers, in [0, 1) (default: the recipe's; the article's: 0)", numberIn(0, 1, { maxOpen: true }))
+    .option("--beta2 <b>", "Adam beta2 of both optimizers, in [0, 1) (default: the recipe's; the article's: 0.9)", numberIn(0, 1, { maxOpen: true }))
     .option("--ema", "keep an EMA of the generator: generator-ema.safetensors in checkpoints, grids in samples-ema/")
+    .option("--no-ema", "no EMA, even when the recipe keeps one")
     .option("--ema-decay <d>", "EMA decay per step, in [0, 1] (default 0.999; needs --ema)", numberIn(0, 1))
     .option("--ema-start <step>", "step from which the EMA averages; it copies the weights before (default 0; needs --ema)", int(0))
     .option("--diff-augment [policy]", `DiffAugment on the real and fake images D scores; policy: comma-separated ${DIFF_AUGMENT_OPS.join(", ")} (default ${DEFAULT_DIFF_AUGMENT})`, diffAugmentArg)
+    .option("--no-diff-augment", "no DiffAugment, even when the recipe has it")
     .option("--diff-augment-translation <ratio>", "DiffAugment's largest shift as a fraction of the side, in (0, 0.5] (default 0.125; needs --diff-augment with translation)", numberIn(0, 0.5, { minOpen: true }))
     .option("--lecam <weight>", "LeCam regularisation of D's loss with this weight, > 0 (Tseng et al. 2021; e.g. 0.3)", positive)
     .option("--eval-every <epochs>", "score FID, KID, purity and balance every this many epochs into metrics.jsonl and fid.png", int(1))
     .option("--eval-n <n>", "samples and real reference digits per evaluation (default 400; needs --eval-every)", int(2))
+    .option("--no-eval", "no evaluation, even when the recipe has one")
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
     .option("--plugin <file>", "a module to load first, e.g. one that calls registerLayer() (repeatable)", collect, [])
     .option("--attention <name>", "a registered attention layer for SAGAN's attention slots")
@@ -94,18 +102,21 @@ export function createProgram(io: CommandIO): Command {
     )
     .option("--quiet", "no progress bar", false)
     .action(async (opts, cmd: Command) => {
+      // Commander names --d-attention-after's value dAttentionAfter, gives gSpectralNorm true unless --no-g-spectral-norm
+      // and eval true unless --no-eval. --latent-gap without a value is true: one split coordinate.
+      const { dAttentionAfter, gSpectralNorm, latentGap, eval: evaluate, channels, ...rest } = opts;
+      const flags = { ...rest, ...(evaluate === false ? { noEval: true } : {}) };
       try {
-        trainingSetup(opts); // Flag combinations (--ema-decay without --ema...) are command-line errors.
+        // Flag combinations (--ema-decay without --ema...) are command-line errors, checked against the recipe.
+        const base = getRecipe(opts.recipe ?? opts.model ?? "sagan").training;
+        trainingSetup(flags, channels === undefined ? 1 : (Number(channels) as 1 | 3), opts.resume ? {} : base);
       } catch (e) {
-        cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
+        if (!opts.resume) cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
-      // Commander names --d-attention-after's value dAttentionAfter and gives gSpectralNorm true unless --no-g-spectral-norm.
-      // --latent-gap without a value is true: one split coordinate.
-      const { dAttentionAfter, gSpectralNorm, latentGap, ...rest } = opts;
       await trainCommand(
         {
-          ...rest,
-          channels: Number(opts.channels) as 1 | 3,
+          ...flags,
+          ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
           ...(latentGap !== undefined ? { latentGap: latentGapSpec(latentGap === true ? 1 : latentGap) } : {}),
           ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
           ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
@@ -168,17 +179,17 @@ export function createProgram(io: CommandIO): Command {
 
   program
     .command("demo")
-    .description("prepare MNIST 7/8 and train a small SAGAN with the fast recipe for a bounded time (the README's main command)")
+    .description("prepare MNIST 7/8, then 'gan train --recipe fast --max-minutes <minutes>' (the README's main command)")
     .option("--out <dir>", "run folder", "runs/demo")
     .option("--data <dir>", "data folder", "data/img_78")
     .option("--minutes <m>", "time budget (training, evaluations and pictures)", positive, 5)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option("--width <n>", "width multiplier", int(1), 16)
-    .option("--batch-size <n>", "images per batch", int(1), 32)
-    .option("--epochs <n>", "epochs at most", int(1), 1000)
+    .option("--width <n>", "width multiplier (default: the fast recipe's, 16)", int(1))
+    .option("--batch-size <n>", "images per batch (default: the fast recipe's, 32)", int(1))
+    .option("--epochs <n>", "epochs at most (default: the fast recipe's, 1000)", int(1))
     .option("--seed <n>", "seed", int(0), 0)
-    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never", int(0), 12)
+    .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never (default: the fast recipe's, 12)", int(0))
     .action(async (opts) => {
       await demoCommand(opts, io);
     });

@@ -1,16 +1,6 @@
-import "@tensorflow/tfjs-backend-cpu";
-import * as tf from "@tensorflow/tfjs-core";
+import { defaultLoss, resolveTrainingSetup } from "@gan/recipes";
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_DIFF_AUGMENT,
-  applyTrainingSetup,
-  checkDiffAugmentPolicy,
-  defaultLoss,
-  formatTrainingSetup,
-  resolvedTrainingSetup,
-  resumedTrainingSetup,
-  trainingSetup,
-} from "./training-setup";
+import { DEFAULT_DIFF_AUGMENT, checkDiffAugmentPolicy, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "./training-setup";
 
 describe("trainingSetup", () => {
   it("is empty without flags and fills in the defaults of the flags given", () => {
@@ -54,7 +44,7 @@ describe("trainingSetup", () => {
     expect(() => trainingSetup({ dLr: Number.NaN })).toThrow("--d-lr: expected a number > 0, got NaN");
     expect(() => trainingSetup({ dSteps: 1.5 })).toThrow("--d-steps: expected an integer >= 1, got 1.5");
     expect(() => trainingSetup({ dSteps: 0 })).toThrow("--d-steps: expected an integer >= 1, got 0");
-    expect(() => trainingSetup({ loss: "wasserstein" as never })).toThrow("--loss: expected one of bce, hinge, got wasserstein");
+    expect(() => trainingSetup({ loss: "wasserstein" as never })).toThrow("--loss: expected one of bce, bce-minimax, hinge, got wasserstein");
     const needs = "--diff-augment-translation needs --diff-augment with translation in its policy";
     expect(() => trainingSetup({ diffAugmentTranslation: 0.1 })).toThrow(needs);
     expect(() => trainingSetup({ diffAugment: "color,cutout", diffAugmentTranslation: 0.1 })).toThrow(needs);
@@ -62,29 +52,18 @@ describe("trainingSetup", () => {
     expect(() => trainingSetup({ diffAugment: true, diffAugmentTranslation: 0.75 })).toThrow("--diff-augment-translation: expected a number in (0, 0.5], got 0.75");
   });
 
-  it("applyTrainingSetup shifts D's images by at most --diff-augment-translation of the side", () => {
-    // One bright pixel in the middle of a 64 × 64 image: how far DiffAugment moved it is the shift.
-    const largestShift = (ratio: number | undefined): number => {
-      const shifts: number[] = [];
-      const scorer = {
-        training: true,
-        forward(images: tf.Tensor4D) {
-          const pixels = images.dataSync();
-          for (let i = 0; i < images.shape[0]; i++) {
-            const at = pixels.subarray(i * 64 * 64, (i + 1) * 64 * 64).indexOf(1);
-            shifts.push(at < 0 ? Number.POSITIVE_INFINITY : Math.max(Math.abs(Math.floor(at / 64) - 32), Math.abs((at % 64) - 32)));
-          }
-        },
-      };
-      const setup = trainingSetup({ diffAugment: "translation", ...(ratio !== undefined ? { diffAugmentTranslation: ratio } : {}) });
-      applyTrainingSetup(setup, scorer, { seed: 0, sampleEvery: 1 }).dispose();
-      const image = tf.buffer([64, 64, 64, 1]);
-      for (let i = 0; i < 64; i++) image.set(1, i, 32, 32, 0);
-      tf.tidy(() => scorer.forward(image.toTensor() as tf.Tensor4D));
-      return Math.max(...shifts);
-    };
-    expect(largestShift(1 / 32)).toBe(2);
-    expect(largestShift(undefined)).toBe(8);
+  it("adjusts or drops the recipe's aids: --ema-decay, --diff-augment-translation, --eval-n alone; --no-ema, --no-diff-augment, --no-eval", () => {
+    const base = { ema: { decay: 0.99, startStep: 0 }, diffAugment: "color,translation", eval: { everyEpochs: 12, n: 400 } };
+    expect(trainingSetup({}, 1, base)).toEqual({});
+    expect(trainingSetup({ emaDecay: 0.9 }, 1, base)).toEqual({ ema: { decay: 0.9, startStep: 0 } });
+    expect(trainingSetup({ diffAugmentTranslation: 0.25 }, 1, base)).toEqual({ diffAugmentTranslation: 0.25 });
+    expect(trainingSetup({ evalN: 16 }, 1, base)).toEqual({ eval: { everyEpochs: 12, n: 16 } });
+    const off = trainingSetup({ ema: false, diffAugment: false, noEval: true }, 1, base);
+    expect(Object.keys(off).sort()).toEqual(["diffAugment", "diffAugmentTranslation", "ema", "eval"]);
+    expect(Object.values(off).every((v) => v === undefined)).toBe(true);
+    expect(() => trainingSetup({ ema: false, emaDecay: 0.9 }, 1, base)).toThrow("--ema-decay needs --ema");
+    expect(() => trainingSetup({ diffAugment: false, diffAugmentTranslation: 0.1 }, 1, base)).toThrow("--diff-augment-translation needs --diff-augment");
+    expect(() => trainingSetup({ noEval: true, evalEvery: 2 }, 1, base)).toThrow("--no-eval: not with --eval-every or --eval-n");
   });
 
   it("checkDiffAugmentPolicy normalises a policy", () => {
@@ -149,17 +128,18 @@ describe("resumedTrainingSetup", () => {
     const out = resumedTrainingSetup({ gLr: 2e-4, dSteps: 3 }, recorded, (m) => warnings.push(m));
     expect(out).toEqual({ ...recorded, gLr: 2e-4, dSteps: 3 });
     expect(warnings).toEqual([]);
-    expect(resolvedTrainingSetup(out, "sagan")).toEqual({ ...recorded, loss: "hinge", gLr: 2e-4, dLr: 4e-4, dSteps: 3 });
-    expect(resolvedTrainingSetup(resumedTrainingSetup({}, {}, (m) => warnings.push(m)), "dcgan")).toEqual({ loss: "bce", gLr: 1e-4, dLr: 4e-4, dSteps: 1 });
+    expect(resolveTrainingSetup(out, "sagan")).toEqual({ ...recorded, loss: "hinge", gLr: 2e-4, dLr: 4e-4, beta2: 0.9, dSteps: 3 });
+    expect(resolveTrainingSetup(resumedTrainingSetup({}, {}, (m) => warnings.push(m)), "dcgan")).toEqual({ loss: "bce", gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
     expect(warnings).toEqual([]);
   });
 
-  it("resolvedTrainingSetup fills in the loss of the model and the trainer's defaults, keeping what is set", () => {
+  it("resolveTrainingSetup (@gan/recipes) fills in the loss of the model and the article's optimiser, keeping what is set", () => {
     expect(defaultLoss("sagan")).toBe("hinge");
     expect(defaultLoss("dcgan")).toBe("bce");
-    expect(resolvedTrainingSetup({}, "sagan")).toEqual({ loss: "hinge", gLr: 1e-4, dLr: 4e-4, dSteps: 1 });
-    expect(resolvedTrainingSetup({ beta1: 0.5, loss: "hinge", gLr: 2e-4, dLr: 1e-3, dSteps: 5 }, "dcgan")).toEqual({
+    expect(resolveTrainingSetup({}, "sagan")).toEqual({ loss: "hinge", gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
+    expect(resolveTrainingSetup({ beta1: 0.5, loss: "hinge", gLr: 2e-4, dLr: 1e-3, dSteps: 5 }, "dcgan")).toEqual({
       beta1: 0.5,
+      beta2: 0.9,
       loss: "hinge",
       gLr: 2e-4,
       dLr: 1e-3,
@@ -170,6 +150,6 @@ describe("resumedTrainingSetup", () => {
   it("formats a setup for the log", () => {
     expect(formatTrainingSetup(recorded)).toBe("EMA decay 0.99 from step 10, DiffAugment translation, eval every 2 epoch(s) (n=8), Adam beta1 0.5");
     expect(formatTrainingSetup({})).toBe("defaults");
-    expect(formatTrainingSetup(resolvedTrainingSetup({ beta2: 0.99, gLr: 2e-4 }, "sagan"))).toBe("Adam beta2 0.99, loss hinge, g-lr 0.0002, d-lr 0.0004, d-steps 1");
+    expect(formatTrainingSetup(resolveTrainingSetup({ beta2: 0.99, gLr: 2e-4 }, "sagan"))).toBe("Adam beta1 0, beta2 0.99, loss hinge, g-lr 0.0002, d-lr 0.0004, d-steps 1");
   });
 });

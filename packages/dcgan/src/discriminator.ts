@@ -1,8 +1,17 @@
-import { Conv2d, LeakyReLU, Module, type Random, Sequential, dcganInit } from "@gan/layers";
-import type { DiscriminatorOutput, GanDiscriminator } from "@gan/spec";
+import {
+  Conv2d,
+  IMAGE_SIZE,
+  LeakyReLU,
+  type ModelConfig,
+  Module,
+  type Random,
+  Sequential,
+  checkImages,
+  dcganInit,
+  resolveModelConfig,
+} from "@gan/layers";
+import type { DiscriminatorOutput, ForwardOptions, GanDiscriminator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { IMAGE_SIZE, type ModelConfig, resolveModelConfig } from "./config";
-import { checkImages } from "./inputs";
 
 /**
  * The reference DCGAN discriminator: 64×64 images → 32×32 → 16×16 → 8×8 → 4×4 → one logit each.
@@ -38,8 +47,8 @@ export class DcganDiscriminator extends Module implements GanDiscriminator {
     if (init === "dcgan") dcganInit(this, random);
   }
 
-  /** Scores images `[B, 64, 64, channels]`: one logit each, `[B]`. */
-  forward(images: tf.Tensor4D): DiscriminatorOutput {
+  /** Scores images `[B, 64, 64, channels]`: one logit each, `[B]` (no attention maps). */
+  forward(images: tf.Tensor4D, _options?: ForwardOptions): DiscriminatorOutput {
     checkImages(images, this.imageSize, this.channels, "DcganDiscriminator.forward");
     const logits = tf.tidy(() => {
       let out = this.layer1.forward(images);

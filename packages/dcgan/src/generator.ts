@@ -1,26 +1,27 @@
 import {
   BatchNorm2d,
   ConvTranspose2d,
-  type LatentGap,
+  IMAGE_SIZE,
+  type ModelConfig,
   Module,
   type Random,
   ReLU,
   Sequential,
   Tanh,
   dcganInit,
+  latentGrid,
+  resolveModelConfig,
 } from "@gan/layers";
-import type { GanGenerator, GeneratorOutput } from "@gan/spec";
+import type { ForwardOptions, GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { type GeneratorConfig, IMAGE_SIZE, resolveLatentGap, resolveModelConfig } from "./config";
-import { latentGrid } from "./inputs";
 
 /**
  * The reference DCGAN generator: `z` → 4×4 → 8×8 → 16×16 → 32×32 → 64×64 images in [-1, 1].
  *
  * `layer1`…`layer4` are transposed convolution (kernel 4) → BatchNorm → ReLU with `8w, 4w, 2w, w` channels;
  * `last` is a transposed convolution to the image channels → tanh. State-dict names equal PyTorch's
- * (`layer1.0.weight`, `layer1.1.running_mean`, `last.0.bias`, ...). With `latentGap`, `latentGap` (no parameters)
- * moves the codes into separate modes first.
+ * (`layer1.0.weight`, `layer1.1.running_mean`, `last.0.bias`, ...). The latent prior with separate modes is
+ * {@link LatentGapDcganGenerator}; `createGenerator` picks it when the config has `latentGap`.
  */
 export class DcganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
@@ -35,13 +36,13 @@ export class DcganGenerator extends Module implements GanGenerator {
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly last: Sequential;
-  /** The latent prior's separate modes ({@link GeneratorConfig.latentGap}); undefined for the reference's normal codes. */
-  readonly latentGap: LatentGap | undefined;
 
-  constructor(config: GeneratorConfig = {}) {
+  constructor(config: ModelConfig = {}) {
     super();
+    if ((config as { latentGap?: unknown }).latentGap !== undefined) {
+      throw new Error("DcganGenerator: option 'latentGap' belongs to LatentGapDcganGenerator (or use createGenerator)");
+    }
     const { zDim, width: w, channels, init, random } = resolveModelConfig(config, "DcganGenerator", ["latentGap"]);
-    this.latentGap = resolveLatentGap(config.latentGap, zDim, "DcganGenerator");
     this.zDim = zDim;
     this.width = w;
     this.channels = channels;
@@ -57,11 +58,10 @@ export class DcganGenerator extends Module implements GanGenerator {
     if (init === "dcgan") dcganInit(this, random);
   }
 
-  /** Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]`. */
-  forward(z: tf.Tensor): GeneratorOutput {
+  /** Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]` (no attention maps). */
+  forward(z: tf.Tensor, _options?: ForwardOptions): GeneratorOutput {
     const images = tf.tidy(() => {
       let out = latentGrid(z, this.zDim, "DcganGenerator.forward");
-      if (this.latentGap) out = this.latentGap.forward(out);
       out = this.layer1.forward(out);
       out = this.layer2.forward(out);
       out = this.layer3.forward(out);

@@ -4,28 +4,36 @@
  *
  * @packageDocumentation
  */
-import type { GeneratorConfig, ModelConfig } from "./config";
+import type { GeneratorConfig, ModelConfig } from "@gan/layers";
 import { DcganDiscriminator } from "./discriminator";
 import { DcganGenerator } from "./generator";
+import { LatentGapDcganGenerator } from "./latent-gap-generator";
 
 export { DcganGenerator } from "./generator";
+export { LatentGapDcganGenerator } from "./latent-gap-generator";
 export { DcganDiscriminator } from "./discriminator";
+// The shared model options and input checks live in @gan/layers; re-exported under their old names.
 export {
   IMAGE_SIZE,
   resolveModelConfig,
   resolveLatentGap,
+  latentGrid,
+  checkImages,
   type ModelConfig,
   type GeneratorConfig,
   type ResolvedModelConfig,
   type InitScheme,
-} from "./config";
-export { latentGrid, checkImages } from "./inputs";
+} from "@gan/layers";
 
 /** Options of {@link createGenerator} (also `latentGap`) and {@link createDiscriminator}. */
 export type DcganConfig = ModelConfig;
 
-/** Builds the reference DCGAN generator (z_dim 20, width 64, 1 channel and `weights_init` by default). */
+/**
+ * Builds the DCGAN generator (z_dim 20, width 64, 1 channel and `weights_init` by default): the reference
+ * {@link DcganGenerator}, or {@link LatentGapDcganGenerator} when `config.latentGap` is given.
+ */
 export function createGenerator(config: GeneratorConfig = {}): DcganGenerator {
+  if (config !== null && typeof config === "object" && config.latentGap !== undefined) return new LatentGapDcganGenerator(config);
   return new DcganGenerator(config);
 }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import "@tensorflow/tfjs-backend-cpu";
-import { loadWeights } from "@gan/layers";
+import { loadWeights } from "@gan/layers/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { discriminatorParity, expectParity, generatorParity, readFixture } from "../test/model-parity";

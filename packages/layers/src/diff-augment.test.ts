@@ -164,4 +164,24 @@ describe("withDiffAugment", () => {
     const forward = d.forward;
     expect(withDiffAugment(d, { policy: [] }).forward).toBe(forward);
   });
+
+  it("passes the forward options on (training steps ask for no attention maps)", () => {
+    const received: unknown[] = [];
+    const d = withDiffAugment(
+      {
+        training: true as boolean,
+        forward(images: tf.Tensor4D, options?: { attentionMaps?: boolean }) {
+          received.push(options);
+          return tf.sum(images);
+        },
+      },
+      { policy: "translation", random: new Random(2) },
+    );
+    const x = images();
+    tf.tidy(() => d.forward(x, { attentionMaps: false }));
+    d.training = false;
+    tf.tidy(() => d.forward(x, { attentionMaps: false }));
+    expect(received).toEqual([{ attentionMaps: false }, { attentionMaps: false }]);
+    x.dispose();
+  });
 });

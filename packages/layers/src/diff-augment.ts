@@ -1,3 +1,4 @@
+import type { ForwardOptions } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { defaultRandom, type Random } from "./random";
 
@@ -151,7 +152,7 @@ function shiftPixels(src: Float32Array, [b, h, w, c]: readonly number[], shifts:
 /** Something that scores images: a discriminator. */
 export interface ImageScorer {
   training: boolean;
-  forward(images: tf.Tensor4D): unknown;
+  forward(images: tf.Tensor4D, options?: ForwardOptions): unknown;
 }
 
 const ORIGINAL = Symbol("diffAugment.originalForward");
@@ -173,8 +174,8 @@ export function withDiffAugment<D extends ImageScorer>(discriminator: D, options
   const opts = { ...options, policy };
   // The augmented batch is not disposed here: under tf.grad / minimize the backward pass still needs it; the
   // trainer's steps run inside tf.tidy, which frees it.
-  target.forward = ((images: tf.Tensor4D) =>
-    discriminator.training ? original.call(discriminator, diffAugment(images, opts)) : original.call(discriminator, images)) as D["forward"];
+  target.forward = ((images: tf.Tensor4D, forwardOptions?: ForwardOptions) =>
+    original.call(discriminator, discriminator.training ? diffAugment(images, opts) : images, forwardOptions)) as D["forward"];
   return discriminator;
 }
 

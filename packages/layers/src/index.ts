@@ -19,18 +19,26 @@ export { Sequential, type Layer4D } from "./sequential";
 export { Upsample2d } from "./upsample2d";
 export { AvgPool2d } from "./avg-pool2d";
 export { LatentGap, type LatentGapOptions } from "./latent-gap";
+export {
+  IMAGE_SIZE,
+  resolveModelConfig,
+  resolveLatentGap,
+  type ModelConfig,
+  type GeneratorConfig,
+  type ResolvedModelConfig,
+  type InitScheme,
+} from "./model-config";
+export { latentGrid, checkImages } from "./model-inputs";
 export { normal_, uniform_, constant_, dcganInit } from "./init";
 export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
 export {
   SelfAttention2d,
   type SelfAttention2dOptions,
   type SelfAttention2dOutput,
-  withoutAttentionMaps,
-  attentionMapsWanted,
   FUSED_ATTENTION_KERNEL,
   FUSED_ATTENTION_GRAD_KERNEL,
 } from "./self-attention";
-export { saveWeights, loadWeights, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights-file";
+export { weightsToBytes, loadWeightsFromBytes, type SaveWeightsOptions, type LoadWeightsOptions } from "./weights-bytes";
 export { registerLayer, getLayer, registeredLayers, type LayerFactory } from "./registry";
 export {
   diffAugment,

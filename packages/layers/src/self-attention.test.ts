@@ -7,10 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Random,
   SelfAttention2d,
-  attentionMapsWanted,
   decodeSafetensors,
   relativeError,
-  withoutAttentionMaps,
 } from "./index";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/attention.safetensors", import.meta.url));
@@ -168,41 +166,32 @@ describe("SelfAttention2d", () => {
   });
 });
 
-describe("withoutAttentionMaps", () => {
-  it("leaves the map out and computes the same output and gradients", () => {
+describe("forward(x, { attentionMaps })", () => {
+  it("leaves the map out with attentionMaps: false and computes the same output and gradients", () => {
     const layer = new SelfAttention2d(16, { random: new Random(6) });
     tf.tidy(() => layer.gamma.assign(tf.tensor1d([0.4])));
     const x = tf.variable(tf.randomNormal([2, 3, 5, 16], 0, 1, "float32", 7), true);
     const vars = [x, ...layer.parameters()];
-    const run = () => {
+    const run = (options?: { attentionMaps?: boolean }) => {
       let hasMap = false;
       const result = tf.variableGrads(() => {
-        const out = layer.forward(x as tf.Tensor4D);
+        const out = layer.forward(x as tf.Tensor4D, options);
         hasMap = out.attention !== undefined;
         return tf.sum(tf.square(out.output)) as tf.Scalar;
       }, vars);
       return { ...result, hasMap };
     };
-    const withMap = run();
-    const without = withoutAttentionMaps(run);
+    const byDefault = run();
+    const withMap = run({ attentionMaps: true });
+    const without = run({ attentionMaps: false });
+    expect(byDefault.hasMap).toBe(true);
     expect(withMap.hasMap).toBe(true);
     expect(without.hasMap).toBe(false);
     // No fused kernel on the cpu backend: the same ops, so the same bits.
     expect(without.value.dataSync()).toEqual(withMap.value.dataSync());
     for (const v of vars) expect(without.grads[v.name].dataSync()).toEqual(withMap.grads[v.name].dataSync());
-    tf.dispose([x, withMap.value, without.value, ...Object.values(withMap.grads), ...Object.values(without.grads)]);
+    const all = [byDefault, withMap, without].flatMap((r) => [r.value, ...Object.values(r.grads)]);
+    tf.dispose([x, ...all]);
     layer.dispose();
-  });
-
-  it("nests, returns fn's value and restores the default even when fn throws", () => {
-    expect(attentionMapsWanted()).toBe(true);
-    const inner = withoutAttentionMaps(() => withoutAttentionMaps(() => attentionMapsWanted()) || attentionMapsWanted());
-    expect(inner).toBe(false);
-    expect(() =>
-      withoutAttentionMaps(() => {
-        throw new Error("boom");
-      }),
-    ).toThrow("boom");
-    expect(attentionMapsWanted()).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import type { AttentionLayer } from "@gan/spec";
+import { type AttentionLayer, FUSED_ATTENTION_GRAD_KERNEL, FUSED_ATTENTION_KERNEL, type ForwardOptions } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { Conv2d, checkInput } from "./conv2d";
 import { Module } from "./module";
@@ -16,47 +16,16 @@ export interface SelfAttention2dOutput {
   output: tf.Tensor4D;
   /**
    * `[B, N, N]`, `N = H·W`: row `j` holds output position `j`'s softmax weights over input positions.
-   * Absent inside {@link withoutAttentionMaps}.
+   * Absent when `forward` was called with `{ attentionMaps: false }`.
    */
   attention?: tf.Tensor3D;
 }
 
-/**
- * Name of the fused attention kernel: `out[b] = softmax(key[b]·query[b]ᵀ)·value[b]` for inputs
- * `{ query, key, value }` (`[B, N, d]`, `[B, N, d]`, `[B, N, c]`), without materialising the `[B, N, N]` map.
- * A backend that registers it and {@link FUSED_ATTENTION_GRAD_KERNEL} (`@gan/backend` does for wasm) runs
- * {@link SelfAttention2d} through them whenever no attention map is wanted.
- */
-export const FUSED_ATTENTION_KERNEL = "GanFusedAttention";
-/** Name of the fused attention's gradient kernel: inputs `{ query, key, value, dy }`, outputs `[dQuery, dKey, dValue]`. */
-export const FUSED_ATTENTION_GRAD_KERNEL = "GanFusedAttentionGrad";
-
-// A depth counter on globalThis, so that the ESM and CJS builds of this package (both may be loaded in one
-// process) agree on it.
-const MAPS_OFF = Symbol.for("@gan/layers:attention-maps-off");
-type MapsOffHolder = { [MAPS_OFF]?: number };
-
-/**
- * Runs `fn` with attention maps unwanted: inside it, {@link SelfAttention2d} returns no `attention` map, so
- * it can compute its output without materialising the `[B, N, N]` map (with a fused kernel where the
- * backend has one — on wasm with `@gan/backend` — which also keeps no map for the backward pass). The
- * output and its gradients are the same. `GanTrainer`'s training steps run inside it; its `generate()`
- * (sample grids, attention-map figures) does not. Nests; returns what `fn` returns.
- */
-export function withoutAttentionMaps<T>(fn: () => T): T {
-  const holder = globalThis as MapsOffHolder;
-  holder[MAPS_OFF] = (holder[MAPS_OFF] ?? 0) + 1;
-  try {
-    return fn();
-  } finally {
-    holder[MAPS_OFF] = (holder[MAPS_OFF] ?? 1) - 1;
-  }
-}
-
-/** False inside {@link withoutAttentionMaps}: attention layers may then leave their maps out. */
-export function attentionMapsWanted(): boolean {
-  return ((globalThis as MapsOffHolder)[MAPS_OFF] ?? 0) === 0;
-}
+// The fused attention kernels (`@gan/spec` holds their names, which `@gan/backend` registers for wasm):
+// `out[b] = softmax(key[b]·query[b]ᵀ)·value[b]` for `{ query, key, value }` (`[B, N, d]`, `[B, N, d]`, `[B, N, c]`)
+// without materialising the `[B, N, N]` map, and its gradient (`{ query, key, value, dy }` → `[dQuery, dKey, dValue]`).
+// SelfAttention2d runs them whenever no map is wanted and the backend has both. Re-exported for older imports.
+export { FUSED_ATTENTION_GRAD_KERNEL, FUSED_ATTENTION_KERNEL };
 
 /** Whether the active backend has both fused attention kernels. */
 function fusedAttentionAvailable(): boolean {
@@ -85,8 +54,9 @@ const fusedAttention = tf.customGrad(((query: tf.Tensor3D, key: tf.Tensor3D, val
  * With positions numbered `h·W + w`, queries `qᵢ`, keys `kⱼ` and values `vᵢ`:
  * `attention[j][i] = exp(qᵢ·kⱼ) / Σᵢ' exp(qᵢ'·kⱼ)` (the reference's softmax over dim −2 of `S = qᵀk`, then
  * transposed), `oⱼ = Σᵢ attention[j][i]·vᵢ` and `output = x + gamma·o`. The returned `attention` equals the
- * reference's `attention_map`. Inside {@link withoutAttentionMaps} the map is left out (and, on a backend
- * with the {@link FUSED_ATTENTION_KERNEL}, never materialised).
+ * reference's `attention_map`. With `forward(x, { attentionMaps: false })` the map is left out (and, on a
+ * backend with the {@link FUSED_ATTENTION_KERNEL}, never materialised); the output and its gradients are the
+ * same.
  */
 export class SelfAttention2d extends Module implements AttentionLayer {
   readonly inChannels: number;
@@ -116,10 +86,11 @@ export class SelfAttention2d extends Module implements AttentionLayer {
   }
 
   /**
-   * Attends over the positions of `x` `[B, H, W, C]`; returns the output and the attention map (no map inside
-   * {@link withoutAttentionMaps}).
+   * Attends over the positions of `x` `[B, H, W, C]`; returns the output and the attention map, unless
+   * `options.attentionMaps` is `false` (default `true`).
    */
-  forward(x: tf.Tensor4D): SelfAttention2dOutput {
+  forward(x: tf.Tensor4D, options: ForwardOptions = {}): SelfAttention2dOutput {
+    const wantMaps = options.attentionMaps ?? true;
     checkInput(x, this.inChannels, "SelfAttention2d");
     const [b, h, w, c] = x.shape;
     const n = h * w;
@@ -127,7 +98,7 @@ export class SelfAttention2d extends Module implements AttentionLayer {
       const query = tf.reshape(this.queryConv.forward(x), [b, n, this.keyChannels]);
       const key = tf.reshape(this.keyConv.forward(x), [b, n, this.keyChannels]);
       const value = tf.reshape(this.valueConv.forward(x), [b, n, c]) as tf.Tensor3D;
-      if (!attentionMapsWanted()) {
+      if (!wantMaps) {
         const attended = fusedAttentionAvailable()
           ? fusedAttention(query as tf.Tensor3D, key as tf.Tensor3D, value)
           : tf.matMul(tf.softmax(tf.matMul(key, query, false, true)), value);

@@ -50,12 +50,16 @@ export class DigitClassifier extends Module {
     this.fc2 = this.registerModule("fc2", new Linear(FEATURE_DIM, 10, random));
   }
 
-  /** The shipped classifier (weights from `weights/digit-classifier.safetensors`, or `bytes`). */
+  /**
+   * A classifier with the given safetensors weights; without `bytes`, the shipped weights fetched from
+   * {@link DIGIT_CLASSIFIER_WEIGHTS} (in a browser, where bundlers serve that URL; in Node use
+   * `loadDigitClassifier()` of `@gan/metrics/node`, which reads the file).
+   */
   static async load(bytes?: Uint8Array): Promise<DigitClassifier> {
     if (!bytes) {
-      const fs = await import("node:fs/promises");
-      const { fileURLToPath } = await import("node:url");
-      bytes = await fs.readFile(fileURLToPath(DIGIT_CLASSIFIER_WEIGHTS));
+      const response = await fetch(DIGIT_CLASSIFIER_WEIGHTS);
+      if (!response.ok) throw new Error(`DigitClassifier.load: cannot fetch ${DIGIT_CLASSIFIER_WEIGHTS}: HTTP ${response.status}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
     }
     const model = new DigitClassifier();
     const { tensors, metadata } = decodeSafetensors(bytes, "digit-classifier.safetensors");

@@ -1,7 +1,8 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { ModelEma, TrainerCallback, TrainerContext } from "@gan/trainer";
-import { lineChartSvg, METRICS_FILE, readMetrics, svgToPng, writeFileAtomic } from "@gan/trainer";
+import { lineChartSvg } from "@gan/trainer";
+import { METRICS_FILE, readMetrics, svgToPng, writeFileAtomic } from "@gan/trainer/node";
 import { type EvalResult, type EvaluateOptions, evaluateGenerator } from "./evaluate";
 
 /** A `{"type": "eval"}` line of `metrics.jsonl`. */

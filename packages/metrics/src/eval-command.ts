@@ -2,16 +2,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { decodeSafetensors } from "@gan/layers";
 import type { GanGenerator } from "@gan/spec";
-import {
-  CHECKPOINT_FILES,
-  EMA_GENERATOR_FILE,
-  encodePng,
-  imagesToRgb,
-  latestCheckpoint,
-  type RgbImage,
-  tileGrid,
-  writeFileAtomic,
-} from "@gan/trainer";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, imagesToRgb, type RgbImage, tileGrid } from "@gan/trainer";
+import { encodePng, latestCheckpoint, writeFileAtomic } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { type EvalResult, sampleGenerator, scoreImages } from "./evaluate";
 import { formatRejected, type RejectedSamples, rejectedSamples } from "./rejected";

@@ -1,7 +1,8 @@
 import { Random } from "@gan/layers";
 import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { DigitClassifier } from "./classifier";
+import type { DigitClassifier } from "./classifier";
+import { loadDigitClassifier } from "./load-classifier";
 import { referenceImages } from "./reference";
 import { classBalance, type Features, fid, kid, type Probabilities, PURITY_THRESHOLD, purity } from "./scores";
 
@@ -46,7 +47,7 @@ let shipped: Promise<DigitClassifier> | undefined;
 
 /** The shipped classifier, loaded once per process. */
 export function defaultClassifier(): Promise<DigitClassifier> {
-  shipped ??= DigitClassifier.load();
+  shipped ??= loadDigitClassifier();
   return shipped;
 }
 
@@ -126,9 +127,7 @@ export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, ba
       const b = Math.min(batchSize, n - s);
       parts.push(
         tf.tidy(() => {
-          const out = generator.forward(random.normal([b, generator.zDim]));
-          tf.dispose(out.attentionMaps);
-          return out.images;
+          return generator.forward(random.normal([b, generator.zDim]), { attentionMaps: false }).images;
         }),
       );
     }

@@ -1,7 +1,10 @@
 /**
  * `@gan/metrics`: image-quality metrics for GANs trained on MNIST digits — a shipped LeNet-like digit
- * classifier and, from its 128 penultimate features, FID, KID, purity and class balance; `evaluateGenerator`,
- * an evaluation callback for `@gan/trainer` and the `gan eval` command's implementation.
+ * classifier and, from its 128 penultimate features, FID, KID, purity and class balance. This entry runs in a
+ * browser, a Web Worker and Node alike.
+ *
+ * `@gan/metrics/node` adds what reads files: the shipped classifier loaded from disk, the real MNIST reference
+ * digits, `evaluateGenerator`, the evaluation callback that writes `fid.png`, and the `gan eval` command.
  *
  * @packageDocumentation
  */
@@ -21,23 +24,3 @@ export {
   PURITY_THRESHOLD,
 } from "./scores";
 export { rejectedSamples, formatRejected, type RejectedSamples, type RejectedSample } from "./rejected";
-export { referenceImages, type ReferenceOptions } from "./reference";
-export {
-  evaluateGenerator,
-  evaluateImages,
-  scoreImages,
-  sampleGenerator,
-  referenceFeatures,
-  defaultClassifier,
-  type EvaluateOptions,
-  type EvalResult,
-} from "./evaluate";
-export { evalCallback, type EvalCallbackOptions, type EvalRecord } from "./eval-callback";
-export {
-  evalCommand,
-  formatEvalResult,
-  REJECTED_GRID_COLUMNS,
-  REJECTED_GRID_MAX,
-  type EvalCommandOptions,
-  type EvalCommandResult,
-} from "./eval-command";

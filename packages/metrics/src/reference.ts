@@ -1,4 +1,5 @@
-import { openMnistPackage, resizeBicubicPil } from "@gan/data";
+import { resizeBicubicPil } from "@gan/data";
+import { openMnistPackage } from "@gan/data/node";
 import * as tf from "@tensorflow/tfjs-core";
 
 /** Which real digits form the reference set. */

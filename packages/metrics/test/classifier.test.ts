@@ -3,7 +3,8 @@ import * as fs from "node:fs/promises";
 import { decodeSafetensors, relativeError } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DigitClassifier } from "../src/classifier";
+import type { DigitClassifier } from "../src/classifier";
+import { loadDigitClassifier } from "../src/load-classifier";
 import { evaluateImages } from "../src/evaluate";
 import { referenceImages } from "../src/reference";
 import { fid } from "../src/scores";
@@ -11,7 +12,7 @@ import { fid } from "../src/scores";
 let classifier: DigitClassifier;
 beforeAll(async () => {
   await tf.setBackend("cpu");
-  classifier = await DigitClassifier.load();
+  classifier = await loadDigitClassifier();
 });
 
 describe("DigitClassifier", () => {

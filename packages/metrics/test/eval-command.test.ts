@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeImage } from "@gan/data";
+import { decodeImage } from "@gan/data/node";
 import { encodeSafetensors } from "@gan/layers";
 import type { GanGenerator } from "@gan/spec";
 import { imagesToRgb } from "@gan/trainer";

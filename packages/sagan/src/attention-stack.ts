@@ -1,19 +1,32 @@
+import type { ForwardOptions } from "@gan/spec";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { AttentionModule } from "./config";
 
 /**
- * Applies the attention block that follows layer `layer`, if any, collecting its map into `maps`; otherwise
- * returns `x` unchanged. Shared by the generator and the discriminator.
+ * Runs an attention block on `x`, asking for its map only when `wantMaps`, and collects the map into `maps`
+ * (a block that returns one anyway is not collected). Shared by the generators and the discriminators.
  */
+export function attend(block: AttentionModule, x: tf.Tensor4D, wantMaps: boolean, maps: tf.Tensor3D[]): tf.Tensor4D {
+  const { output, attention } = block.forward(x, { attentionMaps: wantMaps });
+  if (wantMaps && attention) maps.push(attention);
+  return output;
+}
+
+/** Applies the attention block that follows layer `layer`, if any (see {@link attend}); otherwise returns `x`. */
 export function attendAfter(
   blocks: ReadonlyMap<number, AttentionModule>,
   layer: number,
   x: tf.Tensor4D,
+  wantMaps: boolean,
   maps: tf.Tensor3D[],
 ): tf.Tensor4D {
   const block = blocks.get(layer);
-  if (!block) return x;
-  const { output, attention } = block.forward(x);
-  if (attention) maps.push(attention);
-  return output;
+  return block ? attend(block, x, wantMaps, maps) : x;
+}
+
+/** Whether `options` ask for attention maps (default: yes), naming `where` when they are malformed. */
+export function wantsMaps(options: ForwardOptions | undefined, where: string): boolean {
+  const wanted = options?.attentionMaps ?? true;
+  if (typeof wanted !== "boolean") throw new Error(`${where}: option 'attentionMaps' must be a boolean, got ${JSON.stringify(wanted)}`);
+  return wanted;
 }

@@ -1,5 +1,17 @@
-import { type GeneratorConfig, type ResolvedModelConfig, resolveLatentGap, resolveModelConfig } from "@gan/dcgan";
-import { type Layer4D, type LatentGap, Module, type Random, SelfAttention2d, type WeightedModule, spectralNorm } from "@gan/layers";
+import {
+  type GeneratorConfig,
+  type Layer4D,
+  type LatentGap,
+  type ModelConfig,
+  Module,
+  type Random,
+  type ResolvedModelConfig,
+  SelfAttention2d,
+  type WeightedModule,
+  resolveLatentGap,
+  resolveModelConfig,
+  spectralNorm,
+} from "@gan/layers";
 import type { AttentionLayer } from "@gan/spec";
 
 /** An attention block for SAGAN's attention slots: a {@link Module} with the {@link AttentionLayer} contract. */
@@ -21,17 +33,26 @@ export type NormalizeFn = (layer: NormalizableLayer, random: Random) => Layer4D;
 export type NormalizableLayer = WeightedModule & Layer4D;
 
 /**
- * Options of the SAGAN generator and discriminator: the DCGAN options (with the generator's `latentGap`, which
- * the discriminator refuses) plus the plugin slots.
+ * Options of the article's {@link SaganGenerator} and {@link SaganDiscriminator}: the shared model options
+ * (`zDim`, `width`, `channels`, `init`, `seed`/`random`) and the article's two slots for custom layers.
  */
-export interface SaganConfig extends GeneratorConfig {
+export interface SaganReferenceConfig extends ModelConfig {
   /** The attention block (default: the reference's self-attention, {@link SelfAttention2d}). */
   attention?: AttentionFactory;
   /**
    * Applied to every convolution except the generator's last transposed convolution and the discriminator's
-   * last convolution, as in the reference (default: spectral normalisation).
+   * last convolution, as in the reference (default: spectral normalisation; `(layer) => layer` turns it off).
    */
   normalize?: NormalizeFn;
+}
+
+/**
+ * Every option of the SAGAN nets: the reference's ({@link SaganReferenceConfig}) and the variants' layout
+ * options (`attentionAfter`, `workingSize`, the generator's `latentGap`, which the discriminators refuse).
+ * `createGenerator`/`createDiscriminator` build the article's classes when the layout is the reference's, else
+ * {@link FlexibleSaganGenerator}/{@link FlexibleSaganDiscriminator}.
+ */
+export interface SaganConfig extends SaganReferenceConfig, GeneratorConfig {
   /**
    * After which of the layers 1–4 an attention block comes (default `[3, 4]`, the reference). The blocks are
    * named `self_attntion1`, `self_attntion2`, ... in layer order (the reference's spelling, for state-dict
@@ -60,17 +81,46 @@ export interface ResolvedSaganConfig extends ResolvedModelConfig {
   latentGap: LatentGap | undefined;
 }
 
+/** A {@link SaganReferenceConfig} with every default filled in. */
+export interface ResolvedSaganReferenceConfig extends ResolvedModelConfig {
+  attention: AttentionFactory;
+  normalize: NormalizeFn;
+}
+
+/** The options only the variants take; the article's classes refuse them. */
+export const VARIANT_OPTIONS = ["attentionAfter", "workingSize", "latentGap"] as const;
+
 const defaultAttention: AttentionFactory = (channels, random) => new SelfAttention2d(channels, { random });
 const defaultNormalize: NormalizeFn = (layer, random) => spectralNorm(layer, { random });
 
-/** Checks `config` and fills in the defaults; `where` names the caller in error messages. */
-export function resolveSaganConfig(config: SaganConfig, where: string): ResolvedSaganConfig {
-  const base = resolveModelConfig(config, where, ["attention", "normalize", "attentionAfter", "workingSize", "latentGap"]);
+/**
+ * Checks the options of the article's classes and fills in the defaults; `where` names the caller in error
+ * messages. A variant option (`attentionAfter`, `workingSize`, `latentGap`) is reported, naming the variant class.
+ */
+export function resolveSaganReferenceConfig(config: SaganReferenceConfig, where: string, variant: string): ResolvedSaganReferenceConfig {
+  if (typeof config === "object" && config !== null) {
+    for (const key of VARIANT_OPTIONS) {
+      if ((config as SaganConfig)[key] !== undefined) {
+        throw new Error(`${where}: option '${key}' is not part of the article's model; it belongs to ${variant} (or use createGenerator/createDiscriminator)`);
+      }
+    }
+  }
+  return resolvePlugins(config, resolveModelConfig(config, where, ["attention", "normalize", ...VARIANT_OPTIONS]), where);
+}
+
+function resolvePlugins(config: SaganReferenceConfig, base: ResolvedModelConfig, where: string): ResolvedSaganReferenceConfig {
   const attention = config.attention ?? defaultAttention;
   const normalize = config.normalize ?? defaultNormalize;
   for (const [name, fn] of [["attention", attention], ["normalize", normalize]] as const) {
     if (typeof fn !== "function") throw new Error(`${where}: option '${name}' must be a function, got ${typeof fn}`);
   }
+  return { ...base, attention, normalize };
+}
+
+/** Checks every option of the variants and fills in the defaults; `where` names the caller in error messages. */
+export function resolveSaganConfig(config: SaganConfig, where: string): ResolvedSaganConfig {
+  const base = resolveModelConfig(config, where, ["attention", "normalize", ...VARIANT_OPTIONS]);
+  const { attention, normalize } = resolvePlugins(config, base, where);
   const after = config.attentionAfter ?? [3, 4];
   if (
     !Array.isArray(after) ||
@@ -85,6 +135,13 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
   }
   const latentGap = resolveLatentGap(config.latentGap, base.zDim, where);
   return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
+}
+
+/** Throws, naming `where`, when a discriminator's config has the generator's `latentGap`. */
+export function refuseLatentGap(config: SaganConfig, where: string): void {
+  if (typeof config === "object" && config !== null && config.latentGap !== undefined) {
+    throw new Error(`${where}: option 'latentGap' belongs to the generator (a discriminator reads no latent codes)`);
+  }
 }
 
 /** Runs the `normalize` slot, checking that it returned a module. */

@@ -1,21 +1,28 @@
-import { IMAGE_SIZE, checkImages } from "@gan/dcgan";
-import { AvgPool2d, Conv2d, LeakyReLU, Module, Sequential, dcganInit } from "@gan/layers";
-import type { DiscriminatorOutput, GanDiscriminator } from "@gan/spec";
+import { Conv2d, IMAGE_SIZE, type Layer4D, LeakyReLU, Module, Sequential, checkImages, dcganInit } from "@gan/layers";
+import type { DiscriminatorOutput, ForwardOptions, GanDiscriminator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { attendAfter } from "./attention-stack";
-import { type AttentionModule, type SaganConfig, attentionBlock, normalized, resolveSaganConfig } from "./config";
+import { attend, wantsMaps } from "./attention-stack";
+import {
+  type AttentionModule,
+  type NormalizableLayer,
+  type SaganReferenceConfig,
+  attentionBlock,
+  normalized,
+  refuseLatentGap,
+  resolveSaganReferenceConfig,
+} from "./config";
 
 const WHERE = "SaganDiscriminator";
 
 /**
- * The reference SAGAN discriminator: the DCGAN discriminator with spectral normalisation on every convolution
- * but the last, and self-attention after layers 3 and 4.
+ * The article's SAGAN discriminator, layer for layer: the DCGAN discriminator with spectral normalisation on
+ * every convolution but the last, and self-attention after layers 3 and 4.
  *
  * `layer1`…`layer4` are normalised convolution (kernel 4, stride 2, padding 1) → LeakyReLU(0.1) with
- * `w, 2w, 4w, 8w` channels, each optionally followed by an attention block (`self_attntion1`, ... in layer
- * order); `last` is a plain 4×4 convolution to one logit. With the defaults the state dict equals the
- * reference's. With `workingSize: 32` there is no `layer1`: `pool` averages 2×2 blocks of the 64×64 input and
- * `layer2` reads the image channels.
+ * `w, 2w, 4w, 8w` channels; `self_attntion1` follows `layer3` and `self_attntion2` follows `layer4`; `last` is a
+ * plain 4×4 convolution to one logit. The state dict equals the article's. The `attention` and `normalize`
+ * options swap in custom layers; other layouts (working size 32, attention elsewhere) are
+ * {@link FlexibleSaganDiscriminator}.
  */
 export class SaganDiscriminator extends Module implements GanDiscriminator {
   /** The width multiplier (the reference's `image_size`). */
@@ -24,67 +31,67 @@ export class SaganDiscriminator extends Module implements GanDiscriminator {
   readonly channels: number;
   /** Side of the scored images: 64. */
   readonly imageSize = IMAGE_SIZE;
-  /** Undefined when the discriminator works at 32×32. */
-  readonly layer1: Sequential | undefined;
+  readonly layer1: Sequential;
   readonly layer2: Sequential;
   readonly layer3: Sequential;
+  /** The attention after `layer3` (state-dict name `self_attntion1`). */
+  readonly selfAttention1: AttentionModule;
   readonly layer4: Sequential;
+  /** The attention after `layer4` (state-dict name `self_attntion2`). */
+  readonly selfAttention2: AttentionModule;
   readonly last: Conv2d;
-  /** The side the discriminator scores at after {@link SaganDiscriminator.pool}: 64 (the reference) or 32. */
-  readonly workingSize: 32 | 64;
-  /** 2×2 average pooling of the 64×64 input; undefined at working size 64. */
-  readonly pool: AvgPool2d | undefined;
-  /** The attention blocks, by the layer (1–4) they follow. */
-  readonly attentions = new Map<number, AttentionModule>();
+  /** The attention blocks by the layer they follow: 3 and 4 (as {@link FlexibleSaganDiscriminator.attentions}). */
+  readonly attentions: ReadonlyMap<number, AttentionModule>;
 
-  constructor(config: SaganConfig = {}) {
+  constructor(config: SaganReferenceConfig = {}) {
     super();
-    const c = resolveSaganConfig(config, WHERE);
-    const { width: w, channels, random } = c;
+    refuseLatentGap(config, WHERE);
+    const { width: w, channels, init, random, attention, normalize } = resolveSaganReferenceConfig(config, WHERE, "FlexibleSaganDiscriminator");
     this.width = w;
     this.channels = channels;
-    this.workingSize = c.workingSize;
-    if (c.latentGap) throw new Error(`${WHERE}: option 'latentGap' belongs to the generator (a discriminator reads no latent codes)`);
-    if (c.workingSize === 32 && c.attentionAfter.includes(1)) {
-      throw new Error(`${WHERE}: option 'attentionAfter' cannot include 1 with workingSize 32 (there is no layer 1)`);
-    }
-    const down = (inC: number, outC: number) =>
-      new Sequential(
-        normalized(c.normalize, new Conv2d(inC, outC, 4, { stride: 2, padding: 1, random }), random, WHERE),
-        new LeakyReLU(0.1),
-      );
-    const attend = (layer: number, inChannels: number) => {
-      if (!c.attentionAfter.includes(layer)) return;
-      const block = attentionBlock(c.attention, inChannels, random, WHERE);
-      this.attentions.set(layer, this.registerModule(`self_attntion${this.attentions.size + 1}`, block));
-    };
+    const sn = (layer: NormalizableLayer): Layer4D => normalized(normalize, layer, random, WHERE);
 
-    const full = c.workingSize === 64;
-    this.pool = full ? undefined : new AvgPool2d(2); // 64×64 → 32×32
-    this.layer1 = full ? this.registerModule("layer1", down(channels, w)) : undefined; // 64×64 → 32×32
-    attend(1, w);
-    this.layer2 = this.registerModule("layer2", down(full ? w : channels, w * 2)); // → 16×16
-    attend(2, w * 2);
-    this.layer3 = this.registerModule("layer3", down(w * 2, w * 4)); // → 8×8
-    attend(3, w * 4);
-    this.layer4 = this.registerModule("layer4", down(w * 4, w * 8)); // → 4×4
-    attend(4, w * 8);
+    this.layer1 = this.registerModule(
+      "layer1",
+      new Sequential(sn(new Conv2d(channels, w, 4, { stride: 2, padding: 1, random })), new LeakyReLU(0.1)),
+    ); // 64×64 → 32×32
+    this.layer2 = this.registerModule(
+      "layer2",
+      new Sequential(sn(new Conv2d(w, w * 2, 4, { stride: 2, padding: 1, random })), new LeakyReLU(0.1)),
+    ); // → 16×16
+    this.layer3 = this.registerModule(
+      "layer3",
+      new Sequential(sn(new Conv2d(w * 2, w * 4, 4, { stride: 2, padding: 1, random })), new LeakyReLU(0.1)),
+    ); // → 8×8
+    this.selfAttention1 = this.registerModule("self_attntion1", attentionBlock(attention, w * 4, random, WHERE));
+    this.layer4 = this.registerModule(
+      "layer4",
+      new Sequential(sn(new Conv2d(w * 4, w * 8, 4, { stride: 2, padding: 1, random })), new LeakyReLU(0.1)),
+    ); // → 4×4
+    this.selfAttention2 = this.registerModule("self_attntion2", attentionBlock(attention, w * 8, random, WHERE));
     this.last = this.registerModule("last", new Conv2d(w * 8, 1, 4, { stride: 1, random })); // → 1×1
-    if (c.init === "dcgan") dcganInit(this, random);
+    this.attentions = new Map([
+      [3, this.selfAttention1],
+      [4, this.selfAttention2],
+    ]);
+    if (init === "dcgan") dcganInit(this, random);
   }
 
   /**
-   * Scores images `[B, 64, 64, channels]`: one logit each, `[B]`, with the attention map `[B, N, N]` of each
-   * attention block (N = 8·8 after layer 3, 4·4 after layer 4).
+   * Scores images `[B, 64, 64, channels]`: one logit each, `[B]`, with the two attention maps `[B, 64, 64]` and
+   * `[B, 16, 16]` (the article's `attention_map1`, `attention_map2`), unless `options.attentionMaps` is `false`.
    */
-  forward(images: tf.Tensor4D): DiscriminatorOutput {
+  forward(images: tf.Tensor4D, options?: ForwardOptions): DiscriminatorOutput {
     checkImages(images, this.imageSize, this.channels, `${WHERE}.forward`);
+    const wanted = wantsMaps(options, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
-      let out = this.layer1 ? attendAfter(this.attentions, 1, this.layer1.forward(images), maps) : (this.pool as AvgPool2d).forward(images);
-      out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
-      out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
-      out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
+      let out = this.layer1.forward(images);
+      out = this.layer2.forward(out);
+      out = this.layer3.forward(out);
+      out = attend(this.selfAttention1, out, wanted, maps);
+      out = this.layer4.forward(out);
+      out = attend(this.selfAttention2, out, wanted, maps);
       const logits = tf.reshape(this.last.forward(out), [images.shape[0]]) as tf.Tensor1D;
       return { logits, attentionMaps: maps };
     });

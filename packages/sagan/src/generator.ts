@@ -1,23 +1,21 @@
-import { IMAGE_SIZE, latentGrid } from "@gan/dcgan";
-import { BatchNorm2d, ConvTranspose2d, type LatentGap, Module, ReLU, Sequential, Tanh, Upsample2d, dcganInit } from "@gan/layers";
-import type { GanGenerator, GeneratorOutput } from "@gan/spec";
+import { BatchNorm2d, ConvTranspose2d, IMAGE_SIZE, type Layer4D, Module, ReLU, Sequential, Tanh, dcganInit, latentGrid } from "@gan/layers";
+import type { ForwardOptions, GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { attendAfter } from "./attention-stack";
-import { type AttentionModule, type SaganConfig, attentionBlock, normalized, resolveSaganConfig } from "./config";
+import { attend, wantsMaps } from "./attention-stack";
+import { type AttentionModule, type NormalizableLayer, type SaganReferenceConfig, attentionBlock, normalized, resolveSaganReferenceConfig } from "./config";
 
 const WHERE = "SaganGenerator";
 
 /**
- * The reference SAGAN generator: the DCGAN generator with spectral normalisation on every transposed
- * convolution but the last, and self-attention after layers 3 and 4.
+ * The article's SAGAN generator, layer for layer: the DCGAN generator with spectral normalisation on every
+ * transposed convolution but the last, and self-attention after layers 3 and 4.
  *
  * `layer1`…`layer4` are normalised transposed convolution (kernel 4) → BatchNorm → ReLU with `8w, 4w, 2w, w`
- * channels, each optionally followed by an attention block (`self_attntion1`, `self_attntion2`, ... in layer
- * order); `last` is a plain transposed convolution to the image channels → tanh. With the defaults the state
- * dict equals the reference's (`layer1.0.weight_orig`, `layer1.0.weight_u`, `self_attntion1.gamma`, ...).
- * With `workingSize: 32` there is no `layer4`: `last` reads `layer3`'s `2w` channels and draws 32×32, and
- * `upsample` (bilinear, no parameters) makes the image 64×64. With `latentGap`, `latentGap` (no parameters) moves
- * the codes into separate modes first.
+ * channels; `self_attntion1` follows `layer3` and `self_attntion2` follows `layer4` (the article's spelling);
+ * `last` is a plain transposed convolution to the image channels → tanh. The state dict equals the article's
+ * (`layer1.0.weight_orig`, `layer1.0.weight_u`, `self_attntion1.gamma`, ...). The `attention` and `normalize`
+ * options swap in custom layers; other layouts (working size 32, attention elsewhere, a latent gap) are
+ * {@link FlexibleSaganGenerator}.
  */
 export class SaganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
@@ -30,75 +28,70 @@ export class SaganGenerator extends Module implements GanGenerator {
   readonly layer1: Sequential;
   readonly layer2: Sequential;
   readonly layer3: Sequential;
-  /** Undefined when the generator works at 32×32. */
-  readonly layer4: Sequential | undefined;
+  /** The attention after `layer3` (state-dict name `self_attntion1`). */
+  readonly selfAttention1: AttentionModule;
+  readonly layer4: Sequential;
+  /** The attention after `layer4` (state-dict name `self_attntion2`). */
+  readonly selfAttention2: AttentionModule;
   readonly last: Sequential;
-  /** The side the generator draws at before {@link SaganGenerator.upsample}: 64 (the reference) or 32. */
-  readonly workingSize: 32 | 64;
-  /** 2× bilinear upsampling of the 32×32 image; undefined at working size 64. */
-  readonly upsample: Upsample2d | undefined;
-  /** The latent prior's separate modes ({@link SaganConfig.latentGap}); undefined for the reference's normal codes. */
-  readonly latentGap: LatentGap | undefined;
-  /** The attention blocks, by the layer (1–4) they follow. */
-  readonly attentions = new Map<number, AttentionModule>();
+  /** The attention blocks by the layer they follow: 3 and 4 (as {@link FlexibleSaganGenerator.attentions}). */
+  readonly attentions: ReadonlyMap<number, AttentionModule>;
 
-  constructor(config: SaganConfig = {}) {
+  constructor(config: SaganReferenceConfig = {}) {
     super();
-    const c = resolveSaganConfig(config, WHERE);
-    const { zDim, width: w, channels, random } = c;
+    const { zDim, width: w, channels, init, random, attention, normalize } = resolveSaganReferenceConfig(config, WHERE, "FlexibleSaganGenerator");
     this.zDim = zDim;
     this.width = w;
     this.channels = channels;
-    this.workingSize = c.workingSize;
-    this.latentGap = c.latentGap;
-    if (c.workingSize === 32 && c.attentionAfter.includes(4)) {
-      throw new Error(`${WHERE}: option 'attentionAfter' cannot include 4 with workingSize 32 (there is no layer 4)`);
-    }
-    const up = (inC: number, outC: number, stride: number, padding: number) =>
-      new Sequential(
-        normalized(c.normalize, new ConvTranspose2d(inC, outC, 4, { stride, padding, random }), random, WHERE),
-        new BatchNorm2d(outC),
-        new ReLU(),
-      );
-    const attend = (layer: number, inChannels: number) => {
-      if (!c.attentionAfter.includes(layer)) return;
-      const block = attentionBlock(c.attention, inChannels, random, WHERE);
-      this.attentions.set(layer, this.registerModule(`self_attntion${this.attentions.size + 1}`, block));
-    };
+    const sn = (layer: NormalizableLayer): Layer4D => normalized(normalize, layer, random, WHERE);
 
-    this.layer1 = this.registerModule("layer1", up(zDim, w * 8, 1, 0)); // 1×1 → 4×4
-    attend(1, w * 8);
-    this.layer2 = this.registerModule("layer2", up(w * 8, w * 4, 2, 1)); // → 8×8
-    attend(2, w * 4);
-    this.layer3 = this.registerModule("layer3", up(w * 4, w * 2, 2, 1)); // → 16×16
-    attend(3, w * 2);
-    const full = c.workingSize === 64;
-    this.layer4 = full ? this.registerModule("layer4", up(w * 2, w, 2, 1)) : undefined; // → 32×32
-    attend(4, w);
-    const lastIn = full ? w : w * 2;
+    this.layer1 = this.registerModule(
+      "layer1",
+      new Sequential(sn(new ConvTranspose2d(zDim, w * 8, 4, { stride: 1, random })), new BatchNorm2d(w * 8), new ReLU()),
+    ); // 1×1 → 4×4
+    this.layer2 = this.registerModule(
+      "layer2",
+      new Sequential(sn(new ConvTranspose2d(w * 8, w * 4, 4, { stride: 2, padding: 1, random })), new BatchNorm2d(w * 4), new ReLU()),
+    ); // → 8×8
+    this.layer3 = this.registerModule(
+      "layer3",
+      new Sequential(sn(new ConvTranspose2d(w * 4, w * 2, 4, { stride: 2, padding: 1, random })), new BatchNorm2d(w * 2), new ReLU()),
+    ); // → 16×16
+    this.selfAttention1 = this.registerModule("self_attntion1", attentionBlock(attention, w * 2, random, WHERE));
+    this.layer4 = this.registerModule(
+      "layer4",
+      new Sequential(sn(new ConvTranspose2d(w * 2, w, 4, { stride: 2, padding: 1, random })), new BatchNorm2d(w), new ReLU()),
+    ); // → 32×32
+    this.selfAttention2 = this.registerModule("self_attntion2", attentionBlock(attention, w, random, WHERE));
     this.last = this.registerModule(
       "last",
-      new Sequential(new ConvTranspose2d(lastIn, channels, 4, { stride: 2, padding: 1, random }), new Tanh()), // → 64×64 (32×32)
-    );
-    this.upsample = full ? undefined : new Upsample2d(2); // 32×32 → 64×64
-    if (c.init === "dcgan") dcganInit(this, random);
+      new Sequential(new ConvTranspose2d(w, channels, 4, { stride: 2, padding: 1, random }), new Tanh()),
+    ); // → 64×64
+    this.attentions = new Map([
+      [3, this.selfAttention1],
+      [4, this.selfAttention2],
+    ]);
+    if (init === "dcgan") dcganInit(this, random);
   }
 
   /**
-   * Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]`, with the
-   * attention map `[B, N, N]` of each attention block (N = 16·16 after layer 3, 32·32 after layer 4).
+   * Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]`, with the two
+   * attention maps `[B, 256, 256]` and `[B, 1024, 1024]` (the article's `attention_map1`, `attention_map2`),
+   * unless `options.attentionMaps` is `false`.
    */
-  forward(z: tf.Tensor): GeneratorOutput {
+  forward(z: tf.Tensor, options?: ForwardOptions): GeneratorOutput {
+    const wanted = wantsMaps(options, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
       let out = latentGrid(z, this.zDim, `${WHERE}.forward`);
-      if (this.latentGap) out = this.latentGap.forward(out);
-      out = attendAfter(this.attentions, 1, this.layer1.forward(out), maps);
-      out = attendAfter(this.attentions, 2, this.layer2.forward(out), maps);
-      out = attendAfter(this.attentions, 3, this.layer3.forward(out), maps);
-      if (this.layer4) out = attendAfter(this.attentions, 4, this.layer4.forward(out), maps);
+      out = this.layer1.forward(out);
+      out = this.layer2.forward(out);
+      out = this.layer3.forward(out);
+      out = attend(this.selfAttention1, out, wanted, maps);
+      out = this.layer4.forward(out);
+      out = attend(this.selfAttention2, out, wanted, maps);
       const images = this.last.forward(out);
-      return { images: this.upsample ? this.upsample.forward(images) : images, attentionMaps: maps };
+      return { images, attentionMaps: maps };
     });
   }
 }

@@ -1,51 +1,32 @@
 /**
- * SAGAN (Zhang et al. 2018, as in the article this toolkit follows) on TensorFlow.js: spectral normalisation,
- * self-attention and pluggable layers, with PyTorch-compatible weights. The package to install first: it
- * re-exports what building, sampling and saving a GAN needs.
+ * SAGAN (Zhang et al. 2018, as in the article this toolkit follows) on TensorFlow.js: the article's generator
+ * and discriminator with spectral normalisation, self-attention and pluggable layers, PyTorch-compatible
+ * weights, and the flexible variants the fast recipes use. Depends only on `@gan/spec` and `@gan/layers`:
+ * losses are in `@gan/losses`, training in `@gan/trainer`, data in `@gan/data`.
  *
  * @packageDocumentation
  */
-import { SaganDiscriminator } from "./discriminator";
-import { SaganGenerator } from "./generator";
-import type { SaganConfig } from "./config";
-
 export { SaganGenerator } from "./generator";
 export { SaganDiscriminator } from "./discriminator";
+export { FlexibleSaganGenerator } from "./flexible-generator";
+export { FlexibleSaganDiscriminator } from "./flexible-discriminator";
+export { createGenerator, createDiscriminator, isReferenceLayout } from "./factories";
 export {
   resolveSaganConfig,
+  resolveSaganReferenceConfig,
   type SaganConfig,
+  type SaganReferenceConfig,
   type ResolvedSaganConfig,
+  type ResolvedSaganReferenceConfig,
   type AttentionFactory,
   type AttentionModule,
   type NormalizeFn,
   type NormalizableLayer,
 } from "./config";
 
-/** Builds the reference SAGAN generator (z_dim 20, width 64, 1 channel, spectral norm, attention after layers 3 and 4). */
-export function createGenerator(config: SaganConfig = {}): SaganGenerator {
-  return new SaganGenerator(config);
-}
-
-/** Builds the reference SAGAN discriminator (width 64, 1 channel, spectral norm, attention after layers 3 and 4). */
-export function createDiscriminator(config: SaganConfig = {}): SaganDiscriminator {
-  return new SaganDiscriminator(config);
-}
-
-// The DCGAN baseline.
+// Layers, initialisation, randomness and weights files, and the shared model options.
 export {
-  createGenerator as createDcganGenerator,
-  createDiscriminator as createDcganDiscriminator,
-  DcganGenerator,
-  DcganDiscriminator,
   IMAGE_SIZE,
-  type DcganConfig,
-  type ModelConfig,
-  type GeneratorConfig,
-  type InitScheme,
-} from "@gan/dcgan";
-
-// Layers, initialisation, randomness and weights files.
-export {
   Module,
   WeightedModule,
   Sequential,
@@ -67,12 +48,15 @@ export {
   Random,
   manualSeed,
   defaultRandom,
-  saveWeights,
-  loadWeights,
+  weightsToBytes,
+  loadWeightsFromBytes,
   registerLayer,
   getLayer,
   encodeSafetensors,
   decodeSafetensors,
+  type ModelConfig,
+  type GeneratorConfig,
+  type InitScheme,
   type StateDict,
   type Layer4D,
   type RandomState,
@@ -86,35 +70,13 @@ export {
   type LatentGapOptions,
 } from "@gan/layers";
 
-// Losses.
-export { hingeLoss, bceLoss, type GanLoss, type HingeLoss, type BceLoss, type BceLossOptions } from "@gan/losses";
-
 // Contracts.
 export type {
   GanGenerator,
   GanDiscriminator,
   GeneratorOutput,
   DiscriminatorOutput,
+  ForwardOptions,
   AttentionLayer,
   AttentionOutput,
 } from "@gan/spec";
-
-// Training: the loop, its run folder and callbacks.
-export {
-  train,
-  GanTrainer,
-  dataLoaderSource,
-  arrayDataSource,
-  defaultCallbacks,
-  type TrainOptions,
-  type TrainRunResult,
-  type GanTrainerOptions,
-  type TrainerCallback,
-  type TrainerContext,
-  type DataSource,
-  type StepMetrics,
-  type EpochMetrics,
-} from "@gan/trainer";
-
-// Data: the reference's MNIST 7/8 folder and image-folder loading.
-export { prepareMnist, ImageFolder, DataLoader, type DataLoaderOptions, type ImageFolderOptions } from "@gan/data";

@@ -1,7 +1,7 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LatentGap, createDiscriminator, createGenerator } from "./index";
+import { type FlexibleSaganGenerator, LatentGap, createDiscriminator, createGenerator } from "./index";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -9,8 +9,8 @@ beforeAll(async () => {
 
 describe("SaganConfig.latentGap", () => {
   it("the generator moves the codes into separate modes before layer 1; the state dict is unchanged", () => {
-    const plain = createGenerator({ width: 4, seed: 3, workingSize: 32, attentionAfter: [3] });
-    const gapped = createGenerator({ width: 4, seed: 3, workingSize: 32, attentionAfter: [3], latentGap: { dims: 2 } });
+    const plain = createGenerator({ width: 4, seed: 3, workingSize: 32, attentionAfter: [3] }) as FlexibleSaganGenerator;
+    const gapped = createGenerator({ width: 4, seed: 3, workingSize: 32, attentionAfter: [3], latentGap: { dims: 2 } }) as FlexibleSaganGenerator;
     expect(plain.latentGap).toBeUndefined();
     expect(gapped.latentGap).toBeInstanceOf(LatentGap);
     expect(gapped.latentGap?.dims).toBe(2);

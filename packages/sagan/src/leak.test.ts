@@ -1,7 +1,8 @@
 import "@tensorflow/tfjs-backend-cpu";
+import { hingeLoss } from "@gan/losses";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createDiscriminator, createGenerator, hingeLoss } from "./index";
+import { createDiscriminator, createGenerator } from "./index";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -1,8 +1,9 @@
 import "@tensorflow/tfjs-backend-cpu";
 import type { AttentionLayer, AttentionOutput } from "@gan/spec";
+import { hingeLoss } from "@gan/losses";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Conv2d, Module, type Random, type Sequential, createDiscriminator, createGenerator, hingeLoss } from "./index";
+import { Conv2d, Module, type Random, type Sequential, createDiscriminator, createGenerator } from "./index";
 
 /** A user-defined attention: a learnt per-pixel sigmoid gate from a 1×1 convolution, `x + scale·gate·x`. */
 class GatedConvAttention extends Module implements AttentionLayer {

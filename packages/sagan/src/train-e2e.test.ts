@@ -14,7 +14,8 @@ import type { GanDiscriminator, GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StepMetrics, dataLoaderSource, listCheckpoints, readMetrics, train } from "@gan/trainer";
+import { type StepMetrics, dataLoaderSource } from "@gan/trainer";
+import { listCheckpoints, readMetrics, train } from "@gan/trainer/node";
 
 let tmp: string;
 beforeAll(async () => {

@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDcganGenerator, createDiscriminator, createGenerator, loadWeights, saveWeights } from "./index";
+import { loadWeights, saveWeights } from "@gan/layers/node";
+import { createGenerator as createDcganGenerator } from "@gan/dcgan";
+import { createDiscriminator, createGenerator } from "./index";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 

@@ -1,7 +1,15 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AvgPool2d, type Sequential, Upsample2d, createDiscriminator, createGenerator } from "./index";
+import {
+  AvgPool2d,
+  type FlexibleSaganDiscriminator,
+  type FlexibleSaganGenerator,
+  type Sequential,
+  Upsample2d,
+  createDiscriminator,
+  createGenerator,
+} from "./index";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -11,7 +19,7 @@ const maxAbs = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.su
 
 describe("workingSize 32", () => {
   it("the generator drops layer4, draws 32×32 from layer3's 2w channels and upsamples to 64×64", () => {
-    const G = createGenerator({ width: 4, seed: 1, workingSize: 32, attentionAfter: [3] });
+    const G = createGenerator({ width: 4, seed: 1, workingSize: 32, attentionAfter: [3] }) as FlexibleSaganGenerator;
     expect(G.workingSize).toBe(32);
     expect(G.layer4).toBeUndefined();
     const keys = Object.keys(G.stateDict());
@@ -37,7 +45,7 @@ describe("workingSize 32", () => {
   });
 
   it("the discriminator drops layer1: it averages 2×2 blocks of the 64×64 input and layer2 reads the image channels", () => {
-    const D = createDiscriminator({ width: 4, channels: 3, seed: 2, workingSize: 32, attentionAfter: [3] });
+    const D = createDiscriminator({ width: 4, channels: 3, seed: 2, workingSize: 32, attentionAfter: [3] }) as FlexibleSaganDiscriminator;
     expect(D.workingSize).toBe(32);
     expect(D.layer1).toBeUndefined();
     expect(Object.keys(D.stateDict()).some((k) => k.startsWith("layer1"))).toBe(false);

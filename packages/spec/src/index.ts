@@ -57,18 +57,33 @@ export interface TrainableModule {
   dispose(): void;
 }
 
+/**
+ * Options of a model's or an attention layer's `forward`. Every field is optional; implementations that have
+ * nothing to switch ignore them.
+ */
+export interface ForwardOptions {
+  /**
+   * Whether the attention maps are wanted (default `true`). With `false` a model returns `attentionMaps: []`
+   * and an attention layer returns no `attention`, so it may compute its output without materialising the
+   * `[B, N, N]` map (`SelfAttention2d` of `@gan/layers` then runs a backend's fused attention kernel where there
+   * is one). Outputs and gradients are the same either way. Training steps pass `false`; sample grids and
+   * attention figures leave the default.
+   */
+  attentionMaps?: boolean;
+}
+
 /** A generator: latent codes `[B, zDim]` to images. */
 export interface GanGenerator extends TrainableModule {
   /** Length of the latent code. */
   readonly zDim: number;
-  /** Generates images from latent codes `[B, zDim]` (or `[B, 1, 1, zDim]`). */
-  forward(z: tf.Tensor): GeneratorOutput;
+  /** Generates images from latent codes `[B, zDim]` (or `[B, 1, 1, zDim]`), with attention maps unless `options` say not. */
+  forward(z: tf.Tensor, options?: ForwardOptions): GeneratorOutput;
 }
 
 /** A discriminator: images to one logit each. */
 export interface GanDiscriminator extends TrainableModule {
-  /** Scores images `[B, H, W, C]`. */
-  forward(images: tf.Tensor4D): DiscriminatorOutput;
+  /** Scores images `[B, H, W, C]`, with attention maps unless `options` say not. */
+  forward(images: tf.Tensor4D, options?: ForwardOptions): DiscriminatorOutput;
 }
 
 /** What an attention layer returns: the transformed features and the attention map. */
@@ -77,13 +92,23 @@ export interface AttentionOutput {
   output: tf.Tensor4D;
   /**
    * `[B, N, N]` with `N = H·W`: row `j` holds output position `j`'s weights over input positions (each row
-   * sums to 1), positions numbered row-major (`h·W + w`). Undefined for layers that have no such map.
+   * sums to 1), positions numbered row-major (`h·W + w`). Undefined for layers that have no such map, and
+   * when the caller passed `{ attentionMaps: false }`.
    */
   attention?: tf.Tensor3D;
 }
 
-/** A drop-in attention block for SAGAN's attention slots. */
+/**
+ * A drop-in attention block for SAGAN's attention slots. The models call `forward(x, { attentionMaps })`:
+ * with `attentionMaps: false` the block should leave `attention` out (it is dropped anyway), and may take a
+ * faster path that never builds the map; a block that ignores the options stays correct.
+ */
 export interface AttentionLayer extends TrainableModule {
-  /** Attends over the positions of features `x` `[B, H, W, C]`; the output keeps the input's shape. */
-  forward(x: tf.Tensor4D): AttentionOutput;
+  /**
+   * Attends over the positions of features `x` `[B, H, W, C]`; the output keeps the input's shape. Returns the
+   * attention map unless `options.attentionMaps` is `false`.
+   */
+  forward(x: tf.Tensor4D, options?: ForwardOptions): AttentionOutput;
 }
+
+export { FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL } from "./kernels";

@@ -1,18 +1,19 @@
-import type { GanDiscriminator, GanGenerator } from "@gan/spec";
+import type { GanDiscriminator, GanGenerator, GeneratorOutput } from "@gan/spec";
 import type * as tf from "@tensorflow/tfjs-core";
-import type { GanTrainer } from "./gan-trainer";
 import type { EpochMetrics, StepMetrics } from "./metrics";
 
 /**
- * Where training stands, handed to every callback. It is a snapshot taken when the hook is called.
+ * Where training stands and what a callback may do, handed to every hook: a snapshot of the counters taken
+ * when the hook is called, the models (to read or sample from, not to replace), the fixed noise, and the few
+ * actions a plugin needs (stop, save a checkpoint). It does not expose the trainer itself.
  */
 export interface TrainerContext {
-  /** The trainer (its models, optimizers, fixed noise, `stop()`, `saveCheckpoint()`...). */
-  readonly trainer: GanTrainer;
   /** The generator being trained. */
   readonly generator: GanGenerator;
   /** The discriminator being trained. */
   readonly discriminator: GanDiscriminator;
+  /** The loss's name (`"hinge"`, `"bce"`...). */
+  readonly lossName: string;
   /** The run folder, when the trainer was given one (callbacks that write files need it). */
   readonly runDir: string | undefined;
   /** The current epoch, 0-based (in `onEpochEnd`: the epoch that just ended). */
@@ -33,12 +34,30 @@ export interface TrainerContext {
   readonly startStep: number;
   /** True when this run continues from a checkpoint. */
   readonly resumed: boolean;
+  /** The step of the last checkpoint written or resumed (-1 when none). */
+  readonly lastCheckpointStep: number;
+  /** True when the trainer has a checkpoint store, so {@link TrainerContext.saveCheckpoint} can work. */
+  readonly canCheckpoint: boolean;
+  /**
+   * The first `count` rows of the run's fixed noise (the same latent codes every time, drawn once from the
+   * trainer's seed). The caller disposes the result.
+   */
+  fixedNoise(count: number): tf.Tensor2D;
+  /** Runs the generator in evaluation mode on `z`, then restores its mode. The caller disposes the output. */
+  generate(z: tf.Tensor): GeneratorOutput;
+  /** Asks the run to stop after the current step (as the abort signal does). */
+  stop(): void;
+  /**
+   * Saves a checkpoint of the current state into the trainer's store (with every callback's
+   * {@link TrainerCallback.state}), then keeps the newest `keep` (default 3). Resolves with where it went.
+   */
+  saveCheckpoint(options?: { keep?: number }): Promise<string>;
 }
 
 /** How a run ended, handed to `onTrainEnd`. */
 export interface TrainEnd {
   /**
-   * `"completed"`: every epoch ran. `"aborted"`: stopped by the abort signal or `trainer.stop()` after a whole
+   * `"completed"`: every epoch ran. `"aborted"`: stopped by the abort signal or `stop()` after a whole
    * step. `"failed"`: an error (a non-finite loss, a throwing callback...) ended it; the trainer rethrows it
    * after the callbacks ran.
    */
@@ -54,7 +73,10 @@ export interface TrainEnd {
  * Hooks run in the order of the trainer's `callbacks` array. A hook that throws ends the run as `"failed"`.
  */
 export interface TrainerCallback {
-  /** A name to find or filter the callback by (`"metrics"`, `"samples"`, `"checkpoints"`...). */
+  /**
+   * A name to find or filter the callback by (`"metrics"`, `"samples"`, `"checkpoints"`...). A callback with
+   * {@link TrainerCallback.state} should have one: checkpoints record which files each named callback wrote.
+   */
   readonly name?: string;
   /** Before the first step (after a resume has restored the state). */
   onTrainStart?(ctx: TrainerContext): void | Promise<void>;
@@ -68,21 +90,25 @@ export interface TrainerCallback {
   /** Once at the end, whatever the outcome (also when a non-finite loss stopped the run). */
   onTrainEnd?(ctx: TrainerContext, end: TrainEnd): void | Promise<void>;
   /**
-   * Extra files for the checkpoint being written, by file name (e.g. `{ "generator-ema.safetensors": bytes }`).
-   * The trainer asks every callback that has this hook whenever it saves a checkpoint (from
-   * `checkpointing()`, `trainer.saveCheckpoint()` or `exportCheckpoint()`), and writes the files into the same
-   * temporary folder as its own before the folder is renamed into place: a checkpoint holds all of them or
-   * does not exist, and pruning removes them with it. `ctx.step` is the step being saved; the hook may run
-   * before this step's `onBatchEnd` of the same callback, so bring the state up to `ctx.step` first if
-   * `onBatchEnd` updates it.
+   * The callback's own state, saved with every checkpoint: file name → bytes (e.g.
+   * `{ "generator-ema.safetensors": bytes }`), like a module's `stateDict()`. The trainer asks for it whenever
+   * it saves a checkpoint and stores the files in the same atomic write as its own: a checkpoint holds all of
+   * them or does not exist. `ctx.step` is the step being saved; this may run before this step's `onBatchEnd`
+   * of the same callback, so bring the state up to `ctx.step` first if `onBatchEnd` updates it.
    *
    * Names must be plain file names (no `/`, not starting with `.`), distinct from `state.json`, from the
    * trainer's own files (`CHECKPOINT_FILES`) and from other callbacks' files. Throwing (or rejecting)
-   * aborts the save and leaves the previous checkpoint and `latest` untouched. Read the files back on resume
-   * from `ctx.trainer.resumedCheckpoint` in `onTrainStart`.
+   * aborts the save and leaves the previous checkpoint untouched.
    */
-  checkpointFiles?(ctx: TrainerContext): CheckpointFileMap | Promise<CheckpointFileMap>;
+  state?(ctx: TrainerContext): CheckpointFileMap | Promise<CheckpointFileMap>;
+  /**
+   * Takes back what {@link TrainerCallback.state} saved, like `loadStateDict()`: called when the trainer
+   * imports a checkpoint (`resume()`), after the models, optimizers and counters are restored and before
+   * `onTrainStart`, with the files this callback wrote (empty when the checkpoint has none of them, e.g. it
+   * was written without this callback).
+   */
+  restore?(files: CheckpointFileMap, ctx: TrainerContext): void | Promise<void>;
 }
 
-/** Files a callback adds to a checkpoint: file name → bytes. See {@link TrainerCallback.checkpointFiles}. */
+/** Files a callback saves in a checkpoint: file name → bytes. See {@link TrainerCallback.state}. */
 export type CheckpointFileMap = Record<string, Uint8Array>;

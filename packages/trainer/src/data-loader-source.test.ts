@@ -6,7 +6,7 @@ import { ArrayImageDataset, DataLoader } from "@gan/data";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataLoaderSource } from "./data-loader-source";
-import { train } from "./run/train";
+import { train } from "./node/run/train";
 import { TinyDiscriminator, TinyGenerator, changedKeys, simpleBce, snapshotState } from "./test-support";
 
 let tmp: string;

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 /**
- * The published builds, each in a fresh Node process where tfjs-core resolves to its bundles (which register
+ * The published builds (the main entry and `@gan/trainer/node`), each in a fresh Node process where tfjs-core resolves to its bundles (which register
  * no gradients by themselves): a few training steps through `train()` must run, write the run folder and
  * move both models' weights.
  *
@@ -71,10 +71,11 @@ function run(kind: "cjs" | "esm"): unknown {
   const script =
     kind === "cjs"
       ? `const tf = require("@tensorflow/tfjs-core"); require("@tensorflow/tfjs-backend-cpu");
-         const layers = require("@gan/layers"); const trainer = require("./dist/index.cjs"); const RUN_DIR = ${runDir};
+         const layers = require("@gan/layers"); const trainer = { ...require("./dist/index.cjs"), ...require("./dist/node/index.cjs") }; const RUN_DIR = ${runDir};
          (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`
       : `import * as tf from "@tensorflow/tfjs-core"; import "@tensorflow/tfjs-backend-cpu";
-         import * as layers from "@gan/layers"; import * as trainer from "./dist/index.js"; const RUN_DIR = ${runDir};
+         import * as layers from "@gan/layers"; import * as main from "./dist/index.js"; import * as node from "./dist/node/index.js";
+         const trainer = { ...main, ...node }; const RUN_DIR = ${runDir};
          ${body}`;
   const args = kind === "cjs" ? ["-e", script] : ["--input-type=module", "-e", script];
   const out = execFileSync(process.execPath, args, { cwd: packageDir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -85,6 +86,8 @@ describe("the published builds", () => {
   it("are built", () => {
     expect(existsSync(path.join(packageDir, "dist", "index.cjs")), "run `pnpm --filter @gan/trainer build`").toBe(true);
     expect(existsSync(path.join(packageDir, "dist", "index.js"))).toBe(true);
+    expect(existsSync(path.join(packageDir, "dist", "node", "index.cjs"))).toBe(true);
+    expect(existsSync(path.join(packageDir, "dist", "node", "index.js"))).toBe(true);
   });
 
   for (const kind of ["cjs", "esm"] as const) {

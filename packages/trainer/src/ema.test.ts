@@ -7,10 +7,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrainerCallback, TrainerContext } from "./callback";
 import { EMA_GENERATOR_FILE, type GeneratorEmaCallback, generatorEma } from "./callbacks/ema";
-import { sampleImages } from "./callbacks/sample-images";
-import { latestCheckpoint, listCheckpoints } from "./checkpoint/checkpoint-store";
 import { ModelEma } from "./ema";
-import { type TrainOptions, train } from "./run/train";
+import { sampleImages } from "./node/callbacks/sample-images";
+import { latestCheckpoint, listCheckpoints } from "./node/file-checkpoint-store";
+import { type TrainOptions, train } from "./node/run/train";
 import { ShufflingSource, TinyDiscriminator, TinyGenerator, simpleBce, snapshotState, tinyImages } from "./test-support";
 
 let tmp: string;
@@ -177,11 +177,11 @@ describe("generatorEma callback", () => {
   it("measuring the statistics frees everything it allocates", async () => {
     const g = new TinyGenerator({ seed: 4, attention: true }); // returns attention maps too
     const cb = generatorEma({ decay: 0.9 });
-    const ctx = (step: number) => ({ generator: g, step, resumed: false, trainer: {} }) as unknown as TrainerContext;
+    const ctx = (step: number) => ({ generator: g, step, resumed: false }) as unknown as TrainerContext;
     await cb.onTrainStart!(ctx(0));
-    cb.checkpointFiles!(ctx(1)); // folds step 1 in, recomputes the statistics, encodes the file
+    cb.state!(ctx(1)); // folds step 1 in, recomputes the statistics, encodes the file
     const before = tf.memory().numTensors;
-    for (let step = 2; step < 5; step++) cb.checkpointFiles!(ctx(step));
+    for (let step = 2; step < 5; step++) cb.state!(ctx(step));
     expect(tf.memory().numTensors).toBe(before);
     cb.ema!.dispose();
     g.dispose();
@@ -243,7 +243,7 @@ describe("generatorEma callback", () => {
     const unbroken = await run(path.join(tmp, "ema-unbroken"));
     const dir = path.join(tmp, "ema-broken");
     // The checkpoint of step 4 is written (before this step's EMA onBatchEnd), then the run fails.
-    const crash: TrainerCallback = { onBatchEnd: (ctx) => void (ctx.step === 4 && ctx.trainer.lastCheckpointStep === 4 && explode()) };
+    const crash: TrainerCallback = { onBatchEnd: (ctx) => void (ctx.step === 4 && ctx.lastCheckpointStep === 4 && explode()) };
     await expect(run(dir, { callbacks: [crash] })).rejects.toThrow("crash after step 4");
     expect(path.basename((await latestCheckpoint(dir))!)).toBe("step-0000004");
     expect(await run(dir, { resume: true })).toEqual(unbroken);

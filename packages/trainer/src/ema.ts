@@ -43,7 +43,10 @@ export class ModelEma {
     if (!Number.isInteger(this.startStep) || this.startStep < 0) throw new Error(`ModelEma: startStep must be an integer ≥ 0, got ${options.startStep}`);
     const params = new Set<tf.Tensor>(model.parameters());
     for (const [name, value] of Object.entries(model.stateDict())) {
-      this.shadow.set(name, tf.variable(value.clone(), false, undefined, value.dtype));
+      // The variable holds its own reference to the copy's data, so the copy itself can go.
+      const copy = value.clone();
+      this.shadow.set(name, tf.variable(copy, false, undefined, value.dtype));
+      copy.dispose();
       if (params.has(value) && value.dtype === "float32") this.averaged.add(name);
     }
   }

@@ -1,4 +1,4 @@
-import { type Random, withoutAttentionMaps } from "@gan/layers";
+import type { Random } from "@gan/layers";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { applyOrderedGradients } from "./adam";
@@ -30,6 +30,9 @@ export interface GeneratorStepResult {
   fakeScore: tf.Scalar;
 }
 
+/** Steps never read attention maps, so attention layers may skip them (and run fused kernels). */
+const NO_MAPS = { attentionMaps: false } as const;
+
 /** Mean D score: `mean(sigmoid(logits))` or `mean(logits)`. */
 function meanScore(logits: tf.Tensor, kind: ScoreKind): tf.Scalar {
   return tf.mean(kind === "sigmoid" ? tf.sigmoid(logits) : logits);
@@ -40,25 +43,22 @@ function meanScore(logits: tf.Tensor, kind: ScoreKind): tf.Scalar {
  * size), fakes from the generator in its current (training) mode but outside the gradient computation, D
  * scored on the real batch and then on the fakes (two forwards, as the reference), the loss's
  * `discriminatorLoss`, and Adam on D's variables only. G's parameters are untouched; its BatchNorm running
- * statistics move, because G runs in training mode as in the reference. Runs inside `withoutAttentionMaps`:
- * nobody looks at attention maps during a step, so attention layers may skip them (and run fused kernels).
+ * statistics move, because G runs in training mode as in the reference. Every forward passes
+ * `{ attentionMaps: false }`: nobody looks at attention maps during a step, so attention layers may skip them
+ * (and run fused kernels).
  */
 export function discriminatorStep(parts: StepParts, real: tf.Tensor4D): DiscriminatorStepResult {
-  return withoutAttentionMaps(() => discriminatorStepWithoutMaps(parts, real));
-}
-
-function discriminatorStepWithoutMaps(parts: StepParts, real: tf.Tensor4D): DiscriminatorStepResult {
   const { generator, discriminator, loss, dVars, scores } = parts;
   const fake = tf.tidy(() => {
     const z = parts.random.normal([real.shape[0], generator.zDim]);
-    return generator.forward(z).images;
+    return generator.forward(z, NO_MAPS).images;
   });
   let realScore: tf.Scalar | undefined;
   let fakeScore: tf.Scalar | undefined;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const realLogits = discriminator.forward(real).logits;
-      const fakeLogits = discriminator.forward(fake).logits;
+      const realLogits = discriminator.forward(real, NO_MAPS).logits;
+      const fakeLogits = discriminator.forward(fake, NO_MAPS).logits;
       realScore = tf.keep(meanScore(realLogits, scores));
       fakeScore = tf.keep(meanScore(fakeLogits, scores));
       return loss.discriminatorLoss(realLogits, fakeLogits);
@@ -81,16 +81,12 @@ function discriminatorStepWithoutMaps(parts: StepParts, real: tf.Tensor4D): Disc
  * attention maps, as {@link discriminatorStep}.
  */
 export function generatorStep(parts: StepParts, batchSize: number): GeneratorStepResult {
-  return withoutAttentionMaps(() => generatorStepWithoutMaps(parts, batchSize));
-}
-
-function generatorStepWithoutMaps(parts: StepParts, batchSize: number): GeneratorStepResult {
   const { generator, discriminator, loss, gVars, scores } = parts;
   const z = parts.random.normal([batchSize, generator.zDim]);
   let fakeScore: tf.Scalar | undefined;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const fakeLogits = discriminator.forward(generator.forward(z).images).logits;
+      const fakeLogits = discriminator.forward(generator.forward(z, NO_MAPS).images, NO_MAPS).logits;
       fakeScore = tf.keep(meanScore(fakeLogits, scores));
       return loss.generatorLoss(fakeLogits);
     }, gVars as tf.Variable[]);

@@ -6,9 +6,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TrainEnd, TrainerCallback } from "./callback";
 import { checkpointing } from "./callbacks/checkpointing";
-import { latestCheckpoint, listCheckpoints } from "./checkpoint/checkpoint-store";
+import { FileCheckpointStore, latestCheckpoint, listCheckpoints } from "./node/file-checkpoint-store";
 import { arrayDataSource } from "./data-source";
 import { NonFiniteLossError } from "./errors";
+import { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store";
 import { GanTrainer } from "./gan-trainer";
 import type { EpochMetrics, StepMetrics } from "./metrics";
 import { TinyDiscriminator, TinyGenerator, changedKeys, simpleBce, snapshotState, tinyImages } from "./test-support";
@@ -153,7 +154,7 @@ describe("GanTrainer.fit", () => {
       loss: simpleBce,
       data: arrayDataSource(images, { batchSize: 4 }),
       epochs: 5,
-      runDir,
+      store: new FileCheckpointStore(runDir),
       signal: controller.signal,
       callbacks: [
         rec.cb,
@@ -193,7 +194,7 @@ describe("GanTrainer.fit", () => {
       loss: poisoned,
       data: arrayDataSource(images, { batchSize: 4 }),
       epochs: 3,
-      runDir,
+      store: new FileCheckpointStore(runDir),
       callbacks: [rec.cb, checkpointing({ everySteps: 1 })],
     });
     const error = await trainer.fit().then(
@@ -211,6 +212,50 @@ describe("GanTrainer.fit", () => {
     expect((await listCheckpoints(runDir)).map((p) => path.basename(p))).toEqual(["step-0000001", "step-0000002"]);
     expect(path.basename((await latestCheckpoint(runDir))!)).toBe("step-0000002");
     trainer.dispose();
+    images.dispose();
+  });
+
+  it("gives callbacks a narrow context: counters, models, fixed noise, generate, stop and saveCheckpoint, not the trainer", async () => {
+    const images = tinyImages(8);
+    const seen: Array<Record<string, unknown>> = [];
+    let drawn: number[] = [];
+    const cb: TrainerCallback = {
+      onBatchEnd: async (ctx) => {
+        seen.push({ ...ctx });
+        if (ctx.step === 1) {
+          const z = ctx.fixedNoise(2);
+          const out = ctx.generate(z);
+          drawn = out.images.shape;
+          tf.dispose([z, out.images, ...out.attentionMaps]);
+          expect(ctx.generator.training).toBe(true); // generate() restored training mode
+          await expect(ctx.saveCheckpoint()).rejects.toThrow("the trainer has no checkpoint store");
+        }
+        if (ctx.step === 3) ctx.stop();
+      },
+    };
+    const trainer = new GanTrainer({ generator: new TinyGenerator(), discriminator: new TinyDiscriminator(), loss: simpleBce, data: arrayDataSource(images, { batchSize: 4 }), epochs: 5, callbacks: [cb] });
+    const result = await trainer.fit();
+    expect(result).toMatchObject({ status: "aborted", step: 3 });
+    expect("trainer" in seen[0]).toBe(false);
+    expect(seen[0]).toMatchObject({ epoch: 0, epochs: 5, step: 1, batchInEpoch: 1, batchesPerEpoch: 2, stepsPerEpoch: 2, totalSteps: 10, startStep: 0, resumed: false, lastCheckpointStep: -1, canCheckpoint: false, lossName: "bce" });
+    expect(drawn).toEqual([2, 8, 8, 1]);
+
+    // With a store, ctx.saveCheckpoint() saves into it and the context reports the step.
+    const store = new MemoryCheckpointStore();
+    const saving = new GanTrainer({
+      generator: new TinyGenerator(),
+      discriminator: new TinyDiscriminator(),
+      loss: simpleBce,
+      data: arrayDataSource(images, { batchSize: 4 }),
+      epochs: 1,
+      store,
+      callbacks: [{ onBatchEnd: async (ctx) => void (ctx.step === 1 && (await ctx.saveCheckpoint({ keep: 1 }))) }, { onBatchEnd: (ctx) => void seen.push({ ...ctx }) }],
+    });
+    await saving.fit();
+    expect(await store.list()).toEqual(["step-0000001"]);
+    expect(seen.at(-2)).toMatchObject({ step: 1, lastCheckpointStep: 1, canCheckpoint: true });
+    trainer.dispose();
+    saving.dispose();
     images.dispose();
   });
 

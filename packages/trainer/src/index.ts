@@ -1,11 +1,17 @@
 /**
  * `@gan/trainer`: trains a GAN generator against its discriminator on TensorFlow.js, the way the reference's
- * `train_model` does, with plugins (callbacks) for metrics, sample grids, attention maps, loss plots and
- * atomic, resumable checkpoints.
+ * `train_model` does, with plugins (callbacks) for metrics, sample grids, EMA and atomic, resumable
+ * checkpoints in a {@link CheckpointStore}.
+ *
+ * This entry imports no Node built-in and no native module: it runs in a browser, a Web Worker and Node
+ * alike. The file-system parts (run folders and `train()`, checkpoints on disk, PNG figures, the callbacks
+ * that write files) are in `@gan/trainer/node`.
  *
  * @packageDocumentation
  */
-export { GanTrainer, CHECKPOINT_FILES, type StepValues, type TrainResult, type TrainerCheckpointState } from "./gan-trainer";
+export { GanTrainer } from "./gan-trainer";
+export type { TrainResult } from "./training-loop";
+export { type StepValues, ganIteration } from "./gan-iteration";
 export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } from "./callback";
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
@@ -14,37 +20,34 @@ export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals
 export { NonFiniteLossError, type NonFiniteLossDetails } from "./errors";
 export { discriminatorStep, generatorStep, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";
 export { createAdam, applyOrderedGradients, exportAdamState, importAdamState, type AdamSettings } from "./adam";
+export { FixedNoise, generateInEvalMode } from "./sampler";
 
 export {
-  CHECKPOINTS_DIR,
-  LATEST_FILE,
   STATE_FILE,
   type CheckpointFiles,
+  type CheckpointStore,
   checkpointName,
+  checkpointStep,
   checkCheckpointFileName,
-  writeCheckpoint,
-  readCheckpoint,
-  listCheckpoints,
-  latestCheckpoint,
-  pruneCheckpoints,
 } from "./checkpoint/checkpoint-store";
-export { writeFileAtomic, fsyncDir } from "./checkpoint/atomic-fs";
+export {
+  CHECKPOINT_FILES,
+  type TrainerCheckpointState,
+  type TrainingPosition,
+  type TrainingParts,
+  type Optimizers,
+  exportTrainingState,
+  importTrainingState,
+} from "./checkpoint/training-state";
+export { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store";
+export { IndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions, type IdbFactoryLike } from "./checkpoint/indexeddb-checkpoint-store";
 
-export { metricsLog, type MetricsLogOptions } from "./callbacks/metrics-log";
-export { sampleImages, type SampleImagesOptions } from "./callbacks/sample-images";
-export { attentionMaps, type AttentionMapsOptions } from "./callbacks/attention-maps";
-export { lossPlot, type LossPlotOptions } from "./callbacks/loss-plot";
 export { checkpointing, type CheckpointingOptions } from "./callbacks/checkpointing";
-export { epochFileName } from "./callbacks/epoch-file";
-
-export { train, defaultCallbacks, type TrainOptions, type TrainRunResult, type DefaultCallbackOptions } from "./run/train";
-export { CONFIG_FILE, type RunConfig, runConfig, readRunConfig, packageVersions } from "./run/run-config";
-export { METRICS_FILE, type MetricsRecord, parseMetrics, readMetrics } from "./run/metrics-file";
+export { epochFileName } from "./callbacks/schedule";
+export { ModelEma, type ModelEmaOptions } from "./ema";
+export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";
 
 export { type RgbImage, type Rgb, imagesToRgb, tileGrid, resizeNearest, stackVertical } from "./image/rgb-image";
 export { type Colormap, reds, colorize } from "./image/colormap";
 export { attentionFigure, type AttentionFigureOptions, type RelativePixel, queryIndex } from "./image/attention-figure";
-export { encodePng, svgToPng } from "./image/png";
 export { lineChartSvg, type ChartSeries, type LineChartOptions } from "./plot/line-chart";
-export { ModelEma, type ModelEmaOptions } from "./ema";
-export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";

@@ -1,6 +1,7 @@
 import { lossByName } from "@gan/losses";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import type { TrainerCallback } from "./callback";
+import type { CheckpointStore } from "./checkpoint/checkpoint-store";
 import type { DataSource } from "./data-source";
 
 /** How the trainer turns D's logits into the `dReal` / `dFake` metrics. */
@@ -48,8 +49,14 @@ export interface GanTrainerOptions {
   fixedNoiseSize?: number;
   /** Plugins: logging, samples, checkpoints... (default none; `train()` wires the standard ones). */
   callbacks?: TrainerCallback[];
-  /** The run folder that file-writing callbacks and `saveCheckpoint()` use. */
+  /** The run folder that file-writing callbacks (of `@gan/trainer/node`) write into. */
   runDir?: string;
+  /**
+   * Where `saveCheckpoint()` (and so `checkpointing()`) writes and `resume()` reads checkpoints:
+   * `FileCheckpointStore` of `@gan/trainer/node` for a run folder, {@link MemoryCheckpointStore},
+   * {@link IndexedDbCheckpointStore} in a browser. Without one the trainer cannot checkpoint.
+   */
+  store?: CheckpointStore;
   /** Stops the run after the current step; the run then resolves with status `"aborted"`. */
   signal?: AbortSignal;
 }

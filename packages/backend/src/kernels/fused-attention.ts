@@ -1,14 +1,13 @@
+import { FUSED_ATTENTION_GRAD_KERNEL, FUSED_ATTENTION_KERNEL } from "@gan/spec";
 import type * as tf from "@tensorflow/tfjs-core";
 import { simdKernels, transposeAt } from "./simd-kernels";
 import { type KernelArgs, type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
 import { matMulAt, softmaxAt } from "./xnn-matmul";
 
-/**
- * Kernel names of the fused attention, shared with `@gan/layers` (`SelfAttention2d` runs them when the active
- * backend registers them and nobody asked for the attention maps).
- */
-export const FUSED_ATTENTION = "GanFusedAttention";
-export const FUSED_ATTENTION_GRAD = "GanFusedAttentionGrad";
+/** The fused attention kernel's name: `@gan/spec`'s, which `SelfAttention2d` of `@gan/layers` dispatches to. */
+export const FUSED_ATTENTION = FUSED_ATTENTION_KERNEL;
+/** The name of its gradient kernel. */
+export const FUSED_ATTENTION_GRAD = FUSED_ATTENTION_GRAD_KERNEL;
 
 interface Shapes {
   batch: number;

@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EMA_GENERATOR_FILE, latestCheckpoint, readRunConfig } from "@gan/trainer";
+import { EMA_GENERATOR_FILE } from "@gan/trainer";
+import { latestCheckpoint, readRunConfig } from "@gan/trainer/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../test-support";
-import { buildModels } from "../models";
-import { DEMO_RECIPE } from "./demo";
+import { buildModels, fastRecipe } from "@gan/recipes";
 import { WEB_MANIFEST, type WebManifest } from "./export-web";
 
 let tmp: string;
@@ -30,20 +30,13 @@ describe("gan demo", () => {
 
     const extra = (await readRunConfig(out)).extra as { model: Record<string, unknown>; training: Record<string, unknown> };
     expect(extra.model).toMatchObject({ model: "sagan", width: 4, workingSize: 32, latentGap: { dims: 1, gap: 2, scale: 0.5 }, attentionAfter: [3], discriminatorAttentionAfter: [], generatorSpectralNorm: false });
-    expect(extra.training).toMatchObject({
-      loss: DEMO_RECIPE.loss,
-      gLr: DEMO_RECIPE.gLr,
-      dLr: DEMO_RECIPE.dLr,
-      beta1: DEMO_RECIPE.beta1,
-      beta2: DEMO_RECIPE.beta2,
-      dSteps: DEMO_RECIPE.dSteps,
-      diffAugment: DEMO_RECIPE.diffAugment,
-      diffAugmentTranslation: DEMO_RECIPE.diffAugmentTranslation,
-      ema: { decay: DEMO_RECIPE.emaDecay, startStep: 0 },
-    });
+    // The fast recipe of @gan/recipes, less the evaluation (--eval-every 0).
+    const { eval: _evaluation, ...training } = fastRecipe.training;
+    expect(extra.training).toEqual(training);
+    expect((await readRunConfig(out)).extra?.recipe).toBe("fast");
     // Stopped by its time budget mid-epoch, the run still leaves sample grids of G and of its EMA.
-    expect(await readdir(join(out, "samples"))).toHaveLength(1);
-    expect(await readdir(join(out, "samples-ema"))).toHaveLength(1);
+    expect((await readdir(join(out, "samples"))).length).toBeGreaterThanOrEqual(1);
+    expect((await readdir(join(out, "samples-ema"))).length).toBeGreaterThanOrEqual(1);
     const checkpoint = await latestCheckpoint(out);
     expect(checkpoint).toBeDefined();
     expect(existsSync(join(checkpoint!, EMA_GENERATOR_FILE))).toBe(true);
@@ -66,7 +59,7 @@ describe("gan demo", () => {
     const data = join(tmp, "img_78"); // prepared by the test above
     const dc = await run("train", "--model", "dcgan", "--data", data, "--attention-after", "3", "--backend", "cpu", "--quiet");
     expect(dc.code).toBe(1);
-    expect(dc.err).toMatch(/--attention-after applies to sagan only, not to dcgan/);
+    expect(dc.err).toMatch(/--attention-after: applies to sagan only, not to dcgan/);
     const range = await run("train", "--data", data, "--attention-after", "3,5", "--backend", "cpu", "--quiet");
     expect(range.code).toBe(1);
     expect(range.err).toMatch(/--attention-after: expected distinct layers among 1, 2, 3, 4, got 3,5/);

@@ -1,6 +1,7 @@
 import "@tensorflow/tfjs-backend-cpu";
 import { DcganGenerator } from "@gan/dcgan";
-import { decodeSafetensors, loadWeights, saveWeights } from "@gan/layers";
+import { decodeSafetensors } from "@gan/layers";
+import { loadWeights, saveWeights } from "@gan/layers/node";
 import { EMA_GENERATOR_FILE } from "@gan/trainer";
 import { type NormalizableLayer, SaganGenerator } from "@gan/sagan";
 import * as tf from "@tensorflow/tfjs-core";
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../main";
-import type { ModelSpec } from "../models";
+import type { ModelSpec } from "@gan/recipes";
 import { exportWebCommand, type WebManifest } from "./export-web";
 import type { CommandIO } from "./train";
 

@@ -1,9 +1,10 @@
-import { CHECKPOINT_FILES, CHECKPOINTS_DIR, EMA_GENERATOR_FILE, latestCheckpoint, readRunConfig } from "@gan/trainer";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
+import { CHECKPOINTS_DIR, latestCheckpoint, readRunConfig } from "@gan/trainer/node";
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { LatentGapSpec, ModelSpec } from "../models";
+import type { LatentGapSpec, ModelSpec } from "@gan/recipes";
 import type { CommandIO } from "./train";
 
 /** Options of `gan export-web`. */

@@ -1,5 +1,6 @@
-import { backendInfo, describeBackend, selectBackend, type BackendName } from "@gan/backend";
-import { packageVersions } from "@gan/trainer";
+import { backendInfo, describeBackend } from "@gan/backend";
+import { selectBackend, type BackendName } from "@gan/backend/node";
+import { packageVersions } from "@gan/trainer/node";
 import type { CommandIO } from "./train";
 
 /** `gan info`: the backend `--backend` resolves to, why, and the versions of the packages in use. */

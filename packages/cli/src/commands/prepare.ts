@@ -1,4 +1,4 @@
-import { prepareMnist } from "@gan/data";
+import { prepareMnist } from "@gan/data/node";
 import type { CommandIO } from "./train";
 
 /** The data sets `gan prepare` builds. */

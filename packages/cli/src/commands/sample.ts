@@ -1,6 +1,8 @@
-import { type BackendName, selectBackend } from "@gan/backend";
-import { loadWeights, Random } from "@gan/layers";
-import { CHECKPOINT_FILES, CHECKPOINTS_DIR, EMA_GENERATOR_FILE, encodePng, imagesToRgb, latestCheckpoint, tileGrid } from "@gan/trainer";
+import { type BackendName, selectBackend } from "@gan/backend/node";
+import { Random } from "@gan/layers";
+import { loadWeights } from "@gan/layers/node";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, imagesToRgb, tileGrid } from "@gan/trainer";
+import { CHECKPOINTS_DIR, encodePng, latestCheckpoint } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -70,7 +72,7 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
   try {
     await loadWeights(generator as never, weights);
     generator.eval();
-    const images = tf.tidy(() => generator.forward(new Random(options.seed).normal([options.n, generator.zDim])).images);
+    const images = tf.tidy(() => generator.forward(new Random(options.seed).normal([options.n, generator.zDim]), { attentionMaps: false }).images);
     const rgb = imagesToRgb(images);
     images.dispose();
     const written: string[] = [];

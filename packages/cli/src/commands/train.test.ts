@@ -3,16 +3,17 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors } from "@gan/layers";
-import type { EvalRecord } from "@gan/metrics";
-import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, latestCheckpoint, listCheckpoints, readMetrics } from "@gan/trainer";
+import type { EvalRecord } from "@gan/metrics/node";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
+import { latestCheckpoint, listCheckpoints, readMetrics } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DcganGenerator } from "@gan/dcgan";
-import type { SaganGenerator } from "@gan/sagan";
+import type { LatentGapDcganGenerator } from "@gan/dcgan";
+import type { FlexibleSaganGenerator } from "@gan/sagan";
 import { generatorOf } from "../models";
 import { run } from "../test-support";
-import { DIFF_AUGMENT_STATE_FILE } from "../training-setup";
+import { DIFF_AUGMENT_STATE_FILE, fastRecipe } from "@gan/recipes";
 
 let tmp: string;
 let data: string;
@@ -92,10 +93,10 @@ describe("gan train: quality flags on the command line", () => {
     }
   });
 
-  it("refuses to evaluate colour runs before training", async () => {
+  it("refuses to evaluate colour runs before training, as a command-line error", async () => {
     const r = await run(...tiny(join(tmp, "colour")), "--channels", "3", "--eval-every", "1");
-    expect(r.code).toBe(1);
-    expect(r.err).toBe("gan: error: --eval-every: the evaluation scores grayscale digits; it needs --channels 1\n");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: --eval-every: the evaluation scores grayscale digits; it needs --channels 1\n/);
   });
 
   it("--ema --diff-augment --eval-every: EMA in every checkpoint, eval lines with EMA scores, fid.png; --resume keeps the setup", async () => {
@@ -105,13 +106,14 @@ describe("gan train: quality flags on the command line", () => {
     expect(first.err).not.toMatch(/error/);
     expect(first.code).toBe(0);
     expect(first.out).toMatch(
-      /training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, eval every 1 epoch\(s\) \(n=8\), Adam beta1 0\.5, loss hinge, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/,
+      /training: recipe sagan, EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, eval every 1 epoch\(s\) \(n=8\), Adam beta1 0\.5, beta2 0\.9, loss hinge, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/,
     );
 
     // The loss, learning rates and D steps are recorded resolved (defaults filled in), as the trainer used them.
     const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
     expect(config.extra.training).toEqual({
       beta1: 0.5,
+      beta2: 0.9,
       loss: "hinge",
       gLr: 2e-4,
       dLr: 4e-4,
@@ -142,7 +144,7 @@ describe("gan train: quality flags on the command line", () => {
     expect(resumed.err).toContain("--resume: keeping the recorded --ema setting (decay 0.9 from step 0), not decay 0.5 from step 0\n");
     expect(resumed.err).toContain("--resume: keeping the recorded --d-lr setting (0.0004), not 0.0003\n");
     expect(resumed.out).toMatch(/completed: 6 steps/);
-    expect(resumed.out).toMatch(/training: EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, .*, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/);
+    expect(resumed.out).toMatch(/training: recipe sagan, EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, .*, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/);
     const kept = await listCheckpoints(runDir);
     expect(kept.length).toBe(3);
     for (const dir of kept) {
@@ -306,7 +308,7 @@ describe("gan train: quality flags on the command line", () => {
     expect(noLayer4.err).toMatch(/SaganGenerator: option 'attentionAfter' cannot include 4 with workingSize 32/);
     const dcgan = await run("train", "--model", "dcgan", "--data", data, "--working-size", "32", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-32"));
     expect(dcgan.code).toBe(1);
-    expect(dcgan.err).toMatch(/--working-size applies to sagan only, not to dcgan/);
+    expect(dcgan.err).toMatch(/--working-size: applies to sagan only, not to dcgan/);
   }, 300_000);
 
   it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web, for SAGAN and DCGAN; bad values named", async () => {
@@ -317,7 +319,7 @@ describe("gan train: quality flags on the command line", () => {
     const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
     expect(config.extra.model.latentGap).toEqual({ dims: 1, gap: 2, scale: 0.5 });
     const G = await generatorOf(runDir);
-    expect((G as SaganGenerator).latentGap?.dims).toBe(1);
+    expect((G as FlexibleSaganGenerator).latentGap?.dims).toBe(1);
     G.dispose();
 
     await resumeKeepingModel(
@@ -352,13 +354,37 @@ describe("gan train: quality flags on the command line", () => {
     expect(dcgan.code).toBe(0);
     expect(JSON.parse(await readFile(join(dcganDir, "config.json"), "utf8")).extra.model.latentGap).toEqual({ dims: 1, gap: 2, scale: 0.5 });
     const dcganG = await generatorOf(dcganDir);
-    expect((dcganG as DcganGenerator).latentGap?.gap).toBe(2);
+    expect((dcganG as LatentGapDcganGenerator).latentGap.gap).toBe(2);
     dcganG.dispose();
   }, 300_000);
+
+  it("--recipe: the named recipe of @gan/recipes with the flags laid over it, recorded in config.json", async () => {
+    const runDir = join(tmp, "recipe-fast");
+    const r = await run("train", "--recipe", "fast", "--data", data, "--width", "4", "--batch-size", "4", "--epochs", "1", "--no-eval", "--g-lr", "5e-4", "--backend", "wasm", "--threads", "1", "--out", runDir, "--quiet");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/training: recipe fast, EMA decay 0\.99 from step 0, DiffAugment color,translation \(translation 0\.0625\), Adam beta1 0, beta2 0\.99, loss hinge, g-lr 0\.0005, d-lr 0\.0012, d-steps 2/);
+    const extra = JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra;
+    expect(extra.recipe).toBe("fast");
+    expect(extra.model).toEqual({ ...fastRecipe.model, width: 4, seed: 0 });
+    const { eval: _evaluation, ...training } = fastRecipe.training;
+    expect(extra.training).toEqual({ ...training, gLr: 5e-4 });
+    // 8 images in batches of 4 and 2 D steps per G step: one step.
+    expect(r.out).toMatch(/completed: 1 steps/);
+
+    const off = await run("train", "--recipe", "fast", "--data", data, "--width", "4", "--batch-size", "4", "--epochs", "1", "--no-eval", "--no-ema", "--no-diff-augment", "--backend", "wasm", "--threads", "1", "--out", join(tmp, "recipe-off"), "--quiet");
+    expect(off.code, off.err).toBe(0);
+    const offTraining = JSON.parse(await readFile(join(tmp, "recipe-off", "config.json"), "utf8")).extra.training;
+    expect(offTraining.ema).toBeUndefined();
+    expect(offTraining.diffAugment).toBeUndefined();
+
+    const unknown = await run("train", "--recipe", "fastest", "--data", data);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--recipe <name>.*fast, sagan, dcgan/);
+  });
 
   it("--no-g-spectral-norm is for SAGAN only", async () => {
     const r = await run("train", "--model", "dcgan", "--data", data, "--no-g-spectral-norm", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-no-sn"));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/gan: error: --no-g-spectral-norm applies to sagan only, not to dcgan\n$/);
+    expect(r.err).toMatch(/gan: error: --no-g-spectral-norm: applies to sagan only, not to dcgan\n$/);
   });
 });

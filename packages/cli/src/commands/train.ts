@@ -1,37 +1,35 @@
-import { selectBackend, type BackendName } from "@gan/backend";
-import { withLeCam } from "@gan/losses";
-import { type TrainRunResult, readRunConfig, train } from "@gan/trainer";
+import { type BackendName, selectBackend } from "@gan/backend/node";
+import { type ModelSpec, type Recipe, type TrainingSetup, getRecipe, resolveTrainingSetup, withOverrides } from "@gan/recipes";
+import { trainRecipe } from "@gan/recipes/node";
+import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openImageSource } from "../image-source";
-import { buildModels, lossFor, type ModelSpec } from "../models";
+import { inFlagTerms } from "../models";
 import { loadPlugins } from "../plugins";
 import { progressBar } from "../progress-bar";
-import {
-  type TrainingFlags,
-  type TrainingSetup,
-  applyTrainingSetup,
-  formatTrainingSetup,
-  resolvedTrainingSetup,
-  resumedTrainingSetup,
-  trainingSetup,
-} from "../training-setup";
+import { type TrainingFlags, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "../training-setup";
 
 /**
- * Options of `gan train`. The training options ({@link TrainingFlags}: `ema`, `emaDecay`, `emaStart`,
- * `diffAugment`, `diffAugmentTranslation`, `lecam`, `evalEvery`, `evalN`, `beta1`, `beta2`, `loss`, `gLr`, `dLr`, `dSteps`) are recorded in
- * `config.json` under `extra.training` (the loss, learning rates and D steps with their defaults filled in);
- * a resumed run keeps the recorded EMA, DiffAugment, betas, loss, learning rates and D steps.
+ * Options of `gan train`. A recipe (`recipe`, default the article's recipe of `model`, else `sagan`) gives the nets
+ * and how they train; every model or training field given here overrides the recipe's. The model and the
+ * training setup are recorded in `config.json` (`extra.model`, `extra.training`); a resumed run keeps them.
  */
-export interface TrainCommandOptions extends ModelSpec, TrainingFlags {
+export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, TrainingFlags {
+  /** A named recipe of `@gan/recipes` (`fast`, `sagan`, `dcgan`). */
+  recipe?: string;
   data: string;
-  epochs: number;
-  batchSize: number;
+  /** Epochs (default: the recipe's). */
+  epochs?: number;
+  /** Images per batch (default: the recipe's). */
+  batchSize?: number;
   out: string;
   backend: BackendName;
   /** wasm backend threads: 1–8, or `"auto"` (the default: one per idle logical CPU, at most 8). */
   threads?: number | "auto";
+  seed: number;
   resume: boolean;
+  /** Sample grids and attention maps every this many epochs. */
   sampleEvery: number;
   checkpointEvery: number;
   keep: number;
@@ -50,7 +48,9 @@ export interface CommandIO {
   stderr: NodeJS.WriteStream;
 }
 
-/** The {@link ModelSpec} fields that flags set only when given (absent: the default). */
+/** The model fields a flag sets only when given (absent: the recipe's). */
+const MODEL_FIELDS = ["model", "zDim", "width", "channels", "attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
+/** Those the record of a resumed run keeps whatever a flag says (the shape of the nets). */
 const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
 
 /**
@@ -76,67 +76,73 @@ function keptModelSetting(key: (typeof OPTIONAL_MODEL_FIELDS)[number], recorded:
 }
 
 /**
- * `gan train`: opens the image folder, builds the model, picks the backend, and trains with the standard run
- * folder (config.json, metrics.jsonl, samples/, attention/, losses.png, checkpoints/). Ctrl-C or
- * `--max-minutes` stop after the current step with a checkpoint; `--resume` continues from it.
+ * The recipe `gan train` runs: the named one (or the article's recipe of `--model`) with the flags given laid over
+ * it; on `--resume`, the model and training setup the run recorded, with a warning for each flag that disagrees.
  */
-export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainRunResult> {
-  await loadPlugins(options.plugin);
-  let recordedSetup: TrainingSetup | undefined;
+async function recipeOf(options: TrainCommandOptions, io: CommandIO): Promise<{ recipe: Recipe; seed: number }> {
+  let base = getRecipe(options.recipe ?? options.model ?? "sagan");
+  const modelFlags: Partial<Omit<ModelSpec, "seed">> = {};
+  for (const key of MODEL_FIELDS) {
+    // --no-g-spectral-norm's absence reads as true: the default, not an override.
+    if (key === "generatorSpectralNorm" && options[key] === true) continue;
+    if (options[key] !== undefined) Object.assign(modelFlags, { [key]: options[key] });
+  }
+  let seed = options.seed;
+  let recordedTraining: TrainingSetup | undefined;
   if (options.resume && existsSync(join(options.out, "config.json"))) {
     // A resumed run rebuilds the models and the training setup exactly as the run recorded them.
     const extra = (await readRunConfig(options.out)).extra ?? {};
+    if (typeof extra.recipe === "string" && options.recipe === undefined) base = getRecipe(extra.recipe);
     const recorded = extra.model as ModelSpec | undefined;
     if (recorded) {
       // The record is the whole model: an optional field it lacks is the default, whatever a flag says now.
       for (const key of OPTIONAL_MODEL_FIELDS) {
-        const given = key === "generatorSpectralNorm" && options[key] === true ? undefined : options[key]; // true: the default.
+        const given = modelFlags[key];
         const kept = key === "workingSize" ? (recorded[key] ?? 64) : recorded[key]; // recorded only when 32
         if (given !== undefined && JSON.stringify(given) !== JSON.stringify(kept)) {
           io.stderr.write(`--resume: keeping ${keptModelSetting(key, recorded[key], given)}\n`);
         }
-        delete options[key];
       }
-      Object.assign(options, recorded);
+      const { seed: recordedSeed, ...model } = recorded;
+      seed = recordedSeed;
+      base = { ...base, model };
+      for (const key of MODEL_FIELDS) delete modelFlags[key];
     }
-    recordedSetup = extra.training as TrainingSetup | undefined;
+    recordedTraining = extra.training as TrainingSetup | undefined;
   }
-  const given = trainingSetup(options, options.channels);
-  const setup = resolvedTrainingSetup(
-    recordedSetup ? resumedTrainingSetup(given, recordedSetup, (m) => io.stderr.write(`${m}\n`)) : given,
-    options.model,
-  );
-  // The data first: a wrong path fails before anything slow starts.
-  const data = await openImageSource(options.data, {
-    batchSize: options.batchSize,
-    seed: options.seed,
-    channels: options.channels,
-    size: 64,
+  const given = trainingSetup(options, options.channels ?? base.model.channels, recordedTraining ?? base.training);
+  const recipe = withOverrides(base, {
+    model: modelFlags,
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
   });
+  // A resumed run keeps its recorded setup (a disagreeing flag is reported and ignored); a new one lays the flags
+  // over the recipe's.
+  const training = recordedTraining
+    ? resumedTrainingSetup(given, recordedTraining, (m) => io.stderr.write(`${m}\n`))
+    : { ...recipe.training, ...given };
+  return { recipe: { ...recipe, training }, seed };
+}
+
+/**
+ * `gan train`: maps the flags onto a recipe of `@gan/recipes`, opens the image folder, picks the backend, and
+ * trains it with `trainRecipe` (the standard run folder: config.json, metrics.jsonl, samples/, attention/,
+ * losses.png, checkpoints/). Ctrl-C or `--max-minutes` stop after the current step with a checkpoint;
+ * `--resume` continues from it.
+ */
+export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainRunResult> {
+  await loadPlugins(options.plugin);
+  const { recipe, seed } = await recipeOf(options, io);
+  const training = resolveTrainingSetup(recipe.training, recipe.model.model);
+  // The data first: a wrong path fails before anything slow starts.
+  const data = await openImageSource(options.data, { batchSize: recipe.batchSize, seed, channels: recipe.model.channels, size: 64 });
   const backend = await selectBackend(options.backend, {
     log: io.log,
     warn: (m) => io.stderr.write(`${m}\n`),
     ...(options.threads ? { threads: options.threads } : {}),
   });
-  io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${options.batchSize}`);
-  const spec: ModelSpec = {
-    model: options.model,
-    zDim: options.zDim,
-    width: options.width,
-    channels: options.channels,
-    seed: options.seed,
-    ...(options.attention ? { attention: options.attention } : {}),
-    ...(options.attentionAfter ? { attentionAfter: options.attentionAfter } : {}),
-    ...(options.discriminatorAttentionAfter ? { discriminatorAttentionAfter: options.discriminatorAttentionAfter } : {}),
-    ...(options.generatorSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
-    ...(options.workingSize === 32 ? { workingSize: 32 as const } : {}),
-    ...(options.latentGap ? { latentGap: options.latentGap } : {}),
-  };
-  const { generator, discriminator } = buildModels(spec);
-  const applied = applyTrainingSetup(setup, discriminator, { seed: options.seed, sampleEvery: options.sampleEvery });
-  io.log(`training: ${formatTrainingSetup(setup)}`);
-  const baseLoss = lossFor(options.model, setup.loss);
-  const lecam = setup.lecam === undefined ? undefined : withLeCam(baseLoss, { weight: setup.lecam });
+  io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${recipe.batchSize}`);
+  io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
 
   const controller = new AbortController();
   const onSigint = () => {
@@ -152,35 +158,24 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       }, options.maxMinutes * 60_000)
     : undefined;
   try {
-    const result = await train({
-      generator,
-      discriminator,
-      loss: lecam ?? baseLoss,
+    const result = await trainRecipe(recipe, {
       data,
-      epochs: options.epochs,
-      seed: options.seed,
-      ...(setup.gLr !== undefined ? { gLr: setup.gLr } : {}),
-      ...(setup.dLr !== undefined ? { dLr: setup.dLr } : {}),
-      ...(setup.dSteps !== undefined ? { dSteps: setup.dSteps } : {}),
-      ...(setup.beta1 !== undefined ? { beta1: setup.beta1 } : {}),
-      ...(setup.beta2 !== undefined ? { beta2: setup.beta2 } : {}),
       runDir: options.out,
+      seed,
       resume: options.resume,
       signal: controller.signal,
-      samples: { everyEpochs: options.sampleEvery },
-      attention: { everyEpochs: options.sampleEvery },
-      checkpoints: { everyEpochs: options.checkpointEvery, keep: options.keep },
-      callbacks: [...applied.callbacks, ...(options.quiet ? [] : [progressBar(io.stderr)])],
-      config: { model: spec, training: setup, data: options.data, backend },
+      sampleEvery: options.sampleEvery,
+      checkpointEvery: options.checkpointEvery,
+      keep: options.keep,
+      callbacks: options.quiet ? [] : [progressBar(io.stderr)],
+      config: { data: options.data, backend },
+    }).catch((e: unknown) => {
+      throw inFlagTerms(e);
     });
     io.log(`${result.status}: ${result.step} steps; pictures and checkpoints in ${options.out}`);
     return result;
   } finally {
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
-    applied.dispose();
-    lecam?.dispose();
-    generator.dispose();
-    discriminator.dispose();
   }
 }

@@ -1,6 +1,5 @@
 import type { TrainerCallback } from "../callback";
-import { checkEvery } from "./epoch-file";
-import { requireRunDir } from "./metrics-log";
+import { checkEvery } from "./schedule";
 
 /** Options of {@link checkpointing}. */
 export interface CheckpointingOptions {
@@ -13,9 +12,9 @@ export interface CheckpointingOptions {
 }
 
 /**
- * Saves checkpoints into `<runDir>/checkpoints/` (see {@link GanTrainer.saveCheckpoint}): every `everyEpochs`
- * epochs, every `everySteps` steps if set, and when the run completes or is aborted. A run that fails (a
- * non-finite loss, an error) writes nothing, so `latest` keeps pointing at the last good checkpoint.
+ * Saves checkpoints into the trainer's checkpoint store (see {@link GanTrainer.saveCheckpoint}): every
+ * `everyEpochs` epochs, every `everySteps` steps if set, and when the run completes or is aborted. A run that
+ * fails (a non-finite loss, an error) writes nothing, so the latest checkpoint stays the last good one.
  */
 export function checkpointing(options: CheckpointingOptions = {}): TrainerCallback {
   const everyEpochs = checkEvery(options.everyEpochs ?? 1, "checkpointing: option 'everyEpochs'");
@@ -24,19 +23,17 @@ export function checkpointing(options: CheckpointingOptions = {}): TrainerCallba
   return {
     name: "checkpoints",
     onTrainStart(ctx) {
-      requireRunDir(ctx, "checkpointing");
+      if (!ctx.canCheckpoint) throw new Error("checkpointing: the trainer has no checkpoint store; set the store option (train() sets one for its runDir)");
     },
     async onBatchEnd(ctx) {
-      if (everySteps !== undefined && ctx.step % everySteps === 0) await ctx.trainer.saveCheckpoint({ keep });
+      if (everySteps !== undefined && ctx.step % everySteps === 0) await ctx.saveCheckpoint({ keep });
     },
     async onEpochEnd(ctx) {
-      if ((ctx.epoch + 1) % everyEpochs === 0 && ctx.trainer.lastCheckpointStep !== ctx.step) {
-        await ctx.trainer.saveCheckpoint({ keep });
-      }
+      if ((ctx.epoch + 1) % everyEpochs === 0 && ctx.lastCheckpointStep !== ctx.step) await ctx.saveCheckpoint({ keep });
     },
     async onTrainEnd(ctx, end) {
       if (end.status === "failed") return;
-      if (ctx.trainer.lastCheckpointStep !== ctx.step) await ctx.trainer.saveCheckpoint({ keep });
+      if (ctx.lastCheckpointStep !== ctx.step) await ctx.saveCheckpoint({ keep });
     },
   };
 }

@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
 import { decodeSafetensors, encodeSafetensors, Random, standingStatistics } from "@gan/layers";
 import type { GanGenerator, TrainableModule } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
@@ -30,10 +27,10 @@ export interface GeneratorEmaCallback extends TrainerCallback {
 /**
  * Keeps an exponential moving average of the generator's weights (see {@link ModelEma}), updated after every
  * step, and adds it as `generator-ema.safetensors` (the generator's state-dict names, loadable into the same
- * model) to every checkpoint the trainer writes, through {@link TrainerCallback.checkpointFiles}: the file is
- * written in the same atomic step as the rest of the checkpoint, so a checkpoint never lacks it. A resumed run
- * reloads the average from the checkpoint it resumed (a checkpoint without the file starts the average from
- * the resumed weights).
+ * model) to every checkpoint the trainer writes, through {@link TrainerCallback.state}: the file is written in
+ * the same atomic step as the rest of the checkpoint, so a checkpoint never lacks it. A resumed run gets the
+ * file back through {@link TrainerCallback.restore} and reloads the average from it (a checkpoint without the
+ * file starts the average from the resumed weights).
  *
  * Its place in the callback list does not matter: a checkpoint saved before this callback's `onBatchEnd` of the
  * same step folds that step in first. Hand `callback.ema` to `evalCallback({ ema })` or
@@ -55,6 +52,8 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
       }
     : undefined;
   let ema: ModelEma | undefined;
+  /** The averaged weights handed back by `restore()`, loaded when training starts. */
+  let restored: Uint8Array | undefined;
   /** The step the average has folded in last (-1: none yet). */
   let updatedStep = -1;
 
@@ -69,25 +68,28 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     get ema() {
       return ema;
     },
-    async onTrainStart(ctx) {
+    onTrainStart(ctx) {
       ema?.dispose();
       ema = new ModelEma(ctx.generator, { decay: options.decay, startStep: options.startStep, recomputeBuffers: recompute });
       // The average starts as a copy of the weights the run starts from (the resumed ones, when resuming).
       updatedStep = ctx.step;
-      const from = ctx.trainer.resumedCheckpoint;
-      if (ctx.resumed && from && existsSync(path.join(from, EMA_GENERATOR_FILE))) {
-        const { tensors } = decodeSafetensors(await fs.readFile(path.join(from, EMA_GENERATOR_FILE)), EMA_GENERATOR_FILE);
+      if (ctx.resumed && restored) {
+        const { tensors } = decodeSafetensors(restored, EMA_GENERATOR_FILE);
         try {
           ema.loadStateDict(tensors);
         } finally {
           tf.dispose(Object.values(tensors));
         }
       }
+      restored = undefined;
     },
     onBatchEnd(ctx) {
       catchUp(ctx.step);
     },
-    checkpointFiles(ctx: TrainerContext): CheckpointFileMap {
+    restore(files: CheckpointFileMap) {
+      restored = files[EMA_GENERATOR_FILE];
+    },
+    state(ctx: TrainerContext): CheckpointFileMap {
       if (!ema) return {};
       catchUp(ctx.step);
       const state = ema.stateDict();

@@ -10,7 +10,7 @@ import { arrayDataSource } from "../data-source";
 import type { GanLoss } from "@gan/spec";
 import { GanTrainer } from "../gan-trainer";
 import { TinyDiscriminator, TinyGenerator, simpleBce, tinyImages } from "../test-support";
-import { latestCheckpoint, listCheckpoints, readCheckpoint } from "./checkpoint-store";
+import { FileCheckpointStore, latestCheckpoint, listCheckpoints, readCheckpoint } from "../node/file-checkpoint-store";
 
 let tmp: string;
 let images: tf.Tensor4D;
@@ -28,7 +28,7 @@ afterAll(async () => {
 function trainer(runDir: string, callbacks: TrainerCallback[], epochs = 2): { trainer: GanTrainer; dispose(): void } {
   const g = new TinyGenerator();
   const d = new TinyDiscriminator();
-  const t = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data: arrayDataSource(images, { batchSize: 4 }), epochs, runDir, callbacks });
+  const t = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data: arrayDataSource(images, { batchSize: 4 }), epochs, store: new FileCheckpointStore(runDir), callbacks });
   return {
     trainer: t,
     dispose() {
@@ -45,18 +45,18 @@ function stepNote(): TrainerCallback & { calls: number[] } {
   return {
     name: "note",
     calls,
-    checkpointFiles(ctx) {
+    state(ctx) {
       calls.push(ctx.step);
       return { "note.txt": new TextEncoder().encode(`step ${ctx.step}`) };
     },
   };
 }
 
-describe("TrainerCallback.checkpointFiles", () => {
+describe("TrainerCallback.state", () => {
   it("adds the callbacks' files to every checkpoint, from checkpointing() and from saveCheckpoint() alike", async () => {
     const runDir = path.join(tmp, "added");
     const note = stepNote();
-    const async: TrainerCallback = { checkpointFiles: async () => ({ "async.bin": Uint8Array.from([7]) }) };
+    const async: TrainerCallback = { name: "async", state: async () => ({ "async.bin": Uint8Array.from([7]) }) };
     const t = trainer(runDir, [checkpointing({ everySteps: 1, keep: 10 }), note, async]);
     await t.trainer.fit();
     const all = await listCheckpoints(runDir);
@@ -67,7 +67,7 @@ describe("TrainerCallback.checkpointFiles", () => {
     }
     expect(note.calls).toEqual([1, 2, 3, 4]);
     // A save outside the callbacks asks them too.
-    const extra = await t.trainer.saveCheckpoint({ runDir: path.join(tmp, "manual") });
+    const extra = await t.trainer.saveCheckpoint({ store: new FileCheckpointStore(path.join(tmp, "manual")) });
     expect(await fs.readFile(path.join(extra, "note.txt"), "utf8")).toBe("step 4");
     // exportCheckpoint() carries them; a checkpoint read back holds them and resumes as before.
     expect(Object.keys((await t.trainer.exportCheckpoint()).files)).toContain("note.txt");
@@ -90,7 +90,7 @@ describe("TrainerCallback.checkpointFiles", () => {
     const runDir = path.join(tmp, "failing");
     const failing: TrainerCallback = {
       name: "flaky",
-      checkpointFiles(ctx) {
+      state(ctx) {
         if (ctx.step === 3) throw new Error("disk full");
         return { "flaky.bin": Uint8Array.from([ctx.step]) };
       },
@@ -115,11 +115,71 @@ describe("TrainerCallback.checkpointFiles", () => {
     ];
     for (const [i, [files, message]] of cases.entries()) {
       const runDir = path.join(tmp, `clash-${i}`);
-      const t = trainer(runDir, [stepNote(), { name: "bad", checkpointFiles: () => files }], 1);
+      const t = trainer(runDir, [stepNote(), { name: "bad", state: () => files }], 1);
       await expect(t.trainer.saveCheckpoint()).rejects.toThrow(message);
       expect(await listCheckpoints(runDir)).toEqual([]);
       t.dispose();
     }
+  });
+});
+
+describe("TrainerCallback.restore", () => {
+  /** A callback that saves `<name>.bin` holding the step and records what `restore` is given. */
+  const saver = (name: string) => {
+    const given: Array<Record<string, number[]>> = [];
+    const cb: TrainerCallback = {
+      name,
+      state: (ctx) => ({ [`${name}.bin`]: Uint8Array.from([ctx.step]) }),
+      restore(files, ctx) {
+        expect(ctx.resumed).toBe(true);
+        given.push(Object.fromEntries(Object.entries(files).map(([f, b]) => [f, Array.from(b)])));
+      },
+    };
+    return { cb, given };
+  };
+
+  it("hands each callback the files it saved, after the trainer's state is back; {} to one that saved none", async () => {
+    const runDir = path.join(tmp, "restore");
+    const a = saver("a");
+    const b = saver("b");
+    const t = trainer(runDir, [checkpointing(), a.cb, b.cb]);
+    await t.trainer.fit();
+    t.dispose();
+    const state = (await readCheckpoint(path.join(runDir, "checkpoints", "step-0000004"))).state as { callbackFiles?: unknown };
+    expect(state.callbackFiles).toEqual({ a: ["a.bin"], b: ["b.bin"] });
+
+    const a2 = saver("a");
+    const b2 = saver("b");
+    const late = saver("late");
+    let stepAtRestore = -1;
+    const watcher: TrainerCallback = {
+      name: "watcher",
+      restore(_files, ctx) {
+        stepAtRestore = ctx.step;
+      },
+    };
+    const again = trainer(runDir, [a2.cb, b2.cb, watcher, { ...late.cb, state: undefined }], 3);
+    await again.trainer.resume();
+    expect(a2.given).toEqual([{ "a.bin": [4] }]);
+    expect(b2.given).toEqual([{ "b.bin": [4] }]);
+    expect(late.given).toEqual([{}]);
+    expect(stepAtRestore).toBe(4);
+    again.dispose();
+  });
+
+  it("gives a checkpoint written before callbacks had state/restore (no record) every file not the trainer's", async () => {
+    const runDir = path.join(tmp, "restore-old");
+    const t = trainer(runDir, [saver("a").cb, saver("b").cb], 1);
+    const content = await t.trainer.exportCheckpoint();
+    delete (content.state as { callbackFiles?: unknown }).callbackFiles;
+    t.dispose();
+    const store = new FileCheckpointStore(runDir);
+    await store.write("step-0000000", content);
+    const a = saver("a");
+    const again = trainer(runDir, [a.cb], 1);
+    await again.trainer.resume();
+    expect(a.given).toEqual([{ "a.bin": [0], "b.bin": [0] }]);
+    again.dispose();
   });
 });
 
@@ -148,7 +208,7 @@ describe("GanLoss.getState in checkpoints", () => {
     const d = new TinyDiscriminator();
     const loss = statefulLoss();
     const data = arrayDataSource(images, { batchSize: 4 });
-    const t = new GanTrainer({ generator: g, discriminator: d, loss, data, epochs: 2, runDir, callbacks: [checkpointing({ everySteps: 1 })] });
+    const t = new GanTrainer({ generator: g, discriminator: d, loss, data, epochs: 2, store: new FileCheckpointStore(runDir), callbacks: [checkpointing({ everySteps: 1 })] });
     await t.fit();
     const latest = (await latestCheckpoint(runDir))!;
     const saved = (await readCheckpoint(latest)).state as { loss?: Counts };
@@ -157,12 +217,12 @@ describe("GanLoss.getState in checkpoints", () => {
     t.dispose();
 
     const fresh = statefulLoss();
-    const again = new GanTrainer({ generator: g, discriminator: d, loss: fresh, data, epochs: 3, runDir });
+    const again = new GanTrainer({ generator: g, discriminator: d, loss: fresh, data, epochs: 3, store: new FileCheckpointStore(runDir) });
     await again.resume();
     expect(fresh.getState()).toEqual(saved.loss);
     again.dispose();
 
-    const stateless = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data, epochs: 3, runDir });
+    const stateless = new GanTrainer({ generator: g, discriminator: d, loss: simpleBce, data, epochs: 3, store: new FileCheckpointStore(runDir) });
     await expect(stateless.resume()).rejects.toThrow(/the checkpoint holds a state of its loss but the loss '.*' has no setState\(\)/);
     stateless.dispose();
     g.dispose();

@@ -1,63 +1,64 @@
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
-import { fsyncDir, tempSibling, writeFileAtomic, writeFileSynced } from "./atomic-fs";
-
-/** The folder of a run that holds its checkpoints. */
-export const CHECKPOINTS_DIR = "checkpoints";
-/** The file in {@link CHECKPOINTS_DIR} naming the newest complete checkpoint. */
-export const LATEST_FILE = "latest";
-/** The JSON file every checkpoint holds beside its safetensors files. */
+/** The JSON file every checkpoint holds beside its binary files (`state` of {@link CheckpointFiles}). */
 export const STATE_FILE = "state.json";
 
 const NAME = /^step-(\d+)$/;
 
-/** A checkpoint as bytes: a JSON-serialisable state and named files (safetensors). */
+/** A checkpoint as bytes: a JSON-serialisable state and named files (safetensors, JSON...). */
 export interface CheckpointFiles<S = unknown> {
   state: S;
   files: Record<string, Uint8Array>;
 }
 
-/** The folder name of the checkpoint taken after `step` iterations: `step-0000012`. */
+/**
+ * Where checkpoints are kept: a run folder on disk (`FileCheckpointStore` of `@gan/trainer/node`), memory
+ * ({@link MemoryCheckpointStore}) or the browser's IndexedDB ({@link IndexedDbCheckpointStore}).
+ *
+ * Checkpoints are named `step-NNNNNNN` ({@link checkpointName}). Every implementation guarantees that a
+ * checkpoint has all its files or does not exist, and that {@link CheckpointStore.latest} names a complete one.
+ */
+export interface CheckpointStore {
+  /**
+   * Stores `content` as checkpoint `name` atomically, then makes it the latest; a checkpoint already at `name`
+   * is replaced. A failure leaves the previous checkpoints and the latest pointer as they were.
+   */
+  write(name: string, content: CheckpointFiles): Promise<void>;
+  /** Reads checkpoint `name` back; rejects when there is none. */
+  read<S = unknown>(name: string): Promise<CheckpointFiles<S>>;
+  /** The name of the newest complete checkpoint, or undefined when there is none. */
+  latest(): Promise<string | undefined>;
+  /** The names of the complete checkpoints, oldest (lowest step) first. */
+  list(): Promise<string[]>;
+  /** Deletes all but the newest `keep` checkpoints (never the latest). Returns the deleted names. */
+  prune(keep: number): Promise<string[]>;
+  /** Where checkpoint `name` lives, for messages and results (a folder path, `indexeddb://db/name`...). */
+  locate(name: string): string;
+}
+
+/** Where the store's latest checkpoint is ({@link CheckpointStore.locate}), or undefined when it has none. */
+export async function latestLocation(store: CheckpointStore): Promise<string | undefined> {
+  const name = await store.latest();
+  return name === undefined ? undefined : store.locate(name);
+}
+
+/** The name of the checkpoint taken after `step` iterations: `step-0000012`. */
 export function checkpointName(step: number): string {
   return `step-${String(step).padStart(7, "0")}`;
 }
 
-/**
- * Writes a checkpoint into `checkpointsDir/<name>` atomically: every file goes into a temporary folder and is
- * flushed, the folder is renamed into place, and only then is the `latest` pointer replaced (itself
- * atomically). A crash at any point leaves the previous checkpoint and pointer intact. A checkpoint already
- * at `name` is replaced. Returns the checkpoint's path.
- *
- * One writer per run folder: stray temporary folders from a crashed writer are removed.
- */
-export async function writeCheckpoint(checkpointsDir: string, name: string, content: CheckpointFiles): Promise<string> {
-  if (!NAME.test(name)) throw new Error(`writeCheckpoint: name must look like step-0000012, got '${name}'`);
-  for (const file of Object.keys(content.files)) checkCheckpointFileName(file, "writeCheckpoint");
-  await fs.mkdir(checkpointsDir, { recursive: true });
-  await removeStrays(checkpointsDir);
-  const final = path.join(checkpointsDir, name);
-  const tmp = tempSibling(final);
-  await fs.mkdir(tmp);
-  try {
-    for (const [file, bytes] of Object.entries(content.files)) await writeFileSynced(path.join(tmp, file), bytes);
-    await writeFileSynced(path.join(tmp, STATE_FILE), `${JSON.stringify(content.state, null, 2)}\n`);
-    await fsyncDir(tmp);
-    const old = await exists(final) ? tempSibling(final) : undefined;
-    if (old) await fs.rename(final, old);
-    await fs.rename(tmp, final);
-    await fsyncDir(checkpointsDir);
-    if (old) await fs.rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  await writeFileAtomic(path.join(checkpointsDir, LATEST_FILE), `${name}\n`);
-  return final;
+/** The step in a checkpoint name (`step-0000012` → 12), or undefined when `name` is not one. */
+export function checkpointStep(name: string): number | undefined {
+  const m = NAME.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Throws unless `name` is a checkpoint name (`step-0000012`); `where` prefixes the error. */
+export function checkCheckpointName(name: string, where: string): void {
+  if (checkpointStep(name) === undefined) throw new Error(`${where}: name must look like step-0000012, got '${name}'`);
 }
 
 /**
- * Checks that `file` can be a file of a checkpoint folder: a plain name (no `/` or `\`, not empty, not
- * starting with `.`, which marks temporary entries) other than {@link STATE_FILE}. `where` prefixes the error.
+ * Checks that `file` can be a file of a checkpoint: a plain name (no `/` or `\`, not empty, not starting with
+ * `.`, which marks temporary entries) other than {@link STATE_FILE}. `where` prefixes the error.
  */
 export function checkCheckpointFileName(file: string, where: string): void {
   if (file === "" || file === STATE_FILE || /[/\\]/.test(file) || file.startsWith(".")) {
@@ -65,89 +66,25 @@ export function checkCheckpointFileName(file: string, where: string): void {
   }
 }
 
-/** Reads a checkpoint folder written by {@link writeCheckpoint}. */
-export async function readCheckpoint<S = unknown>(dir: string): Promise<CheckpointFiles<S>> {
-  const statePath = path.join(dir, STATE_FILE);
-  let text: string;
-  try {
-    text = await fs.readFile(statePath, "utf8");
-  } catch (e) {
-    throw new Error(`${dir} is not a checkpoint: cannot read ${STATE_FILE} (${(e as Error).message})`);
-  }
-  let state: S;
-  try {
-    state = JSON.parse(text) as S;
-  } catch (e) {
-    throw new Error(`${statePath}: not valid JSON (${(e as Error).message})`);
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const entry of await fs.readdir(dir)) {
-    if (entry === STATE_FILE || entry.startsWith(".")) continue;
-    files[entry] = new Uint8Array(await fs.readFile(path.join(dir, entry)));
-  }
-  return { state, files };
-}
-
-/** The complete checkpoints of a run folder (or of a `checkpoints` folder), oldest first. */
-export async function listCheckpoints(runDir: string): Promise<string[]> {
-  const dir = checkpointsDirOf(runDir);
-  let entries: string[];
-  try {
-    entries = await fs.readdir(dir);
-  } catch {
-    return [];
-  }
-  const found: Array<[number, string]> = [];
-  for (const e of entries) {
-    const m = NAME.exec(e);
-    if (m && (await exists(path.join(dir, e, STATE_FILE)))) found.push([Number(m[1]), path.join(dir, e)]);
-  }
-  return found.sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-}
-
-/**
- * The newest complete checkpoint of a run folder: the one `checkpoints/latest` names, or, when the pointer is
- * missing or names a folder that is gone, the highest step found. Undefined when there is none.
- */
-export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
-  const dir = checkpointsDirOf(runDir);
-  try {
-    const name = (await fs.readFile(path.join(dir, LATEST_FILE), "utf8")).trim();
-    if (NAME.test(name) && (await exists(path.join(dir, name, STATE_FILE)))) return path.join(dir, name);
-  } catch {
-    // No pointer: fall back to scanning.
-  }
-  const all = await listCheckpoints(runDir);
-  return all[all.length - 1];
-}
-
-/** Deletes all but the newest `keep` checkpoints (never the one `latest` names). Returns the deleted paths. */
-export async function pruneCheckpoints(runDir: string, keep: number): Promise<string[]> {
+/** Checks a `keep` count for {@link CheckpointStore.prune}: an integer ≥ 1. */
+export function checkKeep(keep: number): void {
   if (!Number.isInteger(keep) || keep < 1) throw new Error(`keepCheckpoints must be an integer >= 1, got ${keep}`);
-  const all = await listCheckpoints(runDir);
-  const latest = await latestCheckpoint(runDir);
-  const doomed = all.slice(0, Math.max(0, all.length - keep)).filter((p) => p !== latest);
-  for (const p of doomed) await fs.rm(p, { recursive: true, force: true });
-  if (doomed.length > 0) await fsyncDir(checkpointsDirOf(runDir));
-  return doomed;
 }
 
-/** `runDir/checkpoints`, or `runDir` itself when it already is a checkpoints folder. */
-function checkpointsDirOf(runDir: string): string {
-  return path.basename(runDir) === CHECKPOINTS_DIR ? runDir : path.join(runDir, CHECKPOINTS_DIR);
+/** Names sorted by step, oldest first. */
+export function sortByStep(names: Iterable<string>): string[] {
+  return [...names].filter((n) => checkpointStep(n) !== undefined).sort((a, b) => checkpointStep(a)! - checkpointStep(b)!);
 }
 
-async function removeStrays(dir: string): Promise<void> {
-  for (const e of await fs.readdir(dir)) {
-    if (/^\.step-\d+\.tmp-/.test(e)) await fs.rm(path.join(dir, e), { recursive: true, force: true });
-  }
+/** The names {@link CheckpointStore.prune} deletes: all but the newest `keep`, never `latest`. */
+export function namesToPrune(sorted: readonly string[], keep: number, latest: string | undefined): string[] {
+  checkKeep(keep);
+  return sorted.slice(0, Math.max(0, sorted.length - keep)).filter((n) => n !== latest);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
+/** A deep copy of a checkpoint (the state through JSON, as every store keeps it, and copies of the files). */
+export function copyCheckpoint<S>(content: CheckpointFiles<S>): CheckpointFiles<S> {
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of Object.entries(content.files)) files[name] = bytes.slice();
+  return { state: JSON.parse(JSON.stringify(content.state)) as S, files };
 }

@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attentionFigure, attentionGridSize, queryIndex } from "./attention-figure";
 import { colorize, reds } from "./colormap";
-import { encodePng } from "./png";
+import { encodePng } from "../node/png";
 import { imagesToRgb, resizeNearest, tileGrid } from "./rgb-image";
 
 beforeAll(async () => {

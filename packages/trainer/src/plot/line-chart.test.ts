@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { svgToPng } from "../image/png";
+import { svgToPng } from "../node/png";
 import { lineChartSvg, niceTicks } from "./line-chart";
 
 describe("lineChartSvg", () => {

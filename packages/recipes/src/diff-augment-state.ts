@@ -1,0 +1,36 @@
+import { type ImageScorer, Random, withDiffAugment } from "@gan/layers";
+import type { TrainerCallback } from "@gan/trainer";
+import type { TrainingSetup } from "./training-setup";
+
+/** The checkpoint file that holds DiffAugment's random state, so that a resumed run draws the same augmentations. */
+export const DIFF_AUGMENT_STATE_FILE = "diff-augment.json";
+
+/** Saves DiffAugment's random stream with every checkpoint and takes it back on resume. */
+export function diffAugmentState(policy: string, random: Random): TrainerCallback {
+  return {
+    name: "diff-augment",
+    state: () => ({ [DIFF_AUGMENT_STATE_FILE]: new TextEncoder().encode(`${JSON.stringify({ policy, random: random.getState() })}\n`) }),
+    restore(files) {
+      const bytes = files[DIFF_AUGMENT_STATE_FILE];
+      if (!bytes) return; // A checkpoint written without DiffAugment: the stream starts fresh.
+      let saved: { random?: unknown };
+      try {
+        saved = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (e) {
+        throw new Error(`${DIFF_AUGMENT_STATE_FILE}: not JSON (${(e as Error).message})`);
+      }
+      random.setState(saved.random as ReturnType<Random["getState"]>);
+    },
+  };
+}
+
+/**
+ * Wraps `discriminator` with the DiffAugment of `training` (a no-op when it has none), drawing from a random
+ * stream of its own seeded from `seed`, and returns the callback that keeps that stream in checkpoints.
+ */
+export function addDiffAugment(discriminator: ImageScorer, training: TrainingSetup, seed: number): TrainerCallback | undefined {
+  if (!training.diffAugment) return undefined;
+  const random = new Random((seed ^ 0x0d1ffa09) >>> 0);
+  withDiffAugment(discriminator, { policy: training.diffAugment, random, translationRatio: training.diffAugmentTranslation });
+  return diffAugmentState(training.diffAugment, random);
+}

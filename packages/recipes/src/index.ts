@@ -1,0 +1,20 @@
+/**
+ * `@gan/recipes`: training recipes as data — the article's DCGAN and SAGAN and the fast recipe `gan demo`
+ * trains — and {@link applyRecipe}, which turns one into models, a loss, trainer options and callbacks in a
+ * browser, a Web Worker or Node.
+ *
+ * @packageDocumentation
+ */
+export { type Recipe, type RecipeOverrides, withOverrides } from "./recipe";
+export { recipes, fastRecipe, saganRecipe, dcganRecipe, RECIPE_NAMES, type RecipeName, getRecipe } from "./named-recipes";
+export { applyRecipe, type ApplyRecipeOptions, type AppliedRecipe } from "./apply-recipe";
+export { buildModels, latentGapSpec, MODELS, type ModelName, type ModelSpec, type LatentGapSpec } from "./model-spec";
+export {
+  type TrainingSetup,
+  type ResolvedTrainingSetup,
+  ARTICLE_OPTIMIZER,
+  defaultLoss,
+  resolveTrainingSetup,
+  checkTrainingSetup,
+} from "./training-setup";
+export { diffAugmentState, addDiffAugment, DIFF_AUGMENT_STATE_FILE } from "./diff-augment-state";

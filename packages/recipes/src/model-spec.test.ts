@@ -1,0 +1,55 @@
+import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildModels, type ModelSpec } from "./model-spec";
+
+const sagan: ModelSpec = { model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0 };
+const keys = (m: { stateDict(): Record<string, unknown> }) => Object.keys(m.stateDict());
+const spectralNormKeys = (names: string[]) => names.filter((k) => /\.weight_(orig|u|v)$/.test(k));
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+describe("buildModels: generatorSpectralNorm", () => {
+  it("false builds SAGAN's generator without spectral normalisation; the discriminator keeps it", () => {
+    const reference = buildModels(sagan);
+    const plain = buildModels({ ...sagan, generatorSpectralNorm: false });
+    try {
+      expect(keys(reference.generator)).toContain("layer1.0.weight_orig");
+      expect(keys(reference.generator)).not.toContain("layer1.0.weight");
+
+      const g = keys(plain.generator);
+      expect(g).toContain("layer1.0.weight");
+      expect(spectralNormKeys(g)).toEqual([]);
+      // Every convolution that had spectral norm now holds a plain weight of the same shape.
+      const referenceState = reference.generator.stateDict();
+      const plainState = plain.generator.stateDict();
+      for (const name of spectralNormKeys(keys(reference.generator)).filter((k) => k.endsWith(".weight_orig"))) {
+        expect(plainState[name.replace(/_orig$/, "")]?.shape, name).toEqual(referenceState[name].shape);
+      }
+
+      expect(keys(plain.discriminator)).toEqual(keys(reference.discriminator));
+      expect(spectralNormKeys(keys(plain.discriminator))).toContain("layer1.0.weight_orig");
+      expect(spectralNormKeys(keys(plain.discriminator))).toContain("layer1.0.weight_u");
+    } finally {
+      for (const m of [reference.generator, reference.discriminator, plain.generator, plain.discriminator]) m.dispose();
+    }
+  });
+
+  it("true is the reference: the same state dict as leaving it out", () => {
+    const reference = buildModels(sagan);
+    const explicit = buildModels({ ...sagan, generatorSpectralNorm: true });
+    try {
+      expect(keys(explicit.generator)).toEqual(keys(reference.generator));
+    } finally {
+      for (const m of [reference.generator, reference.discriminator, explicit.generator, explicit.discriminator]) m.dispose();
+    }
+  });
+
+  it("is SAGAN only: a DCGAN with it is an error naming the flag", () => {
+    const dcgan: ModelSpec = { ...sagan, model: "dcgan" };
+    expect(() => buildModels({ ...dcgan, generatorSpectralNorm: false })).toThrow("generatorSpectralNorm: applies to sagan only, not to dcgan");
+    expect(() => buildModels({ ...dcgan, generatorSpectralNorm: true })).toThrow("generatorSpectralNorm: applies to sagan only, not to dcgan");
+  });
+});

@@ -1,0 +1,89 @@
+import type { Recipe } from "./recipe";
+import { ARTICLE_OPTIMIZER } from "./training-setup";
+
+/**
+ * The article's DCGAN: z_dim 20, width 64, one channel; BCE with logits (non-saturating G); Adam 1e-4 / 4e-4 with
+ * betas (0, 0.9); batch 64 for 300 epochs. Hours on a CPU; minutes on a GPU.
+ */
+export const dcganRecipe: Recipe = {
+  name: "dcgan",
+  description: "The article's DCGAN: BCE loss, Adam 1e-4/4e-4, betas (0, 0.9), batch 64, 300 epochs.",
+  model: { model: "dcgan", zDim: 20, width: 64, channels: 1 },
+  training: { loss: "bce", ...ARTICLE_OPTIMIZER },
+  batchSize: 64,
+  epochs: 300,
+};
+
+/**
+ * The article's SAGAN: spectral norm on the convolutions and self-attention after layers 3 and 4 of both nets;
+ * hinge loss; Adam 1e-4 / 4e-4 with betas (0, 0.9); batch 64 for 300 epochs.
+ */
+export const saganRecipe: Recipe = {
+  name: "sagan",
+  description: "The article's SAGAN: spectral norm, attention after layers 3 and 4, hinge loss, Adam 1e-4/4e-4, betas (0, 0.9), batch 64, 300 epochs.",
+  model: { model: "sagan", zDim: 20, width: 64, channels: 1 },
+  training: { loss: "hinge", ...ARTICLE_OPTIMIZER },
+  batchSize: 64,
+  epochs: 300,
+};
+
+/**
+ * The fast recipe (what `gan demo` trains for 5 minutes on a 2-core CPU; docs/quality.md has the runs behind
+ * each choice):
+ * - SAGAN nets at width 16 working at 32×32: the generator draws 32×32 and upsamples bilinearly, the
+ *   discriminator averages 2×2 blocks first (a quarter less per step, as good per second on 28×28 digits);
+ * - one attention block, after the generator's layer 3 (the 32×32 one costs most of a step); none in D (with
+ *   it D overpowered G within ten epochs); no spectral norm in G (with it G needs hundreds more steps);
+ * - a latent prior with two separate modes (the first latent coordinate moved out of (−2, 2));
+ * - hinge loss; Adam 1.2e-3 for both nets with betas (0, 0.99); two D steps per G step;
+ * - DiffAugment color + translation (at most 1/16 of the side) on everything D sees;
+ * - an EMA of G (decay 0.99, BatchNorm statistics measured for the averaged weights) for sampling;
+ * - scores every 12 epochs from 400 samples where an evaluator is given; batch 32.
+ *
+ * Tuned on MNIST 7/8: the two-mode prior assumes two classes. `withOverrides(fastRecipe, { model: { latentGap:
+ * undefined } })` drops it.
+ */
+export const fastRecipe: Recipe = {
+  name: "fast",
+  description: "SAGAN at width 16 working at 32×32, two-mode latent prior, hinge, Adam 1.2e-3, 2 D steps, DiffAugment, EMA: digits in minutes on a CPU.",
+  model: {
+    model: "sagan",
+    zDim: 20,
+    width: 16,
+    channels: 1,
+    workingSize: 32,
+    latentGap: { dims: 1, gap: 2, scale: 0.5 },
+    attentionAfter: [3],
+    discriminatorAttentionAfter: [],
+    generatorSpectralNorm: false,
+  },
+  training: {
+    loss: "hinge",
+    gLr: 1.2e-3,
+    dLr: 1.2e-3,
+    beta1: 0,
+    beta2: 0.99,
+    dSteps: 2,
+    diffAugment: "color,translation",
+    diffAugmentTranslation: 0.0625,
+    ema: { decay: 0.99, startStep: 0 },
+    eval: { everyEpochs: 12, n: 400 },
+  },
+  batchSize: 32,
+  epochs: 1000,
+};
+
+/** The named recipes: `recipes.fast`, `recipes.sagan`, `recipes.dcgan`. */
+export const recipes = { fast: fastRecipe, sagan: saganRecipe, dcgan: dcganRecipe } as const;
+
+/** A name of {@link recipes}. */
+export type RecipeName = keyof typeof recipes;
+
+/** The names of {@link recipes}. */
+export const RECIPE_NAMES = Object.keys(recipes) as RecipeName[];
+
+/** The named recipe `name` (a copy: changing it changes nothing else); errors list the names. */
+export function getRecipe(name: string): Recipe {
+  if (!Object.hasOwn(recipes, name)) throw new Error(`Unknown recipe '${name}': expected one of ${RECIPE_NAMES.join(", ")}`);
+  return structuredClone(recipes[name as RecipeName]);
+}

@@ -1,0 +1,50 @@
+import type { GanDiscriminator, GanGenerator, GanLoss, GeneratorOutput } from "@gan/spec";
+import type * as tf from "@tensorflow/tfjs-core";
+import type { TrainerContext } from "./callback";
+import type { CheckpointStore } from "./checkpoint/checkpoint-store";
+import type { DataSource } from "./data-source";
+import type { ResolvedTrainerOptions } from "./options";
+
+/** What a {@link TrainerContext} is built from: the trainer, seen through the parts callbacks may use. */
+export interface ContextSource {
+  readonly generator: GanGenerator;
+  readonly discriminator: GanDiscriminator;
+  readonly loss: GanLoss;
+  readonly data: DataSource;
+  readonly options: ResolvedTrainerOptions;
+  readonly runDir: string | undefined;
+  readonly store: CheckpointStore | undefined;
+  fixedNoise(count: number): tf.Tensor2D;
+  generate(z: tf.Tensor): GeneratorOutput;
+  stop(): void;
+  saveCheckpoint(options: { keep?: number }): Promise<string>;
+}
+
+/** A snapshot of the run for a callback hook: counters copied now, actions bound to `source`. */
+export function callbackContext(
+  source: ContextSource,
+  at: { epoch: number; batchInEpoch: number; step: number },
+  run: { startStep: number; resumed: boolean; lastCheckpointStep: number },
+): TrainerContext {
+  const batchesPerEpoch = source.data.batchesPerEpoch;
+  const stepsPerEpoch = batchesPerEpoch === undefined ? undefined : Math.ceil(batchesPerEpoch / source.options.dSteps);
+  return {
+    generator: source.generator,
+    discriminator: source.discriminator,
+    lossName: source.loss.name,
+    runDir: source.runDir,
+    epoch: at.epoch,
+    epochs: source.options.epochs,
+    step: at.step,
+    batchInEpoch: at.batchInEpoch,
+    batchesPerEpoch,
+    stepsPerEpoch,
+    totalSteps: stepsPerEpoch === undefined ? undefined : stepsPerEpoch * source.options.epochs,
+    ...run,
+    canCheckpoint: source.store !== undefined,
+    fixedNoise: (count) => source.fixedNoise(count),
+    generate: (z) => source.generate(z),
+    stop: () => source.stop(),
+    saveCheckpoint: (options) => source.saveCheckpoint({ keep: options?.keep }),
+  };
+}
