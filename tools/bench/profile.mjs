@@ -9,7 +9,8 @@
 import { parseArgs } from "node:util";
 import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
-import { bceLoss, hingeLoss } from "@gan/losses";
+import { lossByName } from "@gan/losses";
+import { getRecipe } from "@gan/recipes";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import { GanTrainer, arrayDataSource } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
@@ -100,7 +101,7 @@ let step = 0;
 const trainer = new GanTrainer({
   generator,
   discriminator,
-  loss: sagan ? hingeLoss() : bceLoss(),
+  loss: lossByName(getRecipe(values.model).training.loss), // the article's loss of the model
   data: arrayDataSource(images, { batchSize: batch }),
   epochs: 1,
   seed: 0,

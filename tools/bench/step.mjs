@@ -7,7 +7,8 @@ import { parseArgs } from "node:util";
 import { backendInfo } from "@gan/backend";
 import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
-import { bceLoss, hingeLoss } from "@gan/losses";
+import { lossByName } from "@gan/losses";
+import { getRecipe } from "@gan/recipes";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import { GanTrainer, arrayDataSource } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
@@ -41,7 +42,7 @@ let lastCpu = process.cpuUsage();
 const trainer = new GanTrainer({
   generator,
   discriminator,
-  loss: sagan ? hingeLoss() : bceLoss(),
+  loss: lossByName(getRecipe(values.model).training.loss), // the article's loss of the model
   data: arrayDataSource(images, { batchSize: batch }),
   epochs: 1,
   seed: 0,

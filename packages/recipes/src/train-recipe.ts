@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { DataLoader } from "@gan/data";
 import { ImageFolder } from "@gan/data/node";
 import { evalCallback } from "@gan/metrics/node";
-import { type DataSource, type TrainerCallback, dataLoaderSource } from "@gan/trainer";
+import { type DataSource, type TrainerCallback, dataLoaderSource, progressLog } from "@gan/trainer";
 import { type TrainRunResult, sampleImages, train } from "@gan/trainer/node";
 import { applyRecipe } from "./apply-recipe";
 import type { Recipe } from "./recipe";
@@ -35,6 +35,11 @@ export interface TrainRecipeOptions {
    * only: a 3-channel recipe is never scored).
    */
   evaluate?: boolean;
+  /**
+   * Progress lines (`progressLog` of `@gan/trainer`: step, steps/s, ETA, losses every 10 s) to `console.log`
+   * (default), to this function, or none (`false`).
+   */
+  progress?: boolean | ((line: string) => void);
   /** Callbacks run after the recipe's (a progress bar, your logger...). */
   callbacks?: TrainerCallback[];
   /** More to record under `extra` in `config.json`. */
@@ -65,6 +70,8 @@ export async function trainRecipe(recipe: Recipe, options: TrainRecipeOptions): 
   if (evaluation && options.evaluate !== false && recipe.model.channels === 1) {
     callbacks.push(evalCallback({ everyEpochs: evaluation.everyEpochs, n: evaluation.n, ...(run.ema ? { ema: run.ema } : {}) }));
   }
+  const progress = options.progress ?? true;
+  if (progress !== false) callbacks.push(progressLog(typeof progress === "function" ? { log: progress } : {}));
   callbacks.push(...(options.callbacks ?? []));
 
   const controller = new AbortController();

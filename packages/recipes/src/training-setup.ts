@@ -1,5 +1,6 @@
 import { diffAugmentPolicy } from "@gan/layers";
 import { LOSS_NAMES } from "@gan/losses";
+import { TRAINER_DEFAULTS } from "@gan/trainer";
 import type { ModelName } from "./model-spec";
 
 /**
@@ -33,8 +34,14 @@ export interface TrainingSetup {
   eval?: { everyEpochs: number; n: number };
 }
 
-/** The article's Adam settings and D steps (the same for DCGAN and SAGAN). */
-export const ARTICLE_OPTIMIZER = { gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 } as const;
+/** The article's Adam settings and D steps (the same for DCGAN and SAGAN): the trainer's defaults. */
+export const ARTICLE_OPTIMIZER = {
+  gLr: TRAINER_DEFAULTS.gLr,
+  dLr: TRAINER_DEFAULTS.dLr,
+  beta1: TRAINER_DEFAULTS.beta1,
+  beta2: TRAINER_DEFAULTS.beta2,
+  dSteps: TRAINER_DEFAULTS.dSteps,
+} as const;
 
 /** The article's loss of each model: BCE with logits for DCGAN, hinge for SAGAN. */
 export function defaultLoss(model: ModelName): "bce" | "hinge" {

@@ -12,7 +12,7 @@
 export { GanTrainer } from "./gan-trainer";
 export type { TrainResult } from "./training-loop";
 export { type StepValues, ganIteration } from "./gan-iteration";
-export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss } from "./options";
+export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss, TRAINER_DEFAULTS } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } from "./callback";
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
@@ -43,6 +43,7 @@ export { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store";
 export { IndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions, type IdbFactoryLike } from "./checkpoint/indexeddb-checkpoint-store";
 
 export { checkpointing, type CheckpointingOptions } from "./callbacks/checkpointing";
+export { progressLog, type ProgressLogOptions } from "./callbacks/progress-log";
 export { epochFileName } from "./callbacks/schedule";
 export { ModelEma, type ModelEmaOptions } from "./ema";
 export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";

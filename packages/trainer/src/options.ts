@@ -76,6 +76,13 @@ export interface ResolvedTrainerOptions {
   loss: string;
 }
 
+/**
+ * The trainer's defaults: the article's Adam settings (learning rates 1e-4 for G and 4e-4 for D, betas (0, 0.9)),
+ * one D step per G step, PyTorch's Adam ε and 64 rows of fixed noise. `@gan/recipes` builds its article recipes
+ * from these values.
+ */
+export const TRAINER_DEFAULTS = { gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1, epsilon: 1e-8, fixedNoiseSize: 64 } as const;
+
 /** The loss a `loss` option names, or the option itself. */
 export function resolveLoss(loss: GanLoss | string): GanLoss {
   if (typeof loss === "string") {
@@ -107,14 +114,14 @@ export function resolveTrainerOptions(options: GanTrainerOptions): ResolvedTrain
   const resolved: ResolvedTrainerOptions = {
     epochs: options.epochs,
     seed: options.seed ?? 0,
-    gLr: options.gLr ?? 1e-4,
-    dLr: options.dLr ?? 4e-4,
-    beta1: options.beta1 ?? 0,
-    beta2: options.beta2 ?? 0.9,
-    epsilon: options.epsilon ?? 1e-8,
-    dSteps: options.dSteps ?? 1,
+    gLr: options.gLr ?? TRAINER_DEFAULTS.gLr,
+    dLr: options.dLr ?? TRAINER_DEFAULTS.dLr,
+    beta1: options.beta1 ?? TRAINER_DEFAULTS.beta1,
+    beta2: options.beta2 ?? TRAINER_DEFAULTS.beta2,
+    epsilon: options.epsilon ?? TRAINER_DEFAULTS.epsilon,
+    dSteps: options.dSteps ?? TRAINER_DEFAULTS.dSteps,
     scores: options.scores ?? (loss.name.startsWith("bce") ? "sigmoid" : "logits"),
-    fixedNoiseSize: options.fixedNoiseSize ?? 64,
+    fixedNoiseSize: options.fixedNoiseSize ?? TRAINER_DEFAULTS.fixedNoiseSize,
     loss: loss.name,
   };
   integer(resolved.epochs, "epochs", 0);

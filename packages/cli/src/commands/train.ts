@@ -167,6 +167,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       sampleEvery: options.sampleEvery,
       checkpointEvery: options.checkpointEvery,
       keep: options.keep,
+      progress: false,
       callbacks: options.quiet ? [] : [progressBar(io.stderr)],
       config: { data: options.data, backend },
     }).catch((e: unknown) => {
