@@ -5,8 +5,8 @@
 //      entry points and both declaration files, and no `workspace:` range is left;
 //   3. publint --strict (every warning is an error) on the tarball;
 //   4. @arethetypeswrong/cli on the tarball, profile "strict": the types must resolve under node10 (`main`/`types`),
-//      node16 from CJS (.d.cts), node16 from ESM (.d.ts) and bundler resolution. No rule is ignored: none of
-//      our packages has a subpath that node10 cannot see (the only subpath is ./package.json).
+//      node16 from CJS (.d.cts), node16 from ESM (.d.ts) and bundler resolution. No rule is ignored: the `./node`
+//      subpaths are visible to node10 through `typesVersions`.
 // Then prints each tarball's size. Run after `pnpm build`:
 //   node tools/check-packages.mjs [@gan/name ...]       (pnpm check:packages)
 import { spawnSync } from "node:child_process";

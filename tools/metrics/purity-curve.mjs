@@ -4,8 +4,7 @@
 //   node tools/metrics/purity-curve.mjs runs/demo docs/images/demo-purity.png
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { lineChartSvg } from "../../packages/trainer/dist/index.js";
-import { svgToPng } from "../../packages/trainer/dist/node/index.js";
+import { lineChartSvg, svgToPng } from "../../packages/trainer/dist/node/index.js";
 
 const [runDir, out] = process.argv.slice(2);
 if (!runDir || !out) throw new Error("usage: node tools/metrics/purity-curve.mjs RUN_DIR OUT.png");

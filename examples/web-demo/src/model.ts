@@ -1,4 +1,4 @@
-import type { WebManifest } from "@gan/cli";
+import type { WebManifest } from "@gan/recipes";
 import { createGenerator as createDcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors } from "@gan/layers";
 import { type NormalizableLayer, createGenerator } from "@gan/sagan";

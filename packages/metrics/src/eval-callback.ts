@@ -1,8 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { ModelEma, TrainerCallback, TrainerContext } from "@gan/trainer";
-import { lineChartSvg } from "@gan/trainer";
-import { METRICS_FILE, readMetrics, svgToPng, writeFileAtomic } from "@gan/trainer/node";
+import { METRICS_FILE, lineChartSvg, readMetrics, svgToPng, writeFileAtomic } from "@gan/trainer/node";
 import { type EvalResult, type EvaluateOptions, evaluateGenerator } from "./evaluate";
 
 /** A `{"type": "eval"}` line of `metrics.jsonl`. */

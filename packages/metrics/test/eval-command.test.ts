@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { decodeImage } from "@gan/data/node";
 import { encodeSafetensors } from "@gan/layers";
 import type { GanGenerator } from "@gan/spec";
-import { imagesToRgb } from "@gan/trainer";
+import { imagesToRgb } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EvalCommandResult, evalCommand, REJECTED_GRID_COLUMNS } from "../src/eval-command";

@@ -18,3 +18,4 @@ export {
   checkTrainingSetup,
 } from "./training-setup";
 export { diffAugmentState, addDiffAugment, DIFF_AUGMENT_STATE_FILE } from "./diff-augment-state";
+export { WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "./web-manifest";

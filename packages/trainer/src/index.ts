@@ -44,11 +44,5 @@ export { IndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions, type Id
 
 export { checkpointing, type CheckpointingOptions } from "./callbacks/checkpointing";
 export { progressLog, type ProgressLogOptions } from "./callbacks/progress-log";
-export { epochFileName } from "./callbacks/schedule";
 export { ModelEma, type ModelEmaOptions } from "./ema";
 export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";
-
-export { type RgbImage, type Rgb, imagesToRgb, tileGrid, resizeNearest, stackVertical } from "./image/rgb-image";
-export { type Colormap, reds, colorize } from "./image/colormap";
-export { attentionFigure, type AttentionFigureOptions, type RelativePixel, queryIndex } from "./image/attention-figure";
-export { lineChartSvg, type ChartSeries, type LineChartOptions } from "./plot/line-chart";

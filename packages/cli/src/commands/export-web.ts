@@ -4,7 +4,9 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { LatentGapSpec, ModelSpec } from "@gan/recipes";
+import { type ModelSpec, WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "@gan/recipes";
+
+export { WEB_MANIFEST, type WebManifest, type WebManifestAttention };
 import type { CommandIO } from "./train";
 
 /** Options of `gan export-web`. */
@@ -19,53 +21,6 @@ export interface ExportWebOptions {
    */
   ema?: boolean;
 }
-
-/** One attention block of an exported SAGAN generator. */
-export interface WebManifestAttention {
-  /** State-dict prefix of the block (`self_attntion1`, ...). */
-  name: string;
-  /** The generator layer (1–4) the block follows. */
-  after: number;
-  /** Side of the feature map it attends over: its maps are `[B, side², side²]`. */
-  side: number;
-}
-
-/** `manifest.json` of an exported model: what the web page needs to rebuild the generator and load its weights. */
-export interface WebManifest {
-  format: "gan-web";
-  version: 1;
-  /**
-   * The generator's shape. `generatorSpectralNorm: false` (SAGAN trained with `--no-g-spectral-norm`; written only
-   * then) means the generator has no spectral normalisation: plain `weight`s, no `weight_orig`, `weight_u`,
-   * `weight_v`. Absent, a SAGAN generator has it, as the reference. `workingSize: 32` (`--working-size 32`; written
-   * only then): the generator draws 32×32 and upsamples to 64×64. `latentGap` (`--latent-gap`; written only then):
-   * the generator's latent prior with separate modes, as `SaganConfig.latentGap`.
-   */
-  model: {
-    model: ModelSpec["model"];
-    zDim: number;
-    width: number;
-    channels: 1 | 3;
-    generatorSpectralNorm?: false;
-    workingSize?: 32;
-    latentGap?: LatentGapSpec;
-  };
-  /** Side of the generated images (64). */
-  imageSize: number;
-  /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */
-  attention: WebManifestAttention[];
-  /** The generator's weights: a safetensors state dict with PyTorch's names, next to the manifest. */
-  weights: { file: string; bytes: number; sha256: string };
-  /**
-   * Where the weights came from; `ema` is true when they are the checkpoint's EMA generator
-   * (`gan export-web --ema`; absent in manifests written before the option).
-   */
-  source: { run: string; checkpoint: string; step: number | null; backend: string | null; ema?: boolean };
-  exportedAt: string;
-}
-
-/** The manifest's file name; the page fetches `<model folder>/manifest.json`. */
-export const WEB_MANIFEST = "manifest.json";
 
 /**
  * The attention blocks of the generator `spec` describes (the reference's after layers 3 and 4), named as in its

@@ -1,7 +1,8 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Random } from "@gan/layers";
 import { loadWeights } from "@gan/layers/node";
-import { CHECKPOINT_FILES, EMA_GENERATOR_FILE, imagesToRgb, tileGrid } from "@gan/trainer";
+import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
+import { imagesToRgb, tileGrid } from "@gan/trainer/node";
 import { CHECKPOINTS_DIR, encodePng, latestCheckpoint } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";

@@ -1,8 +1,8 @@
 /**
  * `@gan/trainer/node`: the Node.js parts of the trainer. Run folders (`train()`, `config.json`,
  * `metrics.jsonl`), checkpoints on disk ({@link FileCheckpointStore}: atomic folders and a `latest` pointer),
- * PNG encoding with sharp, and the callbacks that write files (metrics log, sample grids, attention maps,
- * loss plot). Everything else is in the browser-safe main entry, `@gan/trainer`.
+ * the pictures of a run (image grids, attention figures, line charts, and their PNG encoding with sharp), and the
+ * callbacks that write files (metrics log, sample grids, attention maps, loss plot). Everything else is in the browser-safe main entry, `@gan/trainer`.
  *
  * @packageDocumentation
  */
@@ -27,3 +27,10 @@ export { sampleImages, type SampleImagesOptions } from "./callbacks/sample-image
 export { attentionMaps, type AttentionMapsOptions } from "./callbacks/attention-maps";
 export { lossPlot, type LossPlotOptions } from "./callbacks/loss-plot";
 export { encodePng, svgToPng } from "./png";
+
+// Pictures of a run: image grids, colormaps, attention figures and line charts (pure data, encoded to PNG above).
+export { epochFileName } from "../callbacks/schedule";
+export { type RgbImage, type Rgb, imagesToRgb, tileGrid, resizeNearest, stackVertical } from "../image/rgb-image";
+export { type Colormap, reds, colorize } from "../image/colormap";
+export { attentionFigure, type AttentionFigureOptions, type RelativePixel, queryIndex } from "../image/attention-figure";
+export { lineChartSvg, type ChartSeries, type LineChartOptions } from "../plot/line-chart";
