@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { main, createProgram } from "./main";
-export { trainCommand, type TrainCommandOptions, type CommandIO } from "./commands/train";
+export { trainCommand, type TrainCommandOptions, type TrainCommandResult, type CommandIO } from "./commands/train";
 export { prepareCommand, type PrepareCommandOptions, DATASETS } from "./commands/prepare";
 export { sampleCommand, type SampleCommandOptions } from "./commands/sample";
 export { exportWebCommand, type ExportWebOptions, type WebManifest, type WebManifestAttention, WEB_MANIFEST } from "./commands/export-web";

@@ -9,6 +9,7 @@ import { type CommandIO, trainCommand } from "./commands/train";
 import { evalCommand } from "@gan/metrics/node";
 import { LOSS_NAMES } from "@gan/losses";
 import { MODELS, RECIPE_NAMES, getRecipe, latentGapSpec } from "@gan/recipes";
+import packageJson from "../package.json";
 import { generatorOf } from "./models";
 import { loadPlugins } from "./plugins";
 import { int, intList, layerListOrNone, numberIn, oneOf, positive } from "./parse";
@@ -30,8 +31,9 @@ function threadsOption(): Option {
 export function createProgram(io: CommandIO): Command {
   const program = new Command("gan")
     .description("Train DCGAN and SAGAN image generators on TensorFlow.js")
+    .version(packageJson.version, "-V, --version", "print the version of @gan/cli")
     .showHelpAfterError("(run 'gan <command> --help' for usage)")
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.log(s.replace(/\n$/, "")), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
   program
@@ -113,7 +115,7 @@ export function createProgram(io: CommandIO): Command {
       } catch (e) {
         if (!opts.resume) cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
-      await trainCommand(
+      const result = await trainCommand(
         {
           ...flags,
           ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
@@ -123,6 +125,8 @@ export function createProgram(io: CommandIO): Command {
         },
         io,
       );
+      // An interrupted run exits 130 (128 + SIGINT), so scripts can tell it from a finished one.
+      if (result.stoppedBy === "interrupt") throw new ExitCode(130);
     });
 
   program
@@ -191,7 +195,8 @@ export function createProgram(io: CommandIO): Command {
     .option("--seed <n>", "seed", int(0), 0)
     .option("--eval-every <epochs>", "score G and its EMA (FID, purity...) every this many epochs; 0: never (default: the fast recipe's, 12)", int(0))
     .action(async (opts) => {
-      await demoCommand(opts, io);
+      const result = await demoCommand(opts, io);
+      if (result.stoppedBy === "interrupt") throw new ExitCode(130);
     });
   return program;
 }
@@ -228,11 +233,19 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
+    if (e instanceof ExitCode) return e.code;
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 2;
     }
     io.stderr.write(`gan: error: ${(e as Error).message}\n`);
     return 1;
+  }
+}
+
+/** A command that ended without an error but with an exit code of its own (130 for an interrupted run). */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
   }
 }
 

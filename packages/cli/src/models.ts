@@ -24,7 +24,15 @@ export function inFlagTerms(error: unknown): Error {
 export async function generatorOf(runDir: string): Promise<GanGenerator> {
   const spec = (await readRunConfig(runDir)).extra?.model as ModelSpec | undefined;
   if (!spec?.model) throw new Error(`${runDir}/config.json: no model description under extra.model (was it written by 'gan train'?)`);
-  const { generator, discriminator } = buildModels(spec);
-  discriminator.dispose();
-  return generator;
+  try {
+    const { generator, discriminator } = buildModels(spec);
+    discriminator.dispose();
+    return generator;
+  } catch (e) {
+    // A layer a plugin registered when the run was trained: the same plugin must be loaded again.
+    if (spec.attention && /No layer registered/.test((e as Error).message)) {
+      throw new Error(`${(e as Error).message}; the run was trained with the attention layer '${spec.attention}': pass the --plugin that registers it (as 'gan train' had it)`, { cause: e });
+    }
+    throw e;
+  }
 }

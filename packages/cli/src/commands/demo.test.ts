@@ -26,7 +26,10 @@ describe("gan demo", () => {
     expect(r.code, r.err).toBe(0);
     expect((await readdir(data)).filter((f) => f.endsWith(".jpg"))).toHaveLength(400);
     expect(r.out).toMatch(/--max-minutes 0\.1 reached/);
+    expect(r.out).toMatch(/stopped at --max-minutes 0\.1: \d+ steps/);
     expect(r.out).toMatch(/demo finished in .* min: open .*samples-ema/);
+    // --eval-every 0: no scores, so no fid.png to point at.
+    expect(r.out).not.toMatch(/fid\.png/);
 
     const extra = (await readRunConfig(out)).extra as { model: Record<string, unknown>; training: Record<string, unknown> };
     expect(extra.model).toMatchObject({ model: "sagan", width: 4, workingSize: 32, latentGap: { dims: 1, gap: 2, scale: 0.5 }, attentionAfter: [3], discriminatorAttentionAfter: [], generatorSpectralNorm: false });

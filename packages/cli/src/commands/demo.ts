@@ -1,7 +1,7 @@
 import type { BackendName } from "@gan/backend/node";
 import { readdir } from "node:fs/promises";
 import { prepareCommand } from "./prepare";
-import { type CommandIO, trainCommand } from "./train";
+import { type CommandIO, type TrainCommandResult, trainCommand } from "./train";
 
 /** Options of `gan demo`. Absent fields are the fast recipe's (`recipes.fast` of `@gan/recipes`). */
 export interface DemoCommandOptions {
@@ -24,14 +24,14 @@ export interface DemoCommandOptions {
  * `gan train --recipe fast --max-minutes <minutes>`: sample grids (also of the EMA generator), attention maps,
  * loss and FID curves, scores and checkpoints in `out`.
  */
-export async function demoCommand(options: DemoCommandOptions, io: CommandIO): Promise<void> {
+export async function demoCommand(options: DemoCommandOptions, io: CommandIO): Promise<TrainCommandResult> {
   const existing = await readdir(options.data).catch(() => [] as string[]);
   if (existing.filter((f) => f.endsWith(".jpg")).length < 400) {
     await prepareCommand({ dataset: "mnist78", out: options.data, perDigit: 200, size: 64, format: "jpg" }, io);
   } else io.log(`data: using the ${existing.length} files already in ${options.data}`);
   const started = performance.now();
   const evalEvery = options.evalEvery ?? 12; // the fast recipe's
-  await trainCommand(
+  const result = await trainCommand(
     {
       recipe: "fast",
       data: options.data,
@@ -59,4 +59,5 @@ export async function demoCommand(options: DemoCommandOptions, io: CommandIO): P
     `demo finished in ${minutes.toFixed(1)} min: open ${options.out}/samples-ema/ (the averaged generator), ${options.out}/samples/, ` +
       `${options.out}/attention/, ${options.out}/losses.png${fid}`,
   );
+  return result;
 }

@@ -7,6 +7,6 @@ import type { CommandIO } from "./train";
 export async function infoCommand(options: { backend: BackendName; threads?: number | "auto" }, io: CommandIO): Promise<void> {
   await selectBackend(options.backend, { log: io.log, ...(options.threads ? { threads: options.threads } : {}) });
   io.log(describeBackend(backendInfo()));
+  // packageVersions() lists Node's version too, once.
   for (const [name, version] of Object.entries(packageVersions())) io.log(`${name} ${version}`);
-  io.log(`node ${process.version}`);
 }

@@ -40,6 +40,12 @@ export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, T
   quiet?: boolean;
 }
 
+/** How `gan train` ended: the run's result, and for a stopped run what stopped it. */
+export interface TrainCommandResult extends TrainRunResult {
+  /** `"time"`: `--max-minutes` (exit 0); `"interrupt"`: Ctrl-C or another abort (exit 130, as shells expect). */
+  stoppedBy?: "time" | "interrupt";
+}
+
 /** Output streams of a command, so tests can capture them. */
 export interface CommandIO {
   /** Writes one line of normal output (stdout by default). */
@@ -130,7 +136,7 @@ async function recipeOf(options: TrainCommandOptions, io: CommandIO): Promise<{ 
  * losses.png, checkpoints/). Ctrl-C or `--max-minutes` stop after the current step with a checkpoint;
  * `--resume` continues from it.
  */
-export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainRunResult> {
+export async function trainCommand(options: TrainCommandOptions, io: CommandIO): Promise<TrainCommandResult> {
   await loadPlugins(options.plugin);
   const { recipe, seed } = await recipeOf(options, io);
   const training = resolveTrainingSetup(recipe.training, recipe.model.model);
@@ -145,15 +151,18 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
 
   const controller = new AbortController();
+  let stoppedBy: TrainCommandResult["stoppedBy"];
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     io.log("\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)");
+    stoppedBy = "interrupt";
     controller.abort();
   };
   process.on("SIGINT", onSigint);
   const timer = options.maxMinutes
     ? setTimeout(() => {
         io.log(`\n--max-minutes ${options.maxMinutes} reached: stopping after this step`);
+        stoppedBy ??= "time";
         controller.abort();
       }, options.maxMinutes * 60_000)
     : undefined;
@@ -173,8 +182,11 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     }).catch((e: unknown) => {
       throw inFlagTerms(e);
     });
-    io.log(`${result.status}: ${result.step} steps; pictures and checkpoints in ${options.out}`);
-    return result;
+    const resume = `'gan train --resume --out ${options.out}' continues it`;
+    if (result.status === "completed") io.log(`completed: ${result.step} steps; pictures and checkpoints in ${options.out}`);
+    else if (stoppedBy === "time") io.log(`stopped at --max-minutes ${options.maxMinutes}: ${result.step} steps; pictures and checkpoints in ${options.out} (${resume})`);
+    else io.log(`interrupted: ${result.step} steps; pictures and checkpoints in ${options.out} (${resume})`);
+    return { ...result, ...(result.status === "aborted" ? { stoppedBy: stoppedBy ?? "interrupt" } : {}) };
   } finally {
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);

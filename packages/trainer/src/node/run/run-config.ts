@@ -30,7 +30,7 @@ export interface RunConfig {
 }
 
 /** Packages whose version `config.json` records when they can be resolved from here. */
-const KNOWN_PACKAGES = ["@gan/spec", "@gan/layers", "@gan/losses", "@gan/dcgan", "@gan/sagan", "@gan/data", "@gan/backend", "@gan/cli", "sharp"];
+const KNOWN_PACKAGES = ["@gan/spec", "@gan/layers", "@gan/losses", "@gan/dcgan", "@gan/sagan", "@gan/data", "@gan/recipes", "@gan/metrics", "@gan/backend", "@gan/cli", "sharp"];
 
 /**
  * Versions of `@gan/trainer`, `@tensorflow/tfjs-core` (as loaded), Node, and every known `@gan/*` package (and
