@@ -116,4 +116,17 @@ describe("loadModel", () => {
       trained.dispose();
     }
   });
+  it("refuses a manifest outside the schema, naming the file and the field, before fetching the weights", async () => {
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 7 });
+    serve(trained, { width: 1000 });
+    const fetched: string[] = [];
+    const serveFile = globalThis.fetch;
+    vi.stubGlobal("fetch", (url: URL) => {
+      fetched.push(url.pathname);
+      return serveFile(url);
+    });
+    await expect(loadModel(BASE)).rejects.toThrow("/model/manifest.json: model.width: expected an integer in [1, 256], got 1000");
+    expect(fetched).toEqual(["/model/manifest.json"]);
+    trained.dispose();
+  });
 });

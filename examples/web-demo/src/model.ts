@@ -1,4 +1,4 @@
-import type { WebManifest } from "@gan/recipes";
+import { type WebManifest, checkWebManifest } from "@gan/recipes";
 import { createGenerator as createDcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors } from "@gan/layers";
 import { type NormalizableLayer, createGenerator } from "@gan/sagan";
@@ -39,16 +39,15 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string | undefine
  */
 export async function loadModel(base: URL): Promise<LoadedModel> {
   const manifestUrl = new URL("manifest.json", base);
-  let manifest: WebManifest;
+  let json: unknown;
   try {
-    manifest = (await (await fetchOk(manifestUrl)).json()) as WebManifest;
+    json = await (await fetchOk(manifestUrl)).json();
   } catch (e) {
     if (e instanceof SyntaxError) throw new Error(`${manifestUrl.pathname} is not JSON: is a model exported there (gan export-web)?`);
     throw e;
   }
-  if (manifest?.format !== "gan-web" || manifest.version !== 1) {
-    throw new Error(`${manifestUrl.pathname}: not a manifest written by 'gan export-web' (format ${manifest.format}, version ${manifest.version})`);
-  }
+  // Checked against the schema (model limits included) before anything is fetched or built.
+  const manifest: WebManifest = checkWebManifest(json, manifestUrl.pathname);
   const weightsUrl = new URL(manifest.weights.file, base);
   const bytes = new Uint8Array(await (await fetchOk(weightsUrl)).arrayBuffer());
   if (bytes.byteLength !== manifest.weights.bytes) {

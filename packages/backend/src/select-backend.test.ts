@@ -103,8 +103,11 @@ describe("selectBackend", () => {
   it("resolves thread counts to 1–8, 'auto' to the logical CPUs", () => {
     expect(resolveThreads("auto")).toBe(Math.min(8, os.availableParallelism()));
     expect(resolveThreads(0)).toBe(1);
-    expect(resolveThreads(3.7)).toBe(3);
-    expect(resolveThreads(64)).toBe(8);
+    const cpus = os.availableParallelism();
+    expect(resolveThreads(3.7)).toBe(Math.min(3, cpus));
+    expect(resolveThreads(64)).toBe(Math.min(8, cpus));
+    // Never more threads than logical CPUs.
+    expect(resolveThreads(cpus + 1)).toBe(Math.min(8, cpus));
     expect(() => resolveThreads(Number.NaN)).toThrow(/threads must be a number or 'auto'/);
   });
 

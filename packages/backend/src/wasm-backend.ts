@@ -38,6 +38,9 @@ export async function startWasmBackend(options: WasmBackendOptions = {}): Promis
   try {
     const started = tf.findBackend("wasm") != null;
     const threads = options.threads == null || options.threads === "auto" ? await idleCpuThreads() : resolveThreads(options.threads);
+    if (typeof options.threads === "number" && threads < Math.floor(options.threads)) {
+      warnings.push(`threads: ${options.threads} asked for, using ${threads} (this machine has ${os.availableParallelism()} logical CPUs; at most ${MAX_WASM_THREADS})`);
+    }
     if (!started && options.wasmPaths != null) wasm.setWasmPaths(options.wasmPaths);
     if (!started && threads > 1) {
       const threaded = await startThreaded(threads);
@@ -76,11 +79,14 @@ export async function idleCpuThreads(sampleMs = 200): Promise<number> {
   return resolveThreads(Math.min(cpus, Math.floor(idleCpus + 0.25)));
 }
 
-/** The thread count for a `threads` option: `auto` here is one per logical CPU; always 1–8. */
+/**
+ * The thread count for a `threads` option: `auto` here is one per logical CPU; always 1–8 and never more than
+ * the machine's logical CPUs (more threads than CPUs only take turns, and XNNPACK's workers spin while they wait).
+ */
 export function resolveThreads(threads: number | "auto"): number {
   const wanted = threads === "auto" ? os.availableParallelism() : threads;
   if (!Number.isFinite(wanted)) throw new Error(`@gan/backend: threads must be a number or 'auto', got ${threads}`);
-  return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(wanted)));
+  return Math.max(1, Math.min(MAX_WASM_THREADS, os.availableParallelism(), Math.floor(wanted)));
 }
 
 /** Starts the multithreaded build in place of tfjs's; on failure puts tfjs's factory back and says why. */

@@ -10,6 +10,10 @@ export interface ImageSourceOptions {
   channels: 1 | 3;
   /** Image side in pixels (the models make 64×64). */
   size: number;
+  /** Leave out files that fail to decode (`--skip-invalid`; every image is decoded once up front), reporting them through `warn`. */
+  skipInvalid?: boolean;
+  /** Where the list of skipped files goes. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -20,7 +24,15 @@ export async function openImageSource(dir: string, options: ImageSourceOptions):
   const info = await stat(dir).catch(() => undefined);
   if (!info) throw new Error(`--data: ${dir} does not exist (prepare it with 'gan prepare mnist78 --out ${dir}')`);
   if (!info.isDirectory()) throw new Error(`--data: ${dir} is a file, expected a folder of images`);
-  const dataset = await ImageFolder.open(dir, { channels: options.channels, size: options.size });
+  const dataset = await ImageFolder.open(dir, {
+    channels: options.channels,
+    size: options.size,
+    ...(options.skipInvalid ? { skipInvalid: true, onWarning: (m: string) => (options.warn ?? console.warn)(m) } : {}),
+  }).catch((e: Error) => {
+    // The library's advice, in the command line's words.
+    e.message = e.message.replace("pass skipInvalid: true to leave them out", "pass --skip-invalid to leave them out");
+    throw e;
+  });
   const loader = new DataLoader(dataset, { batchSize: options.batchSize, seed: options.seed, shuffle: true });
   return Object.assign(dataLoaderSource(loader), { length: dataset.length });
 }

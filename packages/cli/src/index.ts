@@ -17,6 +17,7 @@ export { loadPlugins } from "./plugins";
 export {
   trainingSetup,
   resumedTrainingSetup,
+  type ResumeConflict,
   checkDiffAugmentPolicy,
   formatTrainingSetup,
   type TrainingFlags,

@@ -6,6 +6,8 @@ import { exportWebCommand } from "./commands/export-web";
 import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
+import { ResumeConflictError } from "./resume";
+import { TrainingDivergedError } from "./divergence";
 import { evalCommand } from "@gan/metrics/node";
 import { LOSS_NAMES } from "@gan/losses";
 import { MODELS, RECIPE_NAMES, getRecipe, latentGapSpec } from "@gan/recipes";
@@ -63,7 +65,12 @@ export function createProgram(io: CommandIO): Command {
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--seed <n>", "seed of initialisation, shuffling and noise", int(0), 0)
-    .option("--resume", "continue from the run folder's latest checkpoint, with the model and training settings it recorded", false)
+    .option(
+      "--resume",
+      "continue the run in --out from its latest checkpoint, with everything config.json records (model, seed, batch size, epochs, recipe, training setup); a flag that disagrees is an error, except --epochs, --g-lr and --d-lr (overrides logged in config.json's history) and the run options (see below)",
+      false,
+    )
+    .option("--from <checkpoint>", "with --resume: continue from this checkpoint (step-0000120, or its folder) instead of the latest, e.g. the previous good one when the latest is corrupt")
     .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
     .option("--checkpoint-every <n>", "epochs between checkpoints", int(1), 1)
     .option("--keep <n>", "checkpoints to keep", int(1), 3)
@@ -102,7 +109,9 @@ export function createProgram(io: CommandIO): Command {
       "a latent prior with separate modes: the generator maps the first dims (default 1) coordinates of z to sign(z)·(2 + 0.5·|z|)",
       int(1),
     )
+    .option("--skip-invalid", "leave out image files that fail to decode (each image is decoded once up front), listing them", false)
     .option("--quiet", "no progress bar", false)
+    .addHelpText("after", RESUME_HELP)
     .action(async (opts, cmd: Command) => {
       // Commander names --d-attention-after's value dAttentionAfter, gives gSpectralNorm true unless --no-g-spectral-norm
       // and eval true unless --no-eval. --latent-gap without a value is true: one split coordinate.
@@ -115,16 +124,22 @@ export function createProgram(io: CommandIO): Command {
       } catch (e) {
         if (!opts.resume) cmd.error(`error: ${(e as Error).message}`, { exitCode: 2, code: "gan.usage" });
       }
+      if (opts.from !== undefined && !opts.resume) cmd.error("error: --from needs --resume", { exitCode: 2, code: "gan.usage" });
       const result = await trainCommand(
         {
           ...flags,
+          given: givenOptions(cmd),
           ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
           ...(latentGap !== undefined ? { latentGap: latentGapSpec(latentGap === true ? 1 : latentGap) } : {}),
           ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
           ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
         },
         io,
-      );
+      ).catch((e: unknown) => {
+        // Flags that disagree with a resumed run's record are a wrong command line.
+        if (e instanceof ResumeConflictError) cmd.error(`error: ${e.message}`, { exitCode: 2, code: "gan.usage" });
+        throw e;
+      });
       // An interrupted run exits 130 (128 + SIGINT), so scripts can tell it from a finished one.
       if (result.stoppedBy === "interrupt") throw new ExitCode(130);
     });
@@ -210,6 +225,36 @@ async function useBackend(opts: { backend: BackendName; threads?: number | "auto
   });
 }
 
+/** `gan train --help`'s section on `--resume`. */
+const RESUME_HELP = `
+Resume (--resume --out <run>):
+  Everything that defines the run comes from <run>/config.json: the recipe, the model (--model, --width, --z-dim,
+  --channels, --seed, the SAGAN layout flags), the batch size, the epoch count and the training setup (--loss,
+  --beta1, --beta2, --d-steps, --ema*, --diff-augment*, --lecam). Leave these flags out; one given with the
+  recorded value is accepted, one that disagrees is an error naming it with both values (exit 2).
+  Overrides, applied and logged in config.json's "history" (one entry per resume):
+    --epochs <n>   train further, or stop earlier
+    --g-lr, --d-lr a new learning rate (e.g. lower after a divergence); Adam keeps its moments
+  Run options, free to change: --data (the same images, wherever they are now), --backend, --threads,
+  --max-minutes, --sample-every, --checkpoint-every, --keep, --eval-every, --eval-n, --no-eval, --plugin,
+  --skip-invalid, --quiet.
+  A missing or empty <run>, or one without config.json or without a checkpoint, is an error (exit 1), never a
+  fresh run. A corrupt latest checkpoint is an error naming it, why, and the command that resumes from the
+  previous good one with --from <step-NNNNNNN>.`;
+
+/**
+ * The options of `cmd` the user gave on the command line (not commander defaults), by their
+ * `TrainCommandOptions` names.
+ */
+function givenOptions(cmd: Command): Set<string> {
+  const names: Record<string, string> = { dAttentionAfter: "discriminatorAttentionAfter", gSpectralNorm: "generatorSpectralNorm", eval: "noEval" };
+  const given = new Set<string>();
+  for (const key of Object.keys(cmd.opts())) {
+    if (cmd.getOptionValueSource(key) === "cli") given.add(names[key] ?? key);
+  }
+  return given;
+}
+
 /** Commander parser of `--diff-augment`'s policy. */
 function diffAugmentArg(value: string): string {
   try {
@@ -225,7 +270,8 @@ function collect(value: string, previous: string[]): string[] {
 
 /**
  * Runs the `gan` command line and resolves with the exit code: 0 on success, 2 for a wrong command line
- * (one-line error and usage), 1 when the command failed (one-line error).
+ * (one-line error and usage), 1 when the command failed (one-line error), 3 when training diverged (a NaN,
+ * infinite or exploding loss; the error names the last good checkpoint and the command that resumes it).
  */
 export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
   const program = createProgram(io);
@@ -238,7 +284,7 @@ export async function main(argv: string[], io: CommandIO = defaultIO()): Promise
       return e.exitCode === 0 ? 0 : 2;
     }
     io.stderr.write(`gan: error: ${(e as Error).message}\n`);
-    return 1;
+    return e instanceof TrainingDivergedError ? e.exitCode : 1;
   }
 }
 

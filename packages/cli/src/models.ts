@@ -1,4 +1,4 @@
-import { type ModelSpec, buildModels } from "@gan/recipes";
+import { RunExtraSchema, buildModels } from "@gan/recipes";
 import type { GanGenerator } from "@gan/spec";
 import { readRunConfig } from "@gan/trainer/node";
 
@@ -20,9 +20,12 @@ export function inFlagTerms(error: unknown): Error {
   return field && MODEL_FLAGS[field] ? new Error(`${MODEL_FLAGS[field]}: ${message.slice(field.length + 2)}`, { cause: error }) : (error as Error);
 }
 
-/** Rebuilds the generator of a run folder written by `gan train`, from the model spec in its config.json. */
+/**
+ * Rebuilds the generator of a run folder written by `gan train`, from the model spec in its config.json, which is
+ * validated (with the model limits) before anything is built.
+ */
 export async function generatorOf(runDir: string): Promise<GanGenerator> {
-  const spec = (await readRunConfig(runDir)).extra?.model as ModelSpec | undefined;
+  const spec = (await readRunConfig(runDir, RunExtraSchema)).extra?.model;
   if (!spec?.model) throw new Error(`${runDir}/config.json: no model description under extra.model (was it written by 'gan train'?)`);
   try {
     const { generator, discriminator } = buildModels(spec);

@@ -1,5 +1,6 @@
 import "@tensorflow/tfjs-backend-cpu";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,5 +56,37 @@ describe("gan: the small things", () => {
     const model = { model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0, attention: "pooled-attention" };
     await writeFile(join(runDir, "config.json"), JSON.stringify({ extra: { model } }));
     await expect(generatorOf(runDir)).rejects.toThrow(/No layer registered as 'pooled-attention'.*pass the --plugin that registers it/);
+  });
+
+  it("a truncated JPEG fails before the run folder exists, naming the file and --skip-invalid; --skip-invalid trains without it", async () => {
+    const dir = join(tmp, "with-truncated");
+    await mkdir(dir, { recursive: true });
+    for (const f of await readdir(data)) await copyFile(join(data, f), join(dir, f));
+    const bytes = await readFile(join(data, "img_7_0.jpg"));
+    await writeFile(join(dir, "cut.jpg"), bytes.subarray(0, bytes.length >> 1));
+    const out = join(tmp, "truncated-run");
+    const tiny = ["train", "--data", dir, "--batch-size", "4", "--width", "4", "--epochs", "1", "--backend", "wasm", "--threads", "1", "--quiet", "--out", out];
+    const failed = await run(...tiny);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/cut\.jpg: truncated file/);
+    expect(failed.err).toMatch(/pass --skip-invalid to leave them out/);
+    expect(existsSync(out)).toBe(false);
+
+    const skipped = await run(...tiny, "--skip-invalid");
+    expect(skipped.code, skipped.err).toBe(0);
+    expect(skipped.err).toMatch(/Skipping 1 invalid image file\(s\)[\s\S]*cut\.jpg/);
+    expect(skipped.out).toMatch(/data: 8 images/);
+  });
+
+  it("--out naming a file, or under a file, fails at once naming --out", async () => {
+    const file = join(tmp, "a-file");
+    await writeFile(file, "x");
+    const tiny = ["train", "--data", data, "--width", "4", "--epochs", "1", "--backend", "cpu", "--quiet"];
+    const onFile = await run(...tiny, "--out", file);
+    expect(onFile.code).toBe(1);
+    expect(onFile.err).toBe(`gan: error: --out: ${file} is a file, expected a run folder (a new or existing folder)\n`);
+    const under = await run(...tiny, "--out", join(file, "run"));
+    expect(under.code).toBe(1);
+    expect(under.err).toMatch(/--out: .*a-file\/run cannot be created: .*a-file is a file/);
   });
 });

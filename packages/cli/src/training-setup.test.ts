@@ -1,6 +1,5 @@
-import { defaultLoss, resolveTrainingSetup } from "@gan/recipes";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DIFF_AUGMENT, checkDiffAugmentPolicy, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "./training-setup";
+import { DEFAULT_DIFF_AUGMENT, type ResumeConflict, checkDiffAugmentPolicy, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "./training-setup";
 
 describe("trainingSetup", () => {
   it("is empty without flags and fills in the defaults of the flags given", () => {
@@ -74,82 +73,54 @@ describe("trainingSetup", () => {
 
 describe("resumedTrainingSetup", () => {
   const recorded = { beta1: 0.5, ema: { decay: 0.99, startStep: 10 }, diffAugment: "translation", eval: { everyEpochs: 2, n: 8 } };
+  const collect = () => {
+    const conflicts: string[] = [];
+    return { conflicts, report: (c: ResumeConflict) => void conflicts.push(`${c.flag}: recorded ${c.recorded}, given ${c.given}`) };
+  };
 
-  it("keeps the recorded EMA, DiffAugment and betas, and warns about flags that disagree", () => {
-    const warnings: string[] = [];
-    const out = resumedTrainingSetup({ beta1: 0.5, ema: { decay: 0.9, startStep: 10 }, beta2: 0.95 }, recorded, (m) => warnings.push(m));
+  it("keeps the recorded EMA, DiffAugment and betas, and reports flags that disagree", () => {
+    const { conflicts, report } = collect();
+    const out = resumedTrainingSetup({ beta1: 0.5, ema: { decay: 0.9, startStep: 10 }, beta2: 0.95 }, recorded, report);
     expect(out).toEqual(recorded);
-    expect(warnings).toEqual([
-      "--resume: keeping the recorded --beta2 setting (default), not 0.95",
-      "--resume: keeping the recorded --ema setting (decay 0.99 from step 10), not decay 0.9 from step 10",
-    ]);
-    const quiet: string[] = [];
-    expect(resumedTrainingSetup({}, recorded, (m) => quiet.push(m))).toEqual(recorded);
-    expect(quiet).toEqual([]);
+    expect(conflicts).toEqual(["--beta2: recorded default, given 0.95", "--ema: recorded decay 0.99 from step 10, given decay 0.9 from step 10"]);
+    const quiet = collect();
+    expect(resumedTrainingSetup({}, recorded, quiet.report)).toEqual(recorded);
+    expect(resumedTrainingSetup({ beta1: 0.5, ema: { decay: 0.99, startStep: 10 } }, recorded, quiet.report)).toEqual(recorded);
+    expect(quiet.conflicts).toEqual([]);
   });
 
-  it("keeps the recorded DiffAugment translation; absent means the default", () => {
-    const warnings: string[] = [];
+  it("keeps the recorded DiffAugment translation; absent means the default; --no-ema and --no-diff-augment disagree with a recorded aid", () => {
+    const { conflicts, report } = collect();
     const withShift = { ...recorded, diffAugmentTranslation: 0.0625 };
-    expect(resumedTrainingSetup({ diffAugment: "translation" }, withShift, (m) => warnings.push(m))).toEqual(withShift);
-    expect(resumedTrainingSetup({ diffAugment: "translation", diffAugmentTranslation: 0.25 }, recorded, (m) => warnings.push(m))).toEqual(recorded);
-    expect(warnings).toEqual(["--resume: keeping the recorded --diff-augment-translation setting (default), not 0.25"]);
+    expect(resumedTrainingSetup({ diffAugment: "translation" }, withShift, report)).toEqual(withShift);
+    expect(resumedTrainingSetup({ diffAugment: "translation", diffAugmentTranslation: 0.25 }, recorded, report)).toEqual(recorded);
+    expect(resumedTrainingSetup({ ema: undefined, diffAugment: undefined, diffAugmentTranslation: undefined }, withShift, report)).toEqual(withShift);
+    expect(conflicts).toEqual([
+      "--diff-augment-translation: recorded default, given 0.25",
+      "--no-ema: recorded decay 0.99 from step 10, given off",
+      "--no-diff-augment: recorded translation, given off",
+    ]);
   });
 
-  it("a run recorded without EMA or DiffAugment stays without; evaluation may be added or changed", () => {
-    const warnings: string[] = [];
-    const out = resumedTrainingSetup({ ema: { decay: 0.999, startStep: 0 }, diffAugment: "cutout", eval: { everyEpochs: 1, n: 16 } }, {}, (m) => warnings.push(m));
+  it("a run recorded without EMA or DiffAugment stays without; evaluation may be added, changed or dropped", () => {
+    const { conflicts, report } = collect();
+    const out = resumedTrainingSetup({ ema: { decay: 0.999, startStep: 0 }, diffAugment: "cutout", eval: { everyEpochs: 1, n: 16 } }, {}, report);
     expect(out).toEqual({ eval: { everyEpochs: 1, n: 16 } });
-    expect(warnings).toEqual([
-      "--resume: keeping the recorded --ema setting (off), not decay 0.999 from step 0",
-      "--resume: keeping the recorded --diff-augment setting (off), not cutout",
-    ]);
+    expect(conflicts).toEqual(["--ema: recorded off, given decay 0.999 from step 0", "--diff-augment: recorded off, given cutout"]);
+    expect(resumedTrainingSetup({ eval: undefined }, recorded, report).eval).toBeUndefined();
   });
 
-  it("keeps the recorded loss, learning rates and D steps, and warns about flags that disagree", () => {
+  it("keeps the recorded loss and D steps (reporting flags that disagree); learning rates given are overrides", () => {
     const withRates = { ...recorded, loss: "hinge" as const, gLr: 2e-4, dLr: 4e-4, dSteps: 2 };
-    const quiet: string[] = [];
-    expect(resumedTrainingSetup({}, withRates, (m) => quiet.push(m))).toEqual(withRates);
-    expect(resumedTrainingSetup({ gLr: 2e-4, dSteps: 2 }, withRates, (m) => quiet.push(m))).toEqual(withRates);
-    expect(quiet).toEqual([]);
+    const quiet = collect();
+    expect(resumedTrainingSetup({}, withRates, quiet.report)).toEqual(withRates);
+    expect(resumedTrainingSetup({ gLr: 2e-4, dSteps: 2 }, withRates, quiet.report)).toEqual(withRates);
+    expect(resumedTrainingSetup({ gLr: 1e-4, dLr: 1e-5 }, withRates, quiet.report)).toEqual({ ...withRates, gLr: 1e-4, dLr: 1e-5 });
+    expect(quiet.conflicts).toEqual([]);
 
-    const warnings: string[] = [];
-    const out = resumedTrainingSetup({ loss: "bce", gLr: 1e-4, dLr: 4e-4, dSteps: 1 }, withRates, (m) => warnings.push(m));
+    const { conflicts, report } = collect();
+    const out = resumedTrainingSetup({ loss: "bce", dSteps: 1 }, withRates, report);
     expect(out).toEqual(withRates);
-    expect(warnings).toEqual([
-      "--resume: keeping the recorded --loss setting (hinge), not bce",
-      "--resume: keeping the recorded --g-lr setting (0.0002), not 0.0001",
-      "--resume: keeping the recorded --d-steps setting (2), not 1",
-    ]);
-  });
-
-  it("a run recorded before the loss, learning rates and D steps were recorded takes them from the flags, else the defaults", () => {
-    const warnings: string[] = [];
-    const out = resumedTrainingSetup({ gLr: 2e-4, dSteps: 3 }, recorded, (m) => warnings.push(m));
-    expect(out).toEqual({ ...recorded, gLr: 2e-4, dSteps: 3 });
-    expect(warnings).toEqual([]);
-    expect(resolveTrainingSetup(out, "sagan")).toEqual({ ...recorded, loss: "hinge", gLr: 2e-4, dLr: 4e-4, beta2: 0.9, dSteps: 3 });
-    expect(resolveTrainingSetup(resumedTrainingSetup({}, {}, (m) => warnings.push(m)), "dcgan")).toEqual({ loss: "bce", gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
-    expect(warnings).toEqual([]);
-  });
-
-  it("resolveTrainingSetup (@gan/recipes) fills in the loss of the model and the article's optimiser, keeping what is set", () => {
-    expect(defaultLoss("sagan")).toBe("hinge");
-    expect(defaultLoss("dcgan")).toBe("bce");
-    expect(resolveTrainingSetup({}, "sagan")).toEqual({ loss: "hinge", gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
-    expect(resolveTrainingSetup({ beta1: 0.5, loss: "hinge", gLr: 2e-4, dLr: 1e-3, dSteps: 5 }, "dcgan")).toEqual({
-      beta1: 0.5,
-      beta2: 0.9,
-      loss: "hinge",
-      gLr: 2e-4,
-      dLr: 1e-3,
-      dSteps: 5,
-    });
-  });
-
-  it("formats a setup for the log", () => {
-    expect(formatTrainingSetup(recorded)).toBe("EMA decay 0.99 from step 10, DiffAugment translation, eval every 2 epoch(s) (n=8), Adam beta1 0.5");
-    expect(formatTrainingSetup({})).toBe("defaults");
-    expect(formatTrainingSetup(resolveTrainingSetup({ beta2: 0.99, gLr: 2e-4 }, "sagan"))).toBe("Adam beta1 0, beta2 0.99, loss hinge, g-lr 0.0002, d-lr 0.0004, d-steps 1");
+    expect(conflicts).toEqual(["--loss: recorded hinge, given bce", "--d-steps: recorded 2, given 1"]);
   });
 });

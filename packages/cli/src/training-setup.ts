@@ -166,14 +166,21 @@ export function checkDiffAugmentPolicy(policy: string): string {
   return ops.join(",");
 }
 
+/** A flag given on `--resume` that disagrees with the run's record: the flag, and both values in words. */
+export interface ResumeConflict {
+  flag: string;
+  recorded: string;
+  given: string;
+}
+
 /**
- * The setup a resumed run trains with: the recorded EMA, DiffAugment, LeCam, betas, loss, learning rates and D steps
- * (they shape the training, so a resumed run keeps them; a flag given now that disagrees is reported through
- * `warn` and ignored), and the evaluation given now, else the recorded one. A run recorded before the loss,
- * learning rates and D steps were recorded lacks them: those come from the flags given now (else the defaults).
+ * The setup a resumed run trains with: the recorded EMA, DiffAugment, LeCam, betas, loss and D steps (they define
+ * the run; a flag given now that disagrees is passed to `conflict`, and the caller refuses the command), the
+ * learning rates given now (an allowed override), else the recorded ones, and the evaluation given now
+ * (`--eval-every`, `--eval-n`, `--no-eval`), else the recorded one. Absent from the record means off or the
+ * default: a flag given now cannot turn it on.
  */
-export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSetup, warn: (message: string) => void): TrainingSetup {
-  // Absent from the record means off, or the default: a flag given now cannot turn it on.
+export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSetup, conflict: (c: ResumeConflict) => void): TrainingSetup {
   const kept: Array<[keyof TrainingSetup, string]> = [
     ["beta1", "--beta1"],
     ["beta2", "--beta2"],
@@ -181,27 +188,25 @@ export function resumedTrainingSetup(given: TrainingSetup, recorded: TrainingSet
     ["diffAugment", "--diff-augment"],
     ["diffAugmentTranslation", "--diff-augment-translation"],
     ["lecam", "--lecam"],
-  ];
-  // Recorded resolved since they were recorded at all: absent means an older run folder, so the flags decide.
-  const keptWhenRecorded: Array<[keyof TrainingSetup, string]> = [
     ["loss", "--loss"],
-    ["gLr", "--g-lr"],
-    ["dLr", "--d-lr"],
     ["dSteps", "--d-steps"],
   ];
   const out: TrainingSetup = {};
-  for (const [key, flag] of [...kept, ...keptWhenRecorded]) {
+  for (const [key, flag] of kept) {
     const value = recorded[key];
-    if (value === undefined && keptWhenRecorded.some(([k]) => k === key)) {
-      if (given[key] !== undefined) Object.assign(out, { [key]: given[key] });
-      continue;
-    }
     if (value !== undefined) Object.assign(out, { [key]: value });
-    if (given[key] !== undefined && JSON.stringify(given[key]) !== JSON.stringify(value)) {
-      warn(`--resume: keeping the recorded ${flag} setting (${show(key, value)}), not ${show(key, given[key])}`);
+    // --no-diff-augment clears the translation too: one conflict, --no-diff-augment's, is enough.
+    if (key === "diffAugmentTranslation" && given[key] === undefined) continue;
+    if (key in given && JSON.stringify(given[key]) !== JSON.stringify(value)) {
+      const negated = (key === "ema" || key === "diffAugment") && given[key] === undefined;
+      conflict({ flag: negated ? `--no-${flag.slice(2)}` : flag, recorded: show(key, value), given: show(key, given[key]) });
     }
   }
-  const evaluation = given.eval ?? recorded.eval;
+  for (const key of ["gLr", "dLr"] as const) {
+    const value = given[key] ?? recorded[key];
+    if (value !== undefined) out[key] = value;
+  }
+  const evaluation = "eval" in given ? given.eval : recorded.eval;
   if (evaluation) out.eval = evaluation;
   return out;
 }

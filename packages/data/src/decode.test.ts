@@ -128,6 +128,21 @@ describe("decodeImage: errors name the file and the problem", () => {
     await fails(await put(join(dir, "t.jpg"), jpg.subarray(0, jpg.length >> 1)), /truncated/);
   });
 
+  it("readImageHeader finds truncated PNG and JPEG files by their missing end marker, and passes whole ones", async () => {
+    const png = await encode(noise(32, 32, 3), 32, 32, 3, "png");
+    const jpg = await encode(noise(32, 32, 3), 32, 32, 3, "jpeg");
+    for (const [name, bytes] of [["whole.png", png], ["whole.jpg", jpg]] as const) {
+      expect(await readImageHeader(await put(join(dir, name), bytes))).toMatchObject({ width: 32, height: 32 });
+    }
+    // A whole JPEG with padding after its EOI marker (some encoders write it) still passes.
+    const padded = new Uint8Array([...jpg, ...new Uint8Array(100)]);
+    expect(await readImageHeader(await put(join(dir, "padded.jpg"), padded))).toMatchObject({ format: "jpeg" });
+    for (const [name, bytes] of [["cut.png", png.subarray(0, png.length - 20)], ["cut.jpg", jpg.subarray(0, jpg.length - 60)]] as const) {
+      const file = await put(join(dir, name), bytes);
+      await expect(readImageHeader(file)).rejects.toThrow(/truncated file \(premature end of (PNG|JPEG) data: no end-of-image marker\)/);
+    }
+  });
+
   it("corrupt bytes, a text file named .png, an empty file", async () => {
     const noise = Uint8Array.from({ length: 500 }, (_, i) => (i * 7919 + 13) % 256);
     await fails(await put(join(dir, "noise.png"), noise), /not an image/);
@@ -151,5 +166,15 @@ describe("decodeImage: errors name the file and the problem", () => {
     const file = await put(join(dir, "h.png"), await encode(constant(3, 5, [1]), 3, 5, 1, "png"));
     expect(await readImageHeader(file)).toEqual({ width: 3, height: 5, format: "png" });
     await expect(readImageHeader(await put(join(dir, "h.txt.png"), "hello"))).rejects.toThrow(/not an image/);
+  });
+});
+
+describe("sharp's cache", () => {
+  it("is off once an image has been read (a training loop decodes the same files every epoch)", async () => {
+    const { dir, cleanup } = await tempDir();
+    await readImageHeader(await put(join(dir, "a.png"), await encode(constant(4, 4, [9]), 4, 4, 1, "png")));
+    await cleanup();
+    const stats = sharp.cache() as { memory: { max: number }; files: { max: number }; items: { max: number } };
+    expect([stats.memory.max, stats.files.max, stats.items.max]).toEqual([0, 0, 0]);
   });
 });

@@ -1,6 +1,7 @@
-import { stat } from "node:fs/promises";
-import sharp from "sharp";
+import { open, stat } from "node:fs/promises";
+import type sharp from "sharp";
 import { DataError } from "./errors";
+import { sharpWithoutCache } from "./sharp-instance";
 
 /** How an image is turned into 8-bit pixels. */
 export interface DecodeOptions {
@@ -63,7 +64,7 @@ function backgroundOf(background: DecodeOptions["background"]): { r: number; g: 
 export async function decodeImage(file: string, options: DecodeOptions = {}): Promise<DecodedImage> {
   const channels = options.channels ?? 3;
   const background = backgroundOf(options.background);
-  let pipeline = sharp(file, { failOn: "warning" });
+  let pipeline = sharpWithoutCache()(file, { failOn: "warning" });
   pipeline = options.alpha === "drop" ? pipeline.removeAlpha() : pipeline.flatten({ background }).removeAlpha();
   if (options.size !== undefined) {
     const [height, width] = sizeOf(options.size);
@@ -101,14 +102,43 @@ export function rgbToGray(rgb: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Width, height and format from the file's header, without decoding the pixels. */
+/**
+ * Width, height and format from the file's header, without decoding the pixels. For JPEG and PNG it also reads
+ * the file's last bytes: a file cut short lacks the end marker (JPEG's EOI, PNG's IEND chunk), which the header
+ * alone does not show, so a truncated file fails here, up front, rather than mid-epoch.
+ */
 export async function readImageHeader(file: string): Promise<{ width: number; height: number; format: string }> {
   try {
-    const meta = await sharp(file).metadata();
+    const meta = await sharpWithoutCache()(file).metadata();
     if (!meta.width || !meta.height) throw new Error("image has no size");
-    return { width: meta.width, height: meta.height, format: meta.format ?? "unknown" };
+    const format = meta.format ?? "unknown";
+    if ((format === "jpeg" || format === "png") && !(await hasEndMarker(file, format))) {
+      throw new Error(`premature end of ${format.toUpperCase()} data: no end-of-image marker`);
+    }
+    return { width: meta.width, height: meta.height, format };
   } catch (error) {
     throw await decodeError(file, error);
+  }
+}
+
+/** How far from the end an end marker may sit (encoders and cameras may pad after it). */
+const TRAILER_BYTES = 1024;
+
+/** Whether the last bytes of a JPEG hold its EOI marker (FF D9), or those of a PNG its IEND chunk type. */
+async function hasEndMarker(file: string, format: "jpeg" | "png"): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TRAILER_BYTES);
+    const tail = new Uint8Array(length);
+    await handle.read(tail, 0, length, size - length);
+    const marker = format === "jpeg" ? [0xff, 0xd9] : [0x49, 0x45, 0x4e, 0x44]; // "IEND"
+    for (let i = tail.length - marker.length; i >= 0; i--) {
+      if (marker.every((b, j) => tail[i + j] === b)) return true;
+    }
+    return false;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import sharp from "sharp";
+import { sharpWithoutCache } from "./sharp-instance";
 import { ArrayImageDataset } from "./dataset";
 import { DataError } from "./errors";
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from "./fashion-mnist";
@@ -107,7 +107,7 @@ export async function mnistImages(selection: MnistSelection = {}): Promise<Mnist
 async function resize(image: Uint8Array, size: number, resample: "pil-bicubic" | "sharp-cubic"): Promise<Uint8Array> {
   if (size === 28) return image;
   if (resample === "pil-bicubic") return resizeBicubicPil(image, 28, 28, 1, size, size);
-  const out = await sharp(image, { raw: { width: 28, height: 28, channels: 1 } })
+  const out = await sharpWithoutCache()(image, { raw: { width: 28, height: 28, channels: 1 } })
     .resize(size, size, { kernel: "cubic", fit: "fill" })
     .toColourspace("b-w")
     .raw()
@@ -149,7 +149,7 @@ export async function prepareMnist(options: PrepareMnistOptions): Promise<string
   await mkdir(options.outDir, { recursive: true });
   const paths = names.map((name) => join(options.outDir, `${name}.${format}`));
   await mapLimit(images, 8, async (image, i) => {
-    const gray = sharp(image, { raw: { width: size, height: size, channels: 1 } }).toColourspace("b-w");
+    const gray = sharpWithoutCache()(image, { raw: { width: size, height: size, channels: 1 } }).toColourspace("b-w");
     await (format === "jpg" ? gray.jpeg({ quality }) : gray.png()).toFile(paths[i]);
   });
   return paths;

@@ -7,6 +7,7 @@ export {
   encodeSafetensors,
   decodeSafetensors,
   type SafetensorsContent,
+  type SafetensorsDtype,
   type EncodeSafetensorsOptions,
 } from "./safetensors";
 export { relativeError } from "./testing";
@@ -21,6 +22,7 @@ export { AvgPool2d } from "./avg-pool2d";
 export { LatentGap, type LatentGapOptions } from "./latent-gap";
 export {
   IMAGE_SIZE,
+  MODEL_LIMITS,
   resolveModelConfig,
   resolveLatentGap,
   type ModelConfig,

@@ -18,8 +18,10 @@ describe("resolveModelConfig", () => {
   });
 
   it.each([
-    [{ zDim: 0 }, "option 'zDim' must be a positive integer, got 0"],
-    [{ width: 2.5 }, "option 'width' must be a positive integer, got 2.5"],
+    [{ zDim: 0 }, "option 'zDim' must be an integer in [1, 1024], got 0"],
+    [{ width: 2.5 }, "option 'width' must be an integer in [1, 256], got 2.5"],
+    [{ width: 1000 }, "option 'width' must be an integer in [1, 256], got 1000"],
+    [{ zDim: 1025 }, "option 'zDim' must be an integer in [1, 1024], got 1025"],
     [{ channels: 2 }, "option 'channels' must be 1 or 3, got 2"],
     [{ init: "xavier" }, `option 'init' must be "dcgan" or "pytorch", got "xavier"`],
     [{ seed: 1, random: new Random(1) }, "give option 'seed' or option 'random', not both"],

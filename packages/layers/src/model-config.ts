@@ -7,16 +7,31 @@ import { Random, defaultRandom } from "./random";
 /** The size of the images the reference architecture makes and scores: 64×64 (four 2× steps from 4×4). */
 export const IMAGE_SIZE = 64;
 
+/**
+ * The largest models the toolkit builds, checked by {@link resolveModelConfig} before anything is allocated, so
+ * that a model description read from a file (a run's `config.json`, a web manifest) cannot ask for gigabytes.
+ * Generous for real use: the reference is width 64, zDim 20; width 256 makes a generator of about 45M parameters.
+ */
+export const MODEL_LIMITS = {
+  /** Largest width multiplier (`ModelConfig.width`). */
+  maxWidth: 256,
+  /** Largest latent code (`ModelConfig.zDim`). */
+  maxZDim: 1024,
+  /** The image channels a model may have (`ModelConfig.channels`). */
+  channels: [1, 3],
+} as const;
+
 /** How a model's weights start. */
 export type InitScheme = "dcgan" | "pytorch";
 
 /** Options shared by the DCGAN and SAGAN generators and discriminators. Every field is optional. */
 export interface ModelConfig {
-  /** Length of the latent code `z` (default 20, the reference's `z_dim`). */
+  /** Length of the latent code `z` (default 20, the reference's `z_dim`; at most {@link MODEL_LIMITS}`.maxZDim`, 1024). */
   zDim?: number;
   /**
    * The width multiplier the reference calls `image_size` (default 64). The generator's blocks have
-   * `8w, 4w, 2w, w` channels and the discriminator's `w, 2w, 4w, 8w`; images are 64×64 whatever the width.
+   * `8w, 4w, 2w, w` channels and the discriminator's `w, 2w, 4w, 8w`; images are 64×64 whatever the width. At
+   * most {@link MODEL_LIMITS}`.maxWidth` (256).
    */
   width?: number;
   /** Image channels: 1 (grayscale, default, as the reference) or 3 (RGB). */
@@ -72,8 +87,9 @@ export interface ResolvedModelConfig {
 const KEYS = ["zDim", "width", "channels", "init", "seed", "random"];
 
 /**
- * Checks `config` and fills in the defaults. `where` names the caller in error messages; `extraKeys` are the
- * further options the caller accepts (any other key is reported, to catch typos such as `imageSize`).
+ * Checks `config` against the types and {@link MODEL_LIMITS} and fills in the defaults, before any weight is
+ * allocated. `where` names the caller in error messages; `extraKeys` are the further options the caller accepts
+ * (any other key is reported, to catch typos such as `imageSize`).
  */
 export function resolveModelConfig(config: ModelConfig, where: string, extraKeys: readonly string[] = []): ResolvedModelConfig {
   if (typeof config !== "object" || config === null) throw new Error(`${where}: config must be an object, got ${config}`);
@@ -81,8 +97,8 @@ export function resolveModelConfig(config: ModelConfig, where: string, extraKeys
   for (const key of Object.keys(config)) {
     if (!known.includes(key)) throw new Error(`${where}: unknown option '${key}' (known options: ${known.join(", ")})`);
   }
-  const zDim = positiveInteger(config.zDim ?? 20, "zDim", where);
-  const width = positiveInteger(config.width ?? 64, "width", where);
+  const zDim = boundedInteger(config.zDim ?? 20, MODEL_LIMITS.maxZDim, "zDim", where);
+  const width = boundedInteger(config.width ?? 64, MODEL_LIMITS.maxWidth, "width", where);
   const channels = config.channels ?? 1;
   if (channels !== 1 && channels !== 3) throw new Error(`${where}: option 'channels' must be 1 or 3, got ${channels}`);
   const init = config.init ?? "dcgan";
@@ -102,9 +118,9 @@ export function resolveModelConfig(config: ModelConfig, where: string, extraKeys
   return { zDim, width, channels, init, random: random ?? defaultRandom() };
 }
 
-function positiveInteger(value: unknown, option: string, where: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new Error(`${where}: option '${option}' must be a positive integer, got ${value}`);
+function boundedInteger(value: unknown, max: number, option: string, where: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw new Error(`${where}: option '${option}' must be an integer in [1, ${max}], got ${value}`);
   }
   return value as number;
 }

@@ -82,12 +82,14 @@ describe("Module", () => {
     model.dispose();
   });
 
-  it("loads a state dict, casting the I64-decoded counter to int32", () => {
+  it("loads a state dict, casting whole float32 counters to int32", () => {
     const a = new Block();
     const b = new Block();
+    // tf.add(int32, 5) is float32: the counters arrive as whole float32 values and are cast.
     const state = tf.tidy(() =>
-      Object.fromEntries(Object.entries(a.stateDict()).map(([k, v]) => [k, tf.add(v, k.endsWith("steps") ? 5 : 0.5)])),
+      Object.fromEntries(Object.entries(a.stateDict()).map(([k, v]) => [k, tf.add(v, v.dtype === "int32" ? 5 : 0.5)])),
     );
+    expect(state.steps?.dtype).toBe("float32");
     b.loadStateDict(state);
     a.loadStateDict(state);
     expect(snapshot(b)).toEqual(snapshot(a));
@@ -132,6 +134,50 @@ describe("Module", () => {
     expect(snapshot(block)["conv.bias"]).toEqual(before["conv.bias"]);
     expect(snapshot(block).scale).toEqual([2]);
     tf.dispose([dropped, ...Object.values(state)]);
+    block.dispose();
+  });
+
+  it("rejects tensors of the wrong dtype and non-finite values, naming the key, and changes nothing", () => {
+    const block = new Block();
+    const before = snapshot(block);
+    const state: Record<string, tf.Tensor> = tf.tidy(() => ({ ...block.stateDict() }));
+    state["conv.weight"] = tf.ones([2, 2, 1, 1], "int32");
+    state.steps = tf.scalar(2.5);
+    state["norm.bias"] = tf.tensor1d([Number.NaN, Number.POSITIVE_INFINITY]);
+    state["norm.running_var"] = tf.tensor1d([1, Number.NEGATIVE_INFINITY]);
+    expect(() => block.loadStateDict(state)).toThrow(
+      [
+        "Error loading state dict into Block:",
+        "  'steps' has dtype float32 with a value that is no int32 integer (2.5), expected int32",
+        "  'conv.weight' has dtype int32, expected float32",
+        "  'norm.bias' has 2 non-finite values (NaN or ±Inf)",
+        "  'norm.running_var' has 1 non-finite value (NaN or ±Inf)",
+      ].join("\n"),
+    );
+    expect(snapshot(block)).toEqual(before);
+    // A program's own saved state may be put back as it is.
+    const own = tf.tidy(() => ({ ...block.stateDict(), "norm.bias": tf.tensor1d([Number.NaN, 1]) }));
+    block.loadStateDict(own, { finite: false });
+    expect(snapshot(block)["norm.bias"]).toEqual([Number.NaN, 1]);
+    tf.dispose([own["norm.bias"], state["conv.weight"], state.steps, state["norm.bias"], state["norm.running_var"]] as tf.Tensor[]);
+    block.dispose();
+  });
+
+  it("reports keys such as __proto__ and constructor as unexpected, never ignoring them", () => {
+    const block = new Block();
+    const t = tf.zeros([1]);
+    for (const key of ["__proto__", "constructor", "toString"]) {
+      const state: Record<string, tf.Tensor> = Object.create(null);
+      Object.assign(state, block.stateDict());
+      state[key] = t;
+      expect(() => block.loadStateDict(state), key).toThrow(`unexpected key '${key}'`);
+      const plain = { ...block.stateDict() };
+      Object.defineProperty(plain, key, { value: t, enumerable: true });
+      expect(() => block.loadStateDict(plain), key).toThrow(`unexpected key '${key}'`);
+    }
+    // A state without the module's keys never picks them up from Object.prototype.
+    expect(() => block.loadStateDict({})).toThrow("missing key 'conv.weight'");
+    t.dispose();
     block.dispose();
   });
 

@@ -5,8 +5,13 @@ export type StateDict = Record<string, tf.Tensor>;
 
 /** Options for {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
-  /** When true (default), missing and unexpected keys are errors. Shape mismatches always are. */
+  /** When true (default), missing and unexpected keys are errors. Shape and dtype mismatches always are. */
   strict?: boolean;
+  /**
+   * When true (default), a float tensor holding NaN or ±Inf is an error. Pass false only to put back a state this
+   * program saved itself (e.g. swapping a model's own weights back in), never for weights read from a file.
+   */
+  finite?: boolean;
 }
 
 /**
@@ -162,31 +167,37 @@ export abstract class Module {
 
   /**
    * Copies tensors from `state` into this module's parameters and buffers. Throws an error naming every
-   * missing, unexpected or mis-shaped key; nothing is changed when it throws.
+   * missing, unexpected, mis-shaped or mis-typed key and every float tensor holding NaN or ±Inf (unless
+   * `finite: false`); nothing is changed when it throws. Only `state`'s own keys count, so `__proto__` or
+   * `constructor` is an unexpected key. A float32 tensor of whole numbers fills an int32 buffer.
    */
   loadStateDict(state: StateDict, options: LoadStateDictOptions = {}): void {
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const problems: string[] = [];
     for (const [key, target] of Object.entries(own)) {
-      const given = state[key];
+      const given = Object.hasOwn(state, key) ? state[key] : undefined;
       if (given === undefined) {
         if (strict) problems.push(`missing key '${key}' (expected shape [${target.shape}])`);
       } else if (!sameShape(given.shape, target.shape)) {
         problems.push(`'${key}' has shape [${given.shape}], expected [${target.shape}]`);
+      } else {
+        const problem = valueProblem(key, given, target.dtype, options.finite ?? true);
+        if (problem) problems.push(problem);
       }
     }
     if (strict) {
       for (const key of Object.keys(state)) {
-        if (!(key in own)) problems.push(`unexpected key '${key}'`);
+        if (!Object.hasOwn(own, key)) problems.push(`unexpected key '${key}'`);
       }
     }
     if (problems.length > 0) {
       throw new Error(`Error loading state dict into ${this.constructor.name}:\n  ${problems.join("\n  ")}`);
     }
     for (const [key, target] of Object.entries(own)) {
-      const given = state[key];
-      if (given === undefined) continue;
+      const given = Object.hasOwn(state, key) ? state[key] : undefined;
+      // Assigning a variable its own data would free that data (tfjs drops the old reference first).
+      if (given === undefined || given.dataId === target.dataId) continue;
       tf.tidy(() => (target as tf.Variable).assign(given.dtype === target.dtype ? given : tf.cast(given, target.dtype)));
     }
   }
@@ -205,6 +216,23 @@ export abstract class Module {
       throw new Error(`${this.constructor.name} already has a member named '${name}'`);
     }
   }
+}
+
+/**
+ * Why `given` cannot be loaded into a `dtype` variable, or undefined when it can. Float tensors must be finite; an
+ * int32 buffer (BatchNorm's `num_batches_tracked`) also takes float32 values that are exact int32 integers, as
+ * PyTorch's `copy_` does, but nothing it would round.
+ */
+function valueProblem(key: string, given: tf.Tensor, dtype: tf.DataType, finite: boolean): string | undefined {
+  if (dtype === "int32" && given.dtype === "float32") {
+    const bad = (given.dataSync() as Float32Array).find((v) => !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31);
+    return bad === undefined ? undefined : `'${key}' has dtype float32 with a value that is no int32 integer (${bad}), expected int32`;
+  }
+  if (given.dtype !== dtype) return `'${key}' has dtype ${given.dtype}, expected ${dtype}`;
+  if (dtype !== "float32" || !finite) return undefined;
+  let bad = 0;
+  for (const v of given.dataSync() as Float32Array) if (!Number.isFinite(v)) bad++;
+  return bad === 0 ? undefined : `'${key}' has ${bad} non-finite value${bad === 1 ? "" : "s"} (NaN or ±Inf)`;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

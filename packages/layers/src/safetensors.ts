@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { type SafetensorsDtype, type TensorEntry, readSafetensorsLayout } from "./safetensors-header";
 
 /**
  * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length, a
@@ -9,8 +10,12 @@ import * as tf from "@tensorflow/tfjs-core";
 /** Tensors by name plus the file's string metadata. */
 export interface SafetensorsContent {
   tensors: Record<string, tf.Tensor>;
+  /** Each tensor's dtype as stored in the file (`I8`, `F16`, ...), before conversion to a tfjs dtype. */
+  dtypes: Record<string, SafetensorsDtype>;
   metadata: Record<string, string>;
 }
+
+export type { SafetensorsDtype } from "./safetensors-header";
 
 /** Options for {@link encodeSafetensors}. */
 export interface EncodeSafetensorsOptions {
@@ -19,8 +24,6 @@ export interface EncodeSafetensorsOptions {
   /** Names of int32 tensors to store as I64 (PyTorch's integer type, e.g. BatchNorm's `num_batches_tracked`). */
   int64?: Iterable<string>;
 }
-
-const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 /** Serialises tensors to safetensors bytes. float32 → F32, int32 → I32 (or I64 when listed), bool → BOOL. */
 export function encodeSafetensors(tensors: Record<string, tf.Tensor>, options: EncodeSafetensorsOptions = {}): Uint8Array {
@@ -68,86 +71,65 @@ export function encodeSafetensors(tensors: Record<string, tf.Tensor>, options: E
 
 /**
  * Parses safetensors bytes. F32/F64/F16/BF16 become float32 tensors, integer types int32 (I64 values must fit),
- * BOOL bool. `source` names the file in error messages.
+ * BOOL bool; `dtypes` keeps each tensor's stored dtype. `source` names the file in error messages.
+ *
+ * The bytes are untrusted: the header is checked completely before any tensor is
+ * made, so a malformed file (a header that is not a JSON object, bad offsets, shapes or dtypes, a truncated file, a
+ * PyTorch checkpoint) throws an `Error` starting with `source` and allocates nothing. Tensor names such as
+ * `__proto__` are kept as ordinary names: `tensors`, `dtypes` and `metadata` are objects without a prototype.
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors data"): SafetensorsContent {
-  if (bytes.byteLength < 8) throw new Error(`${source}: not a safetensors file (${bytes.byteLength} bytes, too short)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen <= 0 || 8 + headerLen > bytes.byteLength) {
-    throw new Error(`${source}: not a safetensors file (header length ${headerLen} exceeds file size ${bytes.byteLength})`);
+  const { entries, metadata, dataStart } = readSafetensorsLayout(bytes, source);
+  // Every value is converted before the first tensor is made, so a bad value leaks no tensor.
+  const converted = entries.map((e) => ({ e, ...toValues(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), source) }));
+  const tensors: Record<string, tf.Tensor> = Object.create(null);
+  const dtypes: Record<string, SafetensorsDtype> = Object.create(null);
+  for (const { e, values, dtype } of converted) {
+    tensors[e.name] = tf.tensor(values, e.shape, dtype);
+    dtypes[e.name] = e.dtype;
   }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
-  } catch (e) {
-    throw new Error(`${source}: not a safetensors file (header is not JSON: ${(e as Error).message})`);
-  }
-  const dataStart = 8 + headerLen;
-  const tensors: Record<string, tf.Tensor> = {};
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === "__metadata__") {
-      metadata = entry as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const size = shape.reduce((a, b) => a * b, 1);
-    const width = BYTES[dtype];
-    if (width === undefined) throw new Error(`${source}: tensor '${name}' has unsupported dtype ${dtype}`);
-    const [begin, end] = data_offsets;
-    if (end - begin !== size * width || dataStart + end > bytes.byteLength) {
-      throw new Error(`${source}: tensor '${name}' (${dtype} [${shape}]) has ${end - begin} bytes, expected ${size * width}, or runs past the end of the file`);
-    }
-    // A copy with its own aligned buffer: Node's Buffer.slice returns a view into a shared pool, so `.buffer`
-    // of a slice would expose unrelated bytes.
-    const raw = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
-    const dv = new DataView(raw.buffer);
-    let values: Float32Array | Int32Array | Uint8Array;
-    let tfDtype: "float32" | "int32" | "bool" = "float32";
-    switch (dtype) {
-      case "F32":
-        values = new Float32Array(raw.buffer);
-        break;
-      case "F64":
-        values = Float32Array.from(new Float64Array(raw.buffer));
-        break;
-      case "F16":
-        values = Float32Array.from({ length: size }, (_, i) => halfToFloat(dv.getUint16(2 * i, true)));
-        break;
-      case "BF16":
-        values = Float32Array.from({ length: size }, (_, i) => bf16ToFloat(dv.getUint16(2 * i, true)));
-        break;
-      case "I64":
-        tfDtype = "int32";
-        values = Int32Array.from(new BigInt64Array(raw.buffer), (v) => {
+  return { tensors, dtypes, metadata };
+}
+
+/** The values of one tensor as the typed array of its tfjs dtype. */
+function toValues(
+  entry: TensorEntry,
+  data: Uint8Array,
+  source: string,
+): { values: Float32Array | Int32Array | Uint8Array; dtype: "float32" | "int32" | "bool" } {
+  // A copy with its own aligned buffer: Node's Buffer.slice returns a view into a shared pool, so `.buffer`
+  // of a slice would expose unrelated bytes.
+  const raw = new Uint8Array(data);
+  const dv = new DataView(raw.buffer);
+  const { size, name } = entry;
+  switch (entry.dtype) {
+    case "F32":
+      return { values: new Float32Array(raw.buffer), dtype: "float32" };
+    case "F64":
+      return { values: Float32Array.from(new Float64Array(raw.buffer)), dtype: "float32" };
+    case "F16":
+      return { values: Float32Array.from({ length: size }, (_, i) => halfToFloat(dv.getUint16(2 * i, true))), dtype: "float32" };
+    case "BF16":
+      return { values: Float32Array.from({ length: size }, (_, i) => bf16ToFloat(dv.getUint16(2 * i, true))), dtype: "float32" };
+    case "I64":
+      return {
+        values: Int32Array.from(new BigInt64Array(raw.buffer), (v) => {
           if (v > 2147483647n || v < -2147483648n) throw new Error(`${source}: tensor '${name}' holds ${v}, beyond int32`);
           return Number(v);
-        });
-        break;
-      case "I32":
-        tfDtype = "int32";
-        values = new Int32Array(raw.buffer);
-        break;
-      case "I16":
-        tfDtype = "int32";
-        values = Int32Array.from(new Int16Array(raw.buffer));
-        break;
-      case "I8":
-        tfDtype = "int32";
-        values = Int32Array.from(new Int8Array(raw.buffer));
-        break;
-      case "U8":
-        tfDtype = "int32";
-        values = Int32Array.from(raw);
-        break;
-      default:
-        tfDtype = "bool";
-        values = raw;
-    }
-    tensors[name] = tf.tensor(values, shape, tfDtype);
+        }),
+        dtype: "int32",
+      };
+    case "I32":
+      return { values: new Int32Array(raw.buffer), dtype: "int32" };
+    case "I16":
+      return { values: Int32Array.from(new Int16Array(raw.buffer)), dtype: "int32" };
+    case "I8":
+      return { values: Int32Array.from(new Int8Array(raw.buffer)), dtype: "int32" };
+    case "U8":
+      return { values: Int32Array.from(raw), dtype: "int32" };
+    case "BOOL":
+      return { values: raw, dtype: "bool" };
   }
-  return { tensors, metadata };
 }
 
 function halfToFloat(h: number): number {

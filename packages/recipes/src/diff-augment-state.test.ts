@@ -58,6 +58,6 @@ describe("addDiffAugment", () => {
     await restored.restore!(saved, {} as never);
     second.score();
     expect(second.shifts).toEqual(next);
-    expect(() => restored.restore!({ [DIFF_AUGMENT_STATE_FILE]: new TextEncoder().encode("{") }, {} as never)).toThrow(/diff-augment.json: not JSON/);
+    expect(() => restored.restore!({ [DIFF_AUGMENT_STATE_FILE]: new TextEncoder().encode("{") }, {} as never)).toThrow(/diff-augment.json: not valid JSON/);
   });
 });

@@ -1,5 +1,6 @@
 import { type ImageScorer, Random, withDiffAugment } from "@gan/layers";
-import type { TrainerCallback } from "@gan/trainer";
+import { type TrainerCallback, parseJsonFile } from "@gan/trainer";
+import { DiffAugmentStateSchema } from "./diff-augment-state-schema";
 import type { TrainingSetup } from "./training-setup";
 
 /** The checkpoint file that holds DiffAugment's random state, so that a resumed run draws the same augmentations. */
@@ -13,13 +14,8 @@ export function diffAugmentState(policy: string, random: Random): TrainerCallbac
     restore(files) {
       const bytes = files[DIFF_AUGMENT_STATE_FILE];
       if (!bytes) return; // A checkpoint written without DiffAugment: the stream starts fresh.
-      let saved: { random?: unknown };
-      try {
-        saved = JSON.parse(new TextDecoder().decode(bytes));
-      } catch (e) {
-        throw new Error(`${DIFF_AUGMENT_STATE_FILE}: not JSON (${(e as Error).message})`);
-      }
-      random.setState(saved.random as ReturnType<Random["getState"]>);
+      const saved = parseJsonFile(DiffAugmentStateSchema, new TextDecoder().decode(bytes), DIFF_AUGMENT_STATE_FILE);
+      random.setState(saved.random);
     },
   };
 }

@@ -19,3 +19,9 @@ export {
 } from "./training-setup";
 export { diffAugmentState, addDiffAugment, DIFF_AUGMENT_STATE_FILE } from "./diff-augment-state";
 export { WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "./web-manifest";
+export { ModelSpecSchema, RecipeModelSchema, LatentGapSpecSchema, checkModelSpec } from "./model-spec-schema";
+export { TrainingSetupSchema, TRAINING_LIMITS } from "./training-setup-schema";
+export { RecipeSchema, checkRecipe } from "./recipe-schema";
+export { RunExtraSchema, type RunExtra } from "./run-extra-schema";
+export { WebManifestSchema, checkWebManifest } from "./web-manifest-schema";
+export { DiffAugmentStateSchema } from "./diff-augment-state-schema";

@@ -18,8 +18,13 @@ export interface TrainRecipeOptions {
   runDir: string;
   /** Seeds the weights, the latent codes, the data order and DiffAugment (default 0). */
   seed?: number;
-  /** Continue from the newest checkpoint in `runDir` (default false). */
+  /**
+   * Continue from the newest checkpoint in `runDir` (default false): an error when `runDir` has no checkpoint or
+   * no `config.json`; a new `epochs` or learning rate is logged in `config.json`'s history (`train()`'s `resume`).
+   */
   resume?: boolean;
+  /** With `resume`: the checkpoint to continue from (`step-0000120`) instead of the newest. */
+  resumeFrom?: string;
   /** Stop after this many minutes (with a checkpoint; status `"aborted"`). */
   maxMinutes?: number;
   /** Stops the run after the current step. */
@@ -88,6 +93,7 @@ export async function trainRecipe(recipe: Recipe, options: TrainRecipeOptions): 
       data,
       runDir: options.runDir,
       resume: options.resume ?? false,
+      ...(options.resumeFrom !== undefined ? { resumeFrom: options.resumeFrom } : {}),
       signal: controller.signal,
       samples: { everyEpochs: sampleEvery },
       attention: { everyEpochs: sampleEvery },

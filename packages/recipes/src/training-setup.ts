@@ -2,6 +2,7 @@ import { diffAugmentPolicy } from "@gan/layers";
 import { LOSS_NAMES } from "@gan/losses";
 import { TRAINER_DEFAULTS } from "@gan/trainer";
 import type { ModelName } from "./model-spec";
+import { TRAINING_LIMITS } from "./training-setup-schema";
 
 /**
  * How a recipe trains, beside its nets: the loss, the optimisers, D steps per G step and the training aids.
@@ -107,6 +108,6 @@ export function checkTrainingSetup(setup: TrainingSetup): void {
   if (setup.eval !== undefined) {
     const { everyEpochs, n } = setup.eval;
     if (!(Number.isSafeInteger(everyEpochs) && everyEpochs >= 1)) fail("eval.everyEpochs", "an integer >= 1", everyEpochs);
-    if (!(Number.isSafeInteger(n) && n >= 2)) fail("eval.n", "an integer >= 2", n);
+    if (!(Number.isSafeInteger(n) && n >= 2 && n <= TRAINING_LIMITS.maxEvalSamples)) fail("eval.n", `an integer in [2, ${TRAINING_LIMITS.maxEvalSamples}]`, n);
   }
 }

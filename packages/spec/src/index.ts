@@ -47,8 +47,11 @@ export interface TrainableModule {
   parameters(): tf.Variable[];
   /** Parameters and buffers by PyTorch-style dotted name. */
   stateDict(): Record<string, tf.Tensor>;
-  /** Loads a state dict produced by {@link TrainableModule.stateDict}. */
-  loadStateDict(state: Record<string, tf.Tensor>, options?: { strict?: boolean }): void;
+  /**
+   * Loads a state dict produced by {@link TrainableModule.stateDict}. `strict` (default true): every name must
+   * match; `finite` (default true): NaN and ±Inf values are refused.
+   */
+  loadStateDict(state: Record<string, tf.Tensor>, options?: { strict?: boolean; finite?: boolean }): void;
   /** Sets training mode. */
   train(mode?: boolean): this;
   /** Sets evaluation mode. */

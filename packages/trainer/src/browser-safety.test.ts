@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
  * reach no Node built-in and no native module, only the browser-safe packages listed here. The Node entry is
  * the opposite check: it is where those imports live.
  */
-const ALLOWED_PACKAGES = ["@gan/layers", "@gan/losses", "@gan/spec", "@tensorflow/tfjs-core"];
+// valibot: the schemas of the files read (pure ES modules, browser-safe; bundled by tools/browser-check).
+const ALLOWED_PACKAGES = ["@gan/layers", "@gan/losses", "@gan/spec", "@tensorflow/tfjs-core", "valibot"];
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Bundles `entry` for the browser, keeping packages external; returns the bare imports its own files make. */

@@ -99,7 +99,8 @@ export class ModelEma {
   private loadAverageIntoModel(): () => void {
     const saved = Object.fromEntries(Object.entries(this.model.stateDict()).map(([k, v]) => [k, v.clone()]));
     const restore = () => {
-      this.model.loadStateDict(saved, { strict: true });
+      // The model's own state goes back as it was, even if it is not finite: that is for the trainer to catch.
+      this.model.loadStateDict(saved, { strict: true, finite: false });
       tf.dispose(Object.values(saved));
     };
     try {

@@ -5,11 +5,13 @@ import type { TrainEnd, TrainerCallback, TrainerContext } from "./callback";
 import { callbackContext } from "./callback-context";
 import { collectCallbackState, emit, emitTrainEnd, restoreCallbackState } from "./callback-dispatch";
 import { type CheckpointFiles, type CheckpointStore, checkpointName, latestLocation } from "./checkpoint/checkpoint-store";
+import { UnusableCheckpointError, previousGoodCheckpoint } from "./checkpoint/unusable-checkpoint";
 import { type NamedVariables, type Optimizers, type TrainerCheckpointState, type TrainingParts, type TrainingPosition, exportTrainingState, importTrainingState, jsonCopy, makeOptimizer, trainableParameters } from "./checkpoint/training-state";
 import type { DataSource } from "./data-source";
+import { type DivergenceError, NonFiniteCheckpointError } from "./errors";
 import { type StepValues, ganIteration } from "./gan-iteration";
 import { type EpochMetrics, emptyEpochTotals } from "./metrics";
-import { type GanTrainerOptions, type ResolvedTrainerOptions, resolveLoss, resolveTrainerOptions } from "./options";
+import { type GanTrainerOptions, type ResolvedTrainerOptions, resolveLoss, resolveMaxLoss, resolveTrainerOptions } from "./options";
 import { FixedNoise, generateInEvalMode } from "./sampler";
 import { type TrainResult, runEpochs } from "./training-loop";
 
@@ -43,6 +45,8 @@ export class GanTrainer {
   readonly callbacks: TrainerCallback[];
   /** The source of every training latent code. Its state is saved in checkpoints. */
   readonly random: Random;
+  /** The largest absolute loss a step may have (option `maxLoss`; `Infinity`: no limit). */
+  readonly maxLoss: number;
 
   private optimizers: Optimizers;
   private readonly gParams: NamedVariables;
@@ -66,6 +70,7 @@ export class GanTrainer {
     this.store = options.store;
     this.callbacks = [...(options.callbacks ?? [])];
     this.signal = options.signal;
+    this.maxLoss = resolveMaxLoss(options.maxLoss);
     this.random = new Random(this.options.seed);
     this.gParams = trainableParameters(this.generator, "generator");
     this.dParams = trainableParameters(this.discriminator, "discriminator");
@@ -126,7 +131,8 @@ export class GanTrainer {
   /**
    * Trains until `epochs` have run (from the resumed position, if {@link GanTrainer.resume} was called), calling
    * the callbacks. Resolves with status `"aborted"` when the abort signal or {@link GanTrainer.stop} ended it
-   * after a whole step; rejects with the error (a {@link NonFiniteLossError}, a callback's error...) otherwise,
+   * after a whole step; rejects with the error (a {@link DivergenceError} for a NaN, infinite or exploding loss or a
+   * non-finite state, a callback's error...) otherwise,
    * after every callback's `onTrainEnd` ran with status `"failed"`.
    */
   async fit(): Promise<TrainResult> {
@@ -147,7 +153,9 @@ export class GanTrainer {
           position: this.position,
           trainStep: (batches) => this.trainStep(batches),
           shouldStop: () => this.stopRequested || this.signal?.aborted === true,
-          lastCheckpoint: async () => (this.store ? latestLocation(this.store) : undefined),
+          maxLoss: this.maxLoss,
+          learningRates: { gLr: this.options.gLr, dLr: this.options.dLr },
+          lastCheckpoint: () => this.latestCheckpoint(),
           onBatchEnd: (metrics, real) => emit(this.callbacks, (cb) => cb.onBatchEnd?.(this.context(), metrics, real)),
           onEpochEnd: (metrics, ended) => emit(this.callbacks, (cb) => cb.onEpochEnd?.(this.context(ended), metrics)),
         },
@@ -172,6 +180,11 @@ export class GanTrainer {
    * source, position and callbacks (their `restore`), so that {@link GanTrainer.fit} continues exactly where the
    * checkpointed run was. Returns where the checkpoint is, or undefined when the store holds none. Call it
    * before `fit()`.
+   *
+   * The trainer's own options win over the checkpoint's: a trainer made with new `epochs`, `gLr` or `dLr` trains
+   * to the new end with the new learning rates (the optimizers' moments and step count come from the checkpoint).
+   * A checkpoint that cannot be read or loaded rejects with an {@link UnusableCheckpointError} naming it, why, and
+   * the previous checkpoint that reads back complete; nothing falls back silently.
    */
   async resume(name?: string): Promise<string | undefined> {
     const store = this.requireStore("resume");
@@ -179,14 +192,20 @@ export class GanTrainer {
     const chosen = name ?? (await store.latest());
     if (chosen === undefined) return undefined;
     const where = store.locate(chosen);
-    await this.importCheckpoint(await store.read<TrainerCheckpointState>(chosen), where);
+    try {
+      await this.importCheckpoint(await store.read<TrainerCheckpointState>(chosen), where);
+    } catch (e) {
+      throw new UnusableCheckpointError(chosen, where, (e as Error).message, await previousGoodCheckpoint(store, chosen));
+    }
     this.resumedFrom = where;
     return where;
   }
 
   /**
    * Writes a checkpoint of the current state (with every callback's `state()`) into the trainer's store (or
-   * `options.store`) atomically, then keeps the newest `keep` (default 3). Returns where it went.
+   * `options.store`) atomically, then keeps the newest `keep` (default 3). Returns where it went. A state whose
+   * weights, buffers or optimizer moments hold NaN or ±Infinity is not written: it rejects with a
+   * {@link NonFiniteCheckpointError} naming the tensors and the last good checkpoint, which stays the latest.
    */
   async saveCheckpoint(options: { store?: CheckpointStore; keep?: number } = {}): Promise<string> {
     const store = options.store ?? this.requireStore("saveCheckpoint");
@@ -200,7 +219,10 @@ export class GanTrainer {
   /** The whole training state in memory ({@link exportTrainingState}), with the callbacks' `state()` files. */
   async exportCheckpoint(): Promise<CheckpointFiles<TrainerCheckpointState>> {
     const parts = this.parts();
-    const content = await exportTrainingState(parts, this.optimizers, this.position);
+    const content = await exportTrainingState(parts, this.optimizers, this.position).catch(async (e: unknown) => {
+      if (!(e instanceof NonFiniteCheckpointError)) throw e;
+      throw new NonFiniteCheckpointError({ ...e.details, lastCheckpoint: await this.latestCheckpoint() });
+    });
     content.state.callbackFiles = await collectCallbackState(this.callbacks, this.context(), content.files);
     return content;
   }
@@ -237,6 +259,10 @@ export class GanTrainer {
   private parts(): TrainingParts {
     const { generator, discriminator, loss, data, random, options, gParams, dParams } = this;
     return { generator, discriminator, loss, data, random, options, gParams, dParams };
+  }
+
+  private async latestCheckpoint(): Promise<string | undefined> {
+    return this.store ? latestLocation(this.store) : undefined;
   }
 
   private requireStore(method: string): CheckpointStore {

@@ -17,7 +17,18 @@ export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } fro
 export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
 export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals, addStep, epochMetrics } from "./metrics";
-export { NonFiniteLossError, type NonFiniteLossDetails } from "./errors";
+export {
+  DEFAULT_MAX_LOSS,
+  DivergenceError,
+  ExplodingLossError,
+  NonFiniteCheckpointError,
+  NonFiniteLossError,
+  formatValue,
+  type DivergenceDetails,
+  type NonFiniteCheckpointDetails,
+  type NonFiniteLossDetails,
+  type NonFiniteTensor,
+} from "./errors";
 export { discriminatorStep, generatorStep, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";
 export { createAdam, applyOrderedGradients, exportAdamState, importAdamState, type AdamSettings } from "./adam";
 export { FixedNoise, generateInEvalMode } from "./sampler";
@@ -39,6 +50,7 @@ export {
   exportTrainingState,
   importTrainingState,
 } from "./checkpoint/training-state";
+export { UnusableCheckpointError, previousGoodCheckpoint, checkpointProblem } from "./checkpoint/unusable-checkpoint";
 export { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store";
 export { IndexedDbCheckpointStore, type IndexedDbCheckpointStoreOptions, type IdbFactoryLike } from "./checkpoint/indexeddb-checkpoint-store";
 
@@ -46,3 +58,5 @@ export { checkpointing, type CheckpointingOptions } from "./callbacks/checkpoint
 export { progressLog, type ProgressLogOptions } from "./callbacks/progress-log";
 export { ModelEma, type ModelEmaOptions } from "./ema";
 export { generatorEma, EMA_GENERATOR_FILE, type GeneratorEmaOptions, type GeneratorEmaCallback } from "./callbacks/ema";
+export { TrainerCheckpointStateSchema, RandomStateSchema, type CheckedCheckpointState, checkCheckpointState } from "./checkpoint/state-schema";
+export { InvalidFileError, FILE_LIMITS, validateFile, parseJsonFile, describeIssue, fileObject, intIn, numberIn, count, finite, text } from "./validation";

@@ -3,6 +3,7 @@ import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import type { TrainerCallback } from "./callback";
 import type { CheckpointStore } from "./checkpoint/checkpoint-store";
 import type { DataSource } from "./data-source";
+import { DEFAULT_MAX_LOSS } from "./errors";
 
 /** How the trainer turns D's logits into the `dReal` / `dFake` metrics. */
 export type ScoreKind = "sigmoid" | "logits";
@@ -59,6 +60,13 @@ export interface GanTrainerOptions {
   store?: CheckpointStore;
   /** Stops the run after the current step; the run then resolves with status `"aborted"`. */
   signal?: AbortSignal;
+  /**
+   * The largest absolute D or G loss a step may have (default {@link DEFAULT_MAX_LOSS}, 1e4). A step beyond it
+   * stops the run with an `ExplodingLossError`, as a NaN or infinite loss does with a
+   * `NonFiniteLossError`, before the state becomes a checkpoint. Healthy runs of the recipes stay in single
+   * digits (hinge) or low tens (BCE); `Infinity` turns the check off.
+   */
+  maxLoss?: number;
 }
 
 /** The numeric and string options after defaults: what `config.json` records. */
@@ -139,6 +147,13 @@ export function resolveTrainerOptions(options: GanTrainerOptions): ResolvedTrain
     throw new Error(`${where}: option 'scores' must be "sigmoid" or "logits", got ${JSON.stringify(resolved.scores)}`);
   }
   return resolved;
+}
+
+/** The `maxLoss` option after its default: a positive number or `Infinity`. */
+export function resolveMaxLoss(maxLoss: number | undefined): number {
+  const value = maxLoss ?? DEFAULT_MAX_LOSS;
+  if (!(typeof value === "number" && value > 0)) throw new Error(`GanTrainer: option 'maxLoss' must be a positive number or Infinity, got ${value}`);
+  return value;
 }
 
 function integer(value: number, name: string, min: number): void {

@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { type TrainingPosition, jsonCopy } from "./checkpoint/training-state";
 import type { DataSource } from "./data-source";
-import { NonFiniteLossError } from "./errors";
+import { ExplodingLossError, NonFiniteLossError } from "./errors";
 import type { StepValues } from "./gan-iteration";
 import { type EpochMetrics, type StepMetrics, addStep, emptyEpochTotals, epochMetrics } from "./metrics";
 
@@ -26,7 +26,11 @@ export interface LoopHost {
   readonly position: TrainingPosition;
   trainStep(batches: tf.Tensor4D[]): Promise<StepValues>;
   shouldStop(): boolean;
-  /** Where the newest checkpoint is, for the non-finite-loss error. */
+  /** The largest absolute loss a step may have (`Infinity`: no limit). */
+  readonly maxLoss: number;
+  /** The learning rates, for the divergence errors' advice. */
+  readonly learningRates: { gLr: number; dLr: number };
+  /** Where the newest checkpoint is, for the divergence errors. */
   lastCheckpoint(): Promise<string | undefined>;
   onBatchEnd(metrics: StepMetrics, realImages: tf.Tensor4D): Promise<void>;
   /** After an epoch; the position has moved on to the next, `ended` says where the epoch ended. */
@@ -99,23 +103,26 @@ export async function runEpoch(host: LoopHost): Promise<EpochMetrics | undefined
   return metrics;
 }
 
-/** One iteration with its bookkeeping: non-finite check, counters, metrics, `onBatchEnd`. */
+/** One iteration with its bookkeeping: non-finite and exploding loss checks, counters, metrics, `onBatchEnd`. */
 async function runStep(host: LoopHost, epoch: number, batches: tf.Tensor4D[], dataMs: number): Promise<void> {
   const { position, data } = host;
   const t0 = performance.now();
   const values = await host.trainStep(batches);
   const stepMs = performance.now() - t0;
   const batch = position.batchInEpoch + batches.length;
-  if (!Number.isFinite(values.dLoss) || !Number.isFinite(values.gLoss)) {
-    throw new NonFiniteLossError({
+  const finite = Number.isFinite(values.dLoss) && Number.isFinite(values.gLoss);
+  if (!finite || Math.abs(values.dLoss) > host.maxLoss || Math.abs(values.gLoss) > host.maxLoss) {
+    const details = {
       step: position.step + 1,
       epoch,
       batch,
       batchesPerEpoch: data.batchesPerEpoch,
       dLoss: values.dLoss,
       gLoss: values.gLoss,
+      ...host.learningRates,
       lastCheckpoint: await host.lastCheckpoint(),
-    });
+    };
+    throw finite ? new ExplodingLossError({ ...details, maxLoss: host.maxLoss }) : new NonFiniteLossError(details);
   }
   position.batchInEpoch = batch;
   position.step += 1;

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { type ModelSpec, WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "@gan/recipes";
+import { type ModelSpec, RunExtraSchema, WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "@gan/recipes";
 
 export { WEB_MANIFEST, type WebManifest, type WebManifestAttention };
 import type { CommandIO } from "./train";
@@ -91,8 +91,8 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
  */
 export async function exportWebCommand(options: ExportWebOptions, io: CommandIO): Promise<WebManifest> {
   const { runDir, checkpoint } = await locateCheckpoint(options.run);
-  const config = await readRunConfig(runDir);
-  const spec = config.extra?.model as ModelSpec | undefined;
+  const config = await readRunConfig(runDir, RunExtraSchema);
+  const spec = config.extra?.model;
   if (!spec?.model) throw new Error(`${join(runDir, "config.json")}: no model description under extra.model (was it written by 'gan train'?)`);
   if (spec.model !== "sagan" && spec.model !== "dcgan") throw new Error(`${join(runDir, "config.json")}: unknown model '${spec.model}'`);
   if (spec.attention) {

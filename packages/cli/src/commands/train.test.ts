@@ -1,5 +1,6 @@
 import "@tensorflow/tfjs-backend-cpu";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeSafetensors } from "@gan/layers";
@@ -48,11 +49,17 @@ async function sampleAndExport(runDir: string, name: string) {
   return { sample, meta, model: JSON.parse(await readFile(join(web, "manifest.json"), "utf8")).model };
 }
 
-/** Resumes `runDir` to `epochs` (2 steps each on the test data) with a model flag that disagrees with the record: warned about, the record kept. */
-async function resumeKeepingModel(runDir: string, epochs: number, flag: string[], warning: string) {
+/**
+ * `--resume` of `runDir` with a model flag that disagrees with the record: refused (exit 2) naming the flag and both
+ * values, the record untouched; then a plain resume to `epochs` (2 steps each on the test data) rebuilds the record.
+ */
+async function resumeRefusingModel(runDir: string, epochs: number, flag: string[], conflict: string) {
   const before = JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model;
-  const resumed = await run(...tiny(runDir), "--epochs", String(epochs), "--resume", ...flag);
-  expect(resumed.err).toBe(`--resume: keeping ${warning}\n`);
+  const refused = await run(...tiny(runDir), "--epochs", String(epochs), "--resume", ...flag);
+  expect(refused.code).toBe(2);
+  expect(refused.err).toContain(`with the run's record (${join(runDir, "config.json")}):\n  ${conflict}\n`);
+  const resumed = await run(...tiny(runDir), "--epochs", String(epochs), "--resume");
+  expect(resumed.err).toBe("");
   expect(resumed.out).toMatch(new RegExp(`completed: ${2 * epochs} steps`));
   expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.model).toEqual(before);
 }
@@ -138,13 +145,16 @@ describe("gan train: quality flags on the command line", () => {
     expect((await sharp(join(runDir, "fid.png")).metadata()).format).toBe("png");
     expect(await readdir(join(runDir, "samples-ema"))).toEqual(["epoch-0000.png"]);
 
-    // Resumed without the flags (and with disagreeing ones): the recorded EMA, DiffAugment, eval and learning rates go on.
-    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5", "--d-lr", "3e-4");
+    // A disagreeing flag is refused; the recorded EMA, DiffAugment and eval go on, and --d-lr is an override.
+    const refused = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5");
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("  --ema: recorded decay 0.9 from step 0, given decay 0.5 from step 0\n");
+    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--d-lr", "3e-4");
     expect(resumed.code).toBe(0);
-    expect(resumed.err).toContain("--resume: keeping the recorded --ema setting (decay 0.9 from step 0), not decay 0.5 from step 0\n");
-    expect(resumed.err).toContain("--resume: keeping the recorded --d-lr setting (0.0004), not 0.0003\n");
+    expect(resumed.err).toBe("");
+    expect(resumed.out).toContain(`resume: --d-lr 0.0003 instead of the recorded 0.0004 (logged in ${join(runDir, "config.json")}'s history)`);
     expect(resumed.out).toMatch(/completed: 6 steps/);
-    expect(resumed.out).toMatch(/training: recipe sagan, EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, .*, g-lr 0\.0002, d-lr 0\.0004, d-steps 1/);
+    expect(resumed.out).toMatch(/training: recipe sagan, EMA decay 0\.9 from step 0, DiffAugment color,translation,cutout, .*, g-lr 0\.0002, d-lr 0\.0003, d-steps 1/);
     const kept = await listCheckpoints(runDir);
     expect(kept.length).toBe(3);
     for (const dir of kept) {
@@ -152,7 +162,7 @@ describe("gan train: quality flags on the command line", () => {
       expect(file.metadata).toMatchObject({ decay: "0.9", step: String(Number(dir.slice(-7))) });
       tf.dispose(Object.values(file.tensors));
       expect(await optimizerLr(dir, CHECKPOINT_FILES.gOptimizer)).toBe("0.0002");
-      expect(await optimizerLr(dir, CHECKPOINT_FILES.dOptimizer)).toBe("0.0004");
+      expect(await optimizerLr(dir, CHECKPOINT_FILES.dOptimizer)).toBe(dir.endsWith("step-0000002") ? "0.0004" : "0.0003");
     }
     const afterResume = await evalLines(runDir);
     expect(afterResume.map((r) => [r.step, r.ema !== undefined])).toEqual([
@@ -160,7 +170,9 @@ describe("gan train: quality flags on the command line", () => {
       [4, true],
       [6, true],
     ]);
-    expect(JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra.training).toEqual(config.extra.training);
+    const resumedConfig = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(resumedConfig.extra.training).toEqual({ ...config.extra.training, dLr: 3e-4 });
+    expect(resumedConfig.history).toEqual([{ time: expect.any(String), step: 2, checkpoint: "step-0000002", overrides: { epochs: { from: 1, to: 3 }, dLr: { from: 4e-4, to: 3e-4 } } }]);
 
     // The EMA generator draws grids and is scored by gan eval.
     const grid = join(tmp, "ema-grid.png");
@@ -253,14 +265,16 @@ describe("gan train: quality flags on the command line", () => {
     const withSn = join(tmp, "with-g-sn");
     expect((await run(...tiny(withSn), "--epochs", "1")).code).toBe(0);
     const flagOnResume = await run(...tiny(withSn), "--epochs", "2", "--resume", "--no-g-spectral-norm");
-    expect(flagOnResume.err).toBe("--resume: keeping the recorded generator with spectral norm, not without (--no-g-spectral-norm)\n");
-    expect(flagOnResume.code).toBe(0);
+    expect(flagOnResume.code).toBe(2);
+    expect(flagOnResume.err).toContain("  --no-g-spectral-norm: recorded with spectral norm, given without spectral norm\n");
     expect(JSON.parse(await readFile(join(withSn, "config.json"), "utf8")).extra.model).not.toHaveProperty("generatorSpectralNorm");
     const layoutOnResume = await run(...tiny(withSn), "--epochs", "3", "--resume", "--attention-after", "3", "--d-attention-after", "none");
-    expect(layoutOnResume.err).toBe(
-      "--resume: keeping the recorded --attention-after setting (3,4), not 3\n--resume: keeping the recorded --d-attention-after setting (as --attention-after), not none\n",
-    );
-    expect(layoutOnResume.out).toMatch(/completed: 6 steps/);
+    expect(layoutOnResume.code).toBe(2);
+    expect(layoutOnResume.err).toContain("  --attention-after: recorded 3,4, given 3\n  --d-attention-after: recorded 3,4, given none\n");
+    // Given with the recorded values, the flags are accepted without a word.
+    const agreeing = await run(...tiny(withSn), "--epochs", "2", "--resume", "--attention-after", "3,4", "--seed", "0");
+    expect(agreeing.err).toBe("");
+    expect(agreeing.out).toMatch(/completed: 4 steps/);
 
     const { sample, model } = await sampleAndExport(runDir, "no-g-sn");
     expect(sample.out).toMatch(/wrote 4 samples of no-g-sn/);
@@ -294,7 +308,7 @@ describe("gan train: quality flags on the command line", () => {
     expect(Object.keys(d).some((k) => k.startsWith("layer1"))).toBe(false);
     expect(d["layer2.0.weight_orig"]).toEqual([8, 1, 4, 4]);
 
-    await resumeKeepingModel(runDir, 2, ["--working-size", "64"], "the recorded --working-size 32, not 64");
+    await resumeRefusingModel(runDir, 2, ["--working-size", "64"], "--working-size: recorded 32, given 64");
 
     const { meta, model } = await sampleAndExport(runDir, "working-32");
     expect(meta.height).toBeGreaterThanOrEqual(64);
@@ -322,12 +336,7 @@ describe("gan train: quality flags on the command line", () => {
     expect((G as FlexibleSaganGenerator).latentGap?.dims).toBe(1);
     G.dispose();
 
-    await resumeKeepingModel(
-      runDir,
-      2,
-      ["--latent-gap", "3"],
-      'the recorded --latent-gap setting ({"dims":1,"gap":2,"scale":0.5}), not {"dims":3,"gap":2,"scale":0.5}',
-    );
+    await resumeRefusingModel(runDir, 2, ["--latent-gap", "3"], '--latent-gap: recorded {"dims":1,"gap":2,"scale":0.5}, given {"dims":3,"gap":2,"scale":0.5}');
 
     const { model } = await sampleAndExport(runDir, "latent-gap");
     expect(model).toEqual({
@@ -387,4 +396,123 @@ describe("gan train: quality flags on the command line", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/gan: error: --no-g-spectral-norm: applies to sagan only, not to dcgan\n$/);
   });
+});
+
+describe("gan train --resume: the record defines the run", () => {
+  it("gan train --help states the resume rules", async () => {
+    const help = await run("train", "--help");
+    expect(help.code).toBe(0);
+    const text = help.out.replace(/\s+/g, " ");
+    expect(text).toContain("--resume continue the run in --out from its latest checkpoint, with everything config.json records");
+    expect(text).toContain("--from <checkpoint> with --resume: continue from this checkpoint");
+    expect(text).toContain("Resume (--resume --out <run>):");
+    expect(text).toContain(`Overrides, applied and logged in config.json's "history"`);
+    expect(text).toContain("Run options, free to change: --data");
+  });
+
+  /** A tiny DCGAN (2 steps per epoch on the test data). */
+  const dcgan = (out: string) => ["train", "--model", "dcgan", "--data", data, "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--out", out, "--quiet"];
+  const config = async (runDir: string) => JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+
+  it("batch size, model, seed and epochs come from config.json; a disagreeing flag is refused (exit 2) with both values; --epochs and --g-lr are logged overrides", async () => {
+    const runDir = join(tmp, "record");
+    expect((await run(...dcgan(runDir), "--epochs", "1", "--seed", "5")).code).toBe(0);
+    const before = await config(runDir);
+    const bare = ["train", "--resume", "--out", runDir, "--data", data, "--backend", "wasm", "--threads", "1", "--quiet"];
+
+    // Left out: the record's batch size (not the recipe's 64), model and seed (not the --seed default 0).
+    const further = await run(...bare, "--epochs", "2");
+    expect(further.err).toBe("");
+    expect(further.out).toMatch(/batches of up to 4/);
+    expect(further.out).toContain(`resume: --epochs 2 instead of the recorded 1 (logged in ${join(runDir, "config.json")}'s history)`);
+    expect(further.out).toMatch(/completed: 4 steps/);
+    // No --epochs: the record's, now 2.
+    expect((await run(...bare)).out).toMatch(/completed: 4 steps/);
+
+    const refused = await run(...bare, "--model", "sagan", "--width", "16", "--seed", "9", "--batch-size", "64", "--loss", "hinge", "--recipe", "fast");
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(
+      [
+        `error: --resume: flags disagree with the run's record (${join(runDir, "config.json")}):`,
+        "  --recipe: recorded dcgan, given fast",
+        "  --model: recorded dcgan, given sagan",
+        "  --width: recorded 4, given 16",
+        "  --seed: recorded 5, given 9",
+        "  --batch-size: recorded 4, given 64",
+        "  --loss: recorded bce, given hinge",
+        "a resumed run keeps what defines it: leave these flags out (only --epochs, --g-lr, --d-lr and the run options may change; see 'gan train --help')",
+      ].join("\n"),
+    );
+
+    const lower = await run(...bare, "--epochs", "3", "--g-lr", "5e-5", "--sample-every", "2", "--keep", "2");
+    expect(lower.code, lower.err).toBe(0);
+    expect(lower.out).toContain("resume: --g-lr 0.00005 instead of the recorded 0.0001");
+    expect(lower.out).toMatch(/g-lr 0\.00005, d-lr 0\.0004/);
+    expect(lower.out).toMatch(/completed: 6 steps/);
+    expect(await optimizerLr((await latestCheckpoint(runDir))!, CHECKPOINT_FILES.gOptimizer)).toBe("0.00005");
+    const after = await config(runDir);
+    expect(after.extra.model).toEqual({ ...before.extra.model, seed: 5 });
+    expect(after.extra.training.gLr).toBe(5e-5);
+    expect(after.trainer).toMatchObject({ epochs: 3, gLr: 5e-5, seed: 5 });
+    expect(after.history.map((h: { step: number; overrides: unknown }) => [h.step, h.overrides])).toEqual([
+      [2, { epochs: { from: 1, to: 2 } }],
+      [4, {}],
+      [4, { epochs: { from: 2, to: 3 }, gLr: { from: 1e-4, to: 5e-5 } }],
+    ]);
+    // The lowered rate is now the record's: a plain resume keeps it.
+    const plain = await run(...bare, "--epochs", "4");
+    expect(plain.out).toMatch(/g-lr 0\.00005/);
+    expect(plain.out).not.toContain("--g-lr");
+  }, 300_000);
+
+  it("a missing or empty folder, or one without a checkpoint or config.json, is an error naming the folder (exit 1), never a fresh run", async () => {
+    const resume = (out: string) => run("train", "--resume", "--out", out, "--data", data, "--backend", "cpu", "--quiet");
+    const missing = join(tmp, "resume-missing");
+    const r1 = await resume(missing);
+    expect(r1.code).toBe(1);
+    expect(r1.err).toBe(`gan: error: --resume: ${missing} does not exist: there is no run to resume (leave out --resume to start one)\n`);
+    expect(existsSync(missing)).toBe(false);
+    const empty = join(tmp, "resume-empty");
+    await mkdir(empty);
+    const r2 = await resume(empty);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toBe(`gan: error: --resume: ${empty} holds no run (no config.json, no checkpoint); leave out --resume to start one\n`);
+    expect(await readdir(empty)).toEqual([]);
+    const configOnly = join(tmp, "resume-config-only");
+    await mkdir(configOnly);
+    await writeFile(join(configOnly, "config.json"), "{}");
+    const r3 = await resume(configOnly);
+    expect(r3.code).toBe(1);
+    expect(r3.err).toMatch(/--resume: .*resume-config-only has config\.json but no checkpoint in .*checkpoints \(the run stopped before its first one\)/);
+    expect(await readdir(configOnly)).toEqual(["config.json"]);
+    const noConfig = join(tmp, "resume-no-config");
+    expect((await run(...dcgan(noConfig), "--epochs", "1")).code).toBe(0);
+    await rm(join(noConfig, "config.json"));
+    const r4 = await resume(noConfig);
+    expect(r4.code).toBe(1);
+    expect(r4.err).toMatch(/--resume: .*resume-no-config has checkpoints but no config\.json/);
+  }, 300_000);
+
+  it("a corrupt latest checkpoint is named with why, and the command that resumes from the previous good one (--from)", async () => {
+    const runDir = join(tmp, "corrupt");
+    expect((await run(...dcgan(runDir), "--epochs", "2", "--keep", "3")).code).toBe(0);
+    const latest = join(runDir, "checkpoints", "step-0000004");
+    await writeFile(join(latest, "state.json"), "{ half a state");
+    const bare = ["train", "--resume", "--out", runDir, "--data", data, "--backend", "wasm", "--threads", "1", "--quiet"];
+    const failed = await run(...bare, "--epochs", "3");
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(new RegExp(`^gan: error: --resume: checkpoint ${latest} cannot be resumed: .*state\\.json: not valid JSON`));
+    const command = `gan train --resume --out ${runDir} --data ${data} --from step-0000002 --epochs 3`;
+    expect(failed.err).toContain(`the previous good checkpoint is step-0000002; resume from it (the later steps are trained again) with:\n  ${command}\n`);
+    expect((await config(runDir)).history).toBeUndefined();
+
+    const again = await run(...command.split(" ").slice(1), "--backend", "wasm", "--threads", "1", "--quiet");
+    expect(again.err).toBe("");
+    expect(again.out).toMatch(/completed: 6 steps/);
+    expect((await config(runDir)).history[0]).toMatchObject({ step: 2, checkpoint: "step-0000002" });
+
+    const noResume = await run(...dcgan(join(tmp, "from-alone")), "--from", "step-0000002");
+    expect(noResume.code).toBe(2);
+    expect(noResume.err).toMatch(/^error: --from needs --resume/);
+  }, 300_000);
 });

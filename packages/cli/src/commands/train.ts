@@ -1,14 +1,17 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
-import { type ModelSpec, type Recipe, type TrainingSetup, getRecipe, resolveTrainingSetup, withOverrides } from "@gan/recipes";
+import { type ModelSpec, type Recipe, getRecipe, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
-import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import type { TrainRunResult } from "@gan/trainer/node";
+import { DivergenceError, type UnusableCheckpointError } from "@gan/trainer";
+import { basename } from "node:path";
+import { TrainingDivergedError } from "../divergence";
 import { openImageSource } from "../image-source";
+import { checkOutFolder } from "../out-folder";
 import { inFlagTerms } from "../models";
 import { loadPlugins } from "../plugins";
 import { progressBar } from "../progress-bar";
-import { type TrainingFlags, formatTrainingSetup, resumedTrainingSetup, trainingSetup } from "../training-setup";
+import { resumedRecipe } from "../resume";
+import { type TrainingFlags, formatTrainingSetup, trainingSetup } from "../training-setup";
 
 /**
  * Options of `gan train`. A recipe (`recipe`, default the article's recipe of `model`, else `sagan`) gives the nets
@@ -38,6 +41,15 @@ export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, T
   plugin: string[];
   /** No progress bar (tests, logs). */
   quiet?: boolean;
+  /** Leave out image files that fail to decode, with a warning listing them (`--skip-invalid`). */
+  skipInvalid?: boolean;
+  /** With `resume`: the checkpoint to continue from (`step-0000120` or its folder) instead of the latest (`--from`). */
+  from?: string;
+  /**
+   * The options the user gave (commander's value source `cli`), so that a default such as `--seed 0` is not
+   * taken for a flag that disagrees with a resumed run's record. Absent: every defined option counts as given.
+   */
+  given?: ReadonlySet<string>;
 }
 
 /** How `gan train` ended: the run's result, and for a stopped run what stopped it. */
@@ -56,78 +68,29 @@ export interface CommandIO {
 
 /** The model fields a flag sets only when given (absent: the recipe's). */
 const MODEL_FIELDS = ["model", "zDim", "width", "channels", "attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
-/** Those the record of a resumed run keeps whatever a flag says (the shape of the nets). */
-const OPTIONAL_MODEL_FIELDS = ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
-
-/**
- * Why a flag given on `--resume` is ignored: `the recorded --attention-after setting (3,4), not 3`,
- * `the recorded generator with spectral norm, not without (--no-g-spectral-norm)`.
- */
-function keptModelSetting(key: (typeof OPTIONAL_MODEL_FIELDS)[number], recorded: unknown, given: unknown): string {
-  if (key === "workingSize") return `the recorded --working-size ${recorded ?? 64}, not ${given}`;
-  if (key === "latentGap") {
-    const show = (v: unknown) => (v === undefined ? "none" : JSON.stringify(v));
-    return `the recorded --latent-gap setting (${show(recorded)}), not ${show(given)}`;
-  }
-  if (key === "generatorSpectralNorm") {
-    const show = (v: unknown) => (v === false ? "without (--no-g-spectral-norm)" : "with");
-    return `the recorded generator ${show(recorded)} spectral norm, not ${show(given)}`;
-  }
-  const flag = { attention: "--attention", attentionAfter: "--attention-after", discriminatorAttentionAfter: "--d-attention-after" }[key];
-  const show = (v: unknown) => {
-    if (v === undefined) return { attention: "the reference's self-attention", attentionAfter: "3,4", discriminatorAttentionAfter: "as --attention-after" }[key];
-    return Array.isArray(v) ? (v.length === 0 ? "none" : v.join(",")) : String(v);
-  };
-  return `the recorded ${flag} setting (${show(recorded)}), not ${show(given)}`;
-}
-
 /**
  * The recipe `gan train` runs: the named one (or the article's recipe of `--model`) with the flags given laid over
- * it; on `--resume`, the model and training setup the run recorded, with a warning for each flag that disagrees.
+ * it; on `--resume`, everything the run recorded ({@link resumedRecipe}: a disagreeing flag is an error).
  */
 async function recipeOf(options: TrainCommandOptions, io: CommandIO): Promise<{ recipe: Recipe; seed: number }> {
-  let base = getRecipe(options.recipe ?? options.model ?? "sagan");
+  if (options.resume) {
+    const given = (key: keyof TrainCommandOptions) => (options.given ? options.given.has(key) : options[key] !== undefined);
+    return resumedRecipe(options, given, io);
+  }
+  const base = getRecipe(options.recipe ?? options.model ?? "sagan");
   const modelFlags: Partial<Omit<ModelSpec, "seed">> = {};
   for (const key of MODEL_FIELDS) {
     // --no-g-spectral-norm's absence reads as true: the default, not an override.
     if (key === "generatorSpectralNorm" && options[key] === true) continue;
     if (options[key] !== undefined) Object.assign(modelFlags, { [key]: options[key] });
   }
-  let seed = options.seed;
-  let recordedTraining: TrainingSetup | undefined;
-  if (options.resume && existsSync(join(options.out, "config.json"))) {
-    // A resumed run rebuilds the models and the training setup exactly as the run recorded them.
-    const extra = (await readRunConfig(options.out)).extra ?? {};
-    if (typeof extra.recipe === "string" && options.recipe === undefined) base = getRecipe(extra.recipe);
-    const recorded = extra.model as ModelSpec | undefined;
-    if (recorded) {
-      // The record is the whole model: an optional field it lacks is the default, whatever a flag says now.
-      for (const key of OPTIONAL_MODEL_FIELDS) {
-        const given = modelFlags[key];
-        const kept = key === "workingSize" ? (recorded[key] ?? 64) : recorded[key]; // recorded only when 32
-        if (given !== undefined && JSON.stringify(given) !== JSON.stringify(kept)) {
-          io.stderr.write(`--resume: keeping ${keptModelSetting(key, recorded[key], given)}\n`);
-        }
-      }
-      const { seed: recordedSeed, ...model } = recorded;
-      seed = recordedSeed;
-      base = { ...base, model };
-      for (const key of MODEL_FIELDS) delete modelFlags[key];
-    }
-    recordedTraining = extra.training as TrainingSetup | undefined;
-  }
-  const given = trainingSetup(options, options.channels ?? base.model.channels, recordedTraining ?? base.training);
+  const given = trainingSetup(options, options.channels ?? base.model.channels, base.training);
   const recipe = withOverrides(base, {
     model: modelFlags,
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
   });
-  // A resumed run keeps its recorded setup (a disagreeing flag is reported and ignored); a new one lays the flags
-  // over the recipe's.
-  const training = recordedTraining
-    ? resumedTrainingSetup(given, recordedTraining, (m) => io.stderr.write(`${m}\n`))
-    : { ...recipe.training, ...given };
-  return { recipe: { ...recipe, training }, seed };
+  return { recipe: { ...recipe, training: { ...recipe.training, ...given } }, seed: options.seed };
 }
 
 /**
@@ -140,8 +103,15 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   await loadPlugins(options.plugin);
   const { recipe, seed } = await recipeOf(options, io);
   const training = resolveTrainingSetup(recipe.training, recipe.model.model);
-  // The data first: a wrong path fails before anything slow starts.
-  const data = await openImageSource(options.data, { batchSize: recipe.batchSize, seed, channels: recipe.model.channels, size: 64 });
+  // The run folder and the data first: a wrong path fails before anything slow starts.
+  await checkOutFolder(options.out);
+  const data = await openImageSource(options.data, {
+    batchSize: recipe.batchSize,
+    seed,
+    channels: recipe.model.channels,
+    size: 64,
+    ...(options.skipInvalid ? { skipInvalid: true, warn: (m: string) => io.stderr.write(`${m}\n`) } : {}),
+  });
   const backend = await selectBackend(options.backend, {
     log: io.log,
     warn: (m) => io.stderr.write(`${m}\n`),
@@ -172,6 +142,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       runDir: options.out,
       seed,
       resume: options.resume,
+      ...(options.from !== undefined ? { resumeFrom: basename(options.from) } : {}),
       signal: controller.signal,
       sampleEvery: options.sampleEvery,
       checkpointEvery: options.checkpointEvery,
@@ -180,7 +151,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       callbacks: options.quiet ? [] : [progressBar(io.stderr)],
       config: { data: options.data, backend },
     }).catch((e: unknown) => {
-      throw inFlagTerms(e);
+      if (e instanceof Error && e.name === "UnusableCheckpointError") throw unusableCheckpoint(e as UnusableCheckpointError, options);
+      throw e instanceof DivergenceError ? new TrainingDivergedError(e, options) : inFlagTerms(e);
     });
     const resume = `'gan train --resume --out ${options.out}' continues it`;
     if (result.status === "completed") io.log(`completed: ${result.step} steps; pictures and checkpoints in ${options.out}`);
@@ -191,4 +163,19 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
   }
+}
+
+/**
+ * A checkpoint `--resume` cannot load, in command-line terms: which one and why, and the command that resumes from
+ * the previous good one (`--from`). Nothing falls back silently: the later steps would be lost without a word.
+ */
+function unusableCheckpoint(e: UnusableCheckpointError, options: TrainCommandOptions): Error {
+  const head = `--resume: checkpoint ${e.location} cannot be resumed: ${e.reason}`;
+  if (e.previous === undefined) return new Error(`${head}; no older checkpoint in ${options.out} reads back complete`, { cause: e });
+  const overrides = (["epochs", "gLr", "dLr"] as const)
+    .filter((k) => options[k] !== undefined && (options.given ? options.given.has(k) : true))
+    .map((k) => ` --${k === "epochs" ? "epochs" : k === "gLr" ? "g-lr" : "d-lr"} ${options[k]}`)
+    .join("");
+  const command = `gan train --resume --out ${options.out} --data ${options.data} --from ${e.previous}${overrides}`;
+  return new Error(`${head}\nthe previous good checkpoint is ${e.previous}; resume from it (the later steps are trained again) with:\n  ${command}`, { cause: e });
 }

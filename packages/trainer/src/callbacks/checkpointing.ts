@@ -14,7 +14,9 @@ export interface CheckpointingOptions {
 /**
  * Saves checkpoints into the trainer's checkpoint store (see {@link GanTrainer.saveCheckpoint}): every
  * `everyEpochs` epochs, every `everySteps` steps if set, and when the run completes or is aborted. A run that
- * fails (a non-finite loss, an error) writes nothing, so the latest checkpoint stays the last good one.
+ * fails (a non-finite or exploding loss, an error) writes nothing, and a state with NaN or ±Infinity in its
+ * weights or optimizer state is never written (the save fails the run), so the latest checkpoint stays the last
+ * good one.
  */
 export function checkpointing(options: CheckpointingOptions = {}): TrainerCallback {
   const everyEpochs = checkEvery(options.everyEpochs ?? 1, "checkpointing: option 'everyEpochs'");

@@ -1,6 +1,7 @@
 import {
   type CheckpointFiles,
   type CheckpointStore,
+  STATE_FILE,
   checkCheckpointFileName,
   checkCheckpointName,
   checkpointStep,
@@ -99,7 +100,13 @@ export class IndexedDbCheckpointStore implements CheckpointStore {
     if (!record) throw new Error(`${this.locate(name)} is not a checkpoint`);
     const files: Record<string, Uint8Array> = {};
     for (const [file, bytes] of Object.entries(record.files)) files[file] = new Uint8Array(bytes);
-    return { state: JSON.parse(record.state) as S, files };
+    let state: S;
+    try {
+      state = JSON.parse(record.state) as S;
+    } catch (e) {
+      throw new Error(`${this.locate(name)}/${STATE_FILE}: not valid JSON (${(e as Error).message})`);
+    }
+    return { state, files };
   }
 
   async latest(): Promise<string | undefined> {

@@ -3,9 +3,12 @@ import type { GanDiscriminator, GanGenerator, GanLoss, TrainableModule } from "@
 import * as tf from "@tensorflow/tfjs-core";
 import { createAdam, exportAdamState, importAdamState } from "../adam";
 import type { DataSource } from "../data-source";
+import { NonFiniteCheckpointError } from "../errors";
 import { type EpochTotals, emptyEpochTotals } from "../metrics";
 import type { ResolvedTrainerOptions } from "../options";
-import type { CheckpointFiles } from "./checkpoint-store";
+import { type CheckpointFiles, STATE_FILE } from "./checkpoint-store";
+import { findNonFinite } from "./finite-check";
+import { checkCheckpointState } from "./state-schema";
 
 /** What a checkpoint's `state.json` holds. */
 export interface TrainerCheckpointState {
@@ -82,23 +85,36 @@ export interface Optimizers {
 /**
  * The whole training state in memory, independent of where it is stored: both models' state dicts and both
  * Adams' state as safetensors bytes, and the RNG, data, loss and position in `state.json` form. Callback
- * files are added by the trainer.
+ * files are added by the trainer. Rejects with a {@link NonFiniteCheckpointError} when any of those tensors holds
+ * NaN or ±Infinity (such a state is not a good checkpoint).
  */
 export async function exportTrainingState(parts: TrainingParts, optimizers: Optimizers, position: TrainingPosition): Promise<CheckpointFiles<TrainerCheckpointState>> {
-  const files: Record<string, Uint8Array> = {
-    [CHECKPOINT_FILES.generator]: encodeModule(parts.generator),
-    [CHECKPOINT_FILES.discriminator]: encodeModule(parts.discriminator),
-  };
-  for (const [file, opt, params] of [
-    [CHECKPOINT_FILES.gOptimizer, optimizers.g, parts.gParams],
-    [CHECKPOINT_FILES.dOptimizer, optimizers.d, parts.dParams],
-  ] as const) {
-    const state = await exportAdamState(opt, params.map(([n]) => n));
-    try {
-      files[file] = encodeSafetensors(state.tensors, { metadata: { format: "gan-toolkit/adam", ...optimizerMetadata(parts.options, file) } });
-    } finally {
-      state.dispose();
+  const files: Record<string, Uint8Array> = {};
+  const gAdam = await exportAdamState(optimizers.g, parts.gParams.map(([n]) => n));
+  const dAdam = await exportAdamState(optimizers.d, parts.dParams.map(([n]) => n)).catch((e: unknown) => {
+    gAdam.dispose();
+    throw e;
+  });
+  try {
+    const tensors = {
+      [CHECKPOINT_FILES.generator]: parts.generator.stateDict(),
+      [CHECKPOINT_FILES.discriminator]: parts.discriminator.stateDict(),
+      [CHECKPOINT_FILES.gOptimizer]: gAdam.tensors,
+      [CHECKPOINT_FILES.dOptimizer]: dAdam.tensors,
+    };
+    // A state with NaN or Inf diverges again at once when resumed: it must never become a checkpoint.
+    const nonFinite = await findNonFinite(tensors);
+    if (nonFinite.length > 0) {
+      const { gLr, dLr } = parts.options;
+      throw new NonFiniteCheckpointError({ step: position.step, epoch: position.epoch, gLr, dLr, tensors: nonFinite });
     }
+    for (const file of [CHECKPOINT_FILES.generator, CHECKPOINT_FILES.discriminator]) files[file] = encodeModule(tensors[file]);
+    for (const file of [CHECKPOINT_FILES.gOptimizer, CHECKPOINT_FILES.dOptimizer]) {
+      files[file] = encodeSafetensors(tensors[file], { metadata: { format: "gan-toolkit/adam", ...optimizerMetadata(parts.options, file) } });
+    }
+  } finally {
+    gAdam.dispose();
+    dAdam.dispose();
   }
   const state: TrainerCheckpointState = {
     format: "gan-toolkit/trainer-checkpoint",
@@ -123,10 +139,8 @@ export async function exportTrainingState(parts: TrainingParts, optimizers: Opti
  * anything; `source` names the checkpoint in errors.
  */
 export async function importTrainingState(parts: TrainingParts, content: CheckpointFiles<TrainerCheckpointState>, source: string): Promise<{ optimizers: Optimizers; position: TrainingPosition }> {
-  const { state, files } = content;
-  if (state?.format !== "gan-toolkit/trainer-checkpoint" || state.version !== 1) {
-    throw new Error(`${source}: not a @gan/trainer checkpoint (format ${JSON.stringify(state?.format)}, version ${state?.version})`);
-  }
+  const { files } = content;
+  const state = checkCheckpointState(content.state, `${source}/${STATE_FILE}`);
   for (const file of Object.values(CHECKPOINT_FILES)) {
     if (!files[file]) throw new Error(`${source}: missing ${file}`);
   }
@@ -182,9 +196,8 @@ export function jsonCopy(value: unknown): unknown {
   return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
 }
 
-/** A module's state dict as safetensors (int32 `num_batches_tracked` as I64, as PyTorch stores it). */
-function encodeModule(module: TrainableModule): Uint8Array {
-  const state = module.stateDict();
+/** A state dict as safetensors (int32 `num_batches_tracked` as I64, as PyTorch stores it). */
+function encodeModule(state: Record<string, tf.Tensor>): Uint8Array {
   const int64 = Object.entries(state)
     .filter(([name, t]) => t.dtype === "int32" && name.endsWith("num_batches_tracked"))
     .map(([name]) => name);

@@ -55,6 +55,21 @@ export class FileCheckpointStore implements CheckpointStore {
   locate(name: string): string {
     return path.join(this.dir, name);
   }
+
+  /**
+   * The name `checkpoints/latest` gives when it names a checkpoint that is not there (deleted, or without
+   * `state.json`); undefined when the pointer is fine or absent. {@link FileCheckpointStore.latest} then falls back
+   * to the highest step found; a resume reports it instead (see `train()`).
+   */
+  async danglingLatest(): Promise<string | undefined> {
+    let name: string;
+    try {
+      name = (await fs.readFile(path.join(this.dir, LATEST_FILE), "utf8")).trim();
+    } catch {
+      return undefined;
+    }
+    return (await exists(path.join(this.dir, name, STATE_FILE))) ? undefined : name;
+  }
 }
 
 /**

@@ -7,8 +7,21 @@
  * @packageDocumentation
  */
 export { train, defaultCallbacks, type TrainOptions, type TrainRunResult, type DefaultCallbackOptions } from "./run/train";
-export { CONFIG_FILE, type RunConfig, runConfig, readRunConfig, packageVersions } from "./run/run-config";
+export {
+  CONFIG_FILE,
+  type RunConfig,
+  type ResumeRecord,
+  type ResumeOverrides,
+  RESUME_OVERRIDABLE,
+  runConfig,
+  readRunConfig,
+  resumeOverrides,
+  resumedRunConfig,
+  packageVersions,
+} from "./run/run-config";
 export { METRICS_FILE, type MetricsRecord, parseMetrics, readMetrics } from "./run/metrics-file";
+export { RunConfigSchema, runConfigSchema } from "./run/run-config-schema";
+export { MetricsRecordSchema } from "./run/metrics-record-schema";
 
 export {
   FileCheckpointStore,

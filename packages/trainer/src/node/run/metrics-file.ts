@@ -1,5 +1,7 @@
 import * as fs from "node:fs/promises";
 import type { EpochMetrics, StepMetrics } from "../../metrics";
+import { validateFile } from "../../validation";
+import { MetricsRecordSchema } from "./metrics-record-schema";
 
 /** The file of a run folder holding one JSON line per step and per epoch. */
 export const METRICS_FILE = "metrics.jsonl";
@@ -7,16 +9,21 @@ export const METRICS_FILE = "metrics.jsonl";
 /** One line of `metrics.jsonl`. */
 export type MetricsRecord = StepMetrics | EpochMetrics;
 
-/** Parses `metrics.jsonl` content; a line that is not JSON is an error naming its number. */
+/**
+ * Parses `metrics.jsonl` content, each line checked against {@link MetricsRecordSchema}; a line that is not JSON
+ * or not a record is an error naming the file, the line number and the field (`metrics.jsonl:3: step: expected …`).
+ */
 export function parseMetrics(text: string, source = METRICS_FILE): MetricsRecord[] {
   const out: MetricsRecord[] = [];
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as MetricsRecord);
+      value = JSON.parse(line);
     } catch (e) {
       throw new Error(`${source}:${i + 1}: not a JSON line (${(e as Error).message})`);
     }
+    out.push(validateFile(MetricsRecordSchema, value, `${source}:${i + 1}`) as unknown as MetricsRecord);
   });
   return out;
 }

@@ -2,7 +2,10 @@ import * as fs from "node:fs/promises";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import type * as v from "valibot";
 import type { GanTrainer } from "../../gan-trainer";
+import { parseJsonFile } from "../../validation";
+import { RunConfigSchema, runConfigSchema } from "./run-config-schema";
 import ownPackage from "../../../package.json";
 
 /** The file of a run folder that records how the run was configured. */
@@ -27,6 +30,50 @@ export interface RunConfig {
   extra: Record<string, unknown>;
   /** When the run started, ISO 8601. */
   createdAt: string;
+  /** One entry per resume, oldest first (absent until the run is first resumed). */
+  history?: ResumeRecord[];
+}
+
+/** The options a resume may change, each as `{ from, to }` (the value before and after it). */
+export interface ResumeOverrides {
+  epochs?: { from: number; to: number };
+  gLr?: { from: number; to: number };
+  dLr?: { from: number; to: number };
+}
+
+/** What `config.json`'s `history` records of one resume. */
+export interface ResumeRecord {
+  /** When the run was resumed, ISO 8601. */
+  time: string;
+  /** The step of the checkpoint it resumed from. */
+  step: number;
+  /** The checkpoint it resumed from (`step-0000120`). */
+  checkpoint: string;
+  /** The options the resume changed (empty when none). */
+  overrides: ResumeOverrides;
+}
+
+/** The options a resume may change: the epoch count and the learning rates. */
+export const RESUME_OVERRIDABLE = ["epochs", "gLr", "dLr"] as const;
+
+/** How `options` differ from the recorded trainer options in the {@link RESUME_OVERRIDABLE} options. */
+export function resumeOverrides(recorded: Partial<GanTrainer["options"]>, options: GanTrainer["options"]): ResumeOverrides {
+  const out: ResumeOverrides = {};
+  for (const key of RESUME_OVERRIDABLE) {
+    const from = recorded[key];
+    if (from !== undefined && from !== options[key]) out[key] = { from, to: options[key] };
+  }
+  return out;
+}
+
+/**
+ * `config.json` after a resume: the trainer's options take the overridden values, `extra` the caller's new
+ * entries, and `history` gains `record`; everything else stays as the run recorded it.
+ */
+export function resumedRunConfig(recorded: RunConfig, record: ResumeRecord, extra: Record<string, unknown> = {}): RunConfig {
+  const trainer = { ...recorded.trainer };
+  for (const [key, change] of Object.entries(record.overrides) as Array<[keyof ResumeOverrides, { to: number }]>) trainer[key] = change.to;
+  return { ...recorded, trainer, extra: { ...recorded.extra, ...extra }, history: [...(recorded.history ?? []), record] };
 }
 
 /** Packages whose version `config.json` records when they can be resolved from here. */
@@ -79,12 +126,19 @@ export function runConfig(trainer: GanTrainer, extra: Record<string, unknown> = 
   };
 }
 
-/** Reads a run's `config.json`. */
-export async function readRunConfig(runDir: string): Promise<RunConfig> {
+/**
+ * Reads a run's `config.json` and validates it against {@link RunConfigSchema} (with `extra` checked by
+ * `extraSchema` when given, as `RunExtraSchema` of `@gan/recipes`) before anything uses it. Errors name the file
+ * and the first failing field: `runs/x/config.json: extra.model.width: expected an integer in [1, 256], got 1000`.
+ * Fields that files of earlier versions lack read as undefined.
+ */
+export async function readRunConfig<E = Record<string, unknown>>(runDir: string, extraSchema?: v.GenericSchema<unknown, E>): Promise<RunConfig & { extra: E }> {
   const file = path.join(runDir, CONFIG_FILE);
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(file, "utf8")) as RunConfig;
+    text = await fs.readFile(file, "utf8");
   } catch (e) {
     throw new Error(`${file}: cannot read the run config (${(e as Error).message})`);
   }
+  return parseJsonFile(extraSchema ? runConfigSchema(extraSchema) : RunConfigSchema, text, file) as RunConfig & { extra: E };
 }

@@ -11,7 +11,8 @@ import { type LossPlotOptions, lossPlot } from "../callbacks/loss-plot";
 import { metricsLog } from "../callbacks/metrics-log";
 import { type SampleImagesOptions, sampleImages } from "../callbacks/sample-images";
 import { FileCheckpointStore } from "../file-checkpoint-store";
-import { CONFIG_FILE, runConfig } from "./run-config";
+import { checkResumedOptions, resumableRun, resumeTrainer } from "./resume";
+import { CONFIG_FILE, resumeOverrides, resumedRunConfig, runConfig } from "./run-config";
 
 /** Options of the standard callbacks; `false` leaves one out. */
 export interface DefaultCallbackOptions {
@@ -53,9 +54,17 @@ export interface TrainOptions extends Omit<GanTrainerOptions, "runDir" | "store"
   runDir: string;
   /**
    * Continue from the newest checkpoint in `runDir` (default false). Without it, a `runDir` that already holds
-   * checkpoints is an error, so a finished run is never overwritten by accident.
+   * checkpoints is an error, so a finished run is never overwritten by accident. With it, a `runDir` that is
+   * missing, holds no checkpoint or has no `config.json` is an error (never a fresh run); the batch size, `seed`,
+   * betas, ε, `dSteps` and `loss` must be the recorded ones, and a new `epochs`, `gLr` or `dLr` is an override,
+   * logged in `config.json`'s `history` (see the README's "Resume").
    */
   resume?: boolean;
+  /**
+   * With `resume`: the checkpoint to continue from (`step-0000120`) instead of the newest, e.g. the previous good
+   * one an `UnusableCheckpointError` offers. Later checkpoints are replaced as the run catches up.
+   */
+  resumeFrom?: string;
   /**
    * Extra callbacks run after the standard ones, or a function that receives the standard ones and returns the
    * list to use (to reorder, replace or drop some).
@@ -82,7 +91,7 @@ export interface TrainRunResult extends TrainResult {
  * tensors (not the models). Rejects like `fit()`.
  */
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const { runDir, resume, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints, ...rest } =
+  const { runDir, resume, resumeFrom, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints, ...rest } =
     options;
   if (!runDir) throw new Error("train: option 'runDir' is required");
   const defaults = defaultCallbacks({ metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints });
@@ -93,12 +102,19 @@ export async function train(options: TrainOptions): Promise<TrainRunResult> {
   if (existing && !resume) {
     throw new Error(`train: ${runDir} already holds checkpoints (latest ${store.locate(existing)}); pass resume: true to continue it or choose a new runDir`);
   }
+  if (resumeFrom !== undefined && !resume) throw new Error("train: option 'resumeFrom' needs resume: true");
+  const recorded = resume ? await resumableRun(runDir, store) : undefined;
   await fs.mkdir(runDir, { recursive: true });
   const trainer = new GanTrainer({ ...rest, runDir, store, callbacks: chosen });
   try {
-    const resumedFrom = resume ? await trainer.resume() : undefined;
     const configFile = path.join(runDir, CONFIG_FILE);
-    if (!resumedFrom) {
+    let resumedFrom: string | undefined;
+    if (recorded) {
+      checkResumedOptions(recorded, trainer, runDir);
+      resumedFrom = await resumeTrainer(trainer, store, resumeFrom);
+      const record = { time: new Date().toISOString(), step: trainer.step, checkpoint: path.basename(resumedFrom), overrides: resumeOverrides(recorded.trainer, trainer.options) };
+      await writeFileAtomic(configFile, `${JSON.stringify(resumedRunConfig(recorded, record, config), null, 2)}\n`);
+    } else {
       await writeFileAtomic(configFile, `${JSON.stringify(runConfig(trainer, config, packageVersions), null, 2)}\n`);
     }
     const result = await trainer.fit();
