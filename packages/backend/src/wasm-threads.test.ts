@@ -19,7 +19,7 @@ describe("the multithreaded wasm build in Node", () => {
 
   it("says so when another thread count is asked for later", async () => {
     const warn = vi.fn();
-    await selectBackend("wasm", { threads: 3, log: () => {}, warn });
+    await selectBackend("wasm", { threads: 1, log: () => {}, warn });
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/already runs with 2 thread\(s\)/));
     expect(backendInfo().threadCount).toBe(2);
   });

@@ -1,6 +1,7 @@
 import "@tensorflow/tfjs-backend-cpu";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,5 +89,25 @@ describe("gan: the small things", () => {
     const under = await run(...tiny, "--out", join(file, "run"));
     expect(under.code).toBe(1);
     expect(under.err).toMatch(/--out: .*a-file\/run cannot be created: .*a-file is a file/);
+  });
+
+  it("--out in a folder without write permission fails at once, naming --out", async () => {
+    const readOnly = join(tmp, "read-only");
+    await mkdir(readOnly, { recursive: true });
+    await chmod(tmp, 0o755);
+    await chmod(readOnly, 0o555);
+    const args = ["train", "--data", data, "--out", join(readOnly, "run"), "--backend", "cpu", "--quiet"];
+    let code: number;
+    let err: string;
+    if (process.getuid?.() === 0) {
+      // Root may write anywhere: run the built command as an unprivileged user.
+      const bin = new URL("../dist/bin.js", import.meta.url).pathname;
+      const r = spawnSync(process.execPath, [bin, ...args], { uid: 65534, gid: 65534, encoding: "utf8" });
+      [code, err] = [r.status ?? -1, r.stderr];
+    } else {
+      ({ code, err } = await run(...args));
+    }
+    expect(code).toBe(1);
+    expect(err).toMatch(/--out: .*read-only\/run is not writable \(no write permission on .*read-only\)/);
   });
 });
