@@ -2,10 +2,10 @@
 // The soak test (a benchmark, not part of `pnpm test`): trains a tiny DCGAN for --steps steps through `gan train`
 // (the built CLI, in its own process) with the standard run folder — metrics, sample grids, attention figures,
 // loss plot and checkpoints every --every epochs — and samples the process's resident memory (VmRSS) every second.
-// It passes when, after the warm-up (the first --warmup share of the run), RSS stays within --bound MB of its
+// It passes when, after the warm-up (the first --warmup share of the run), RSS stays within --bound MB (default 20) of its
 // post-warm-up median, and writes rss.json and a summary line.
 // Usage (after `pnpm build`):
-//   node tools/bench/soak.mjs [--steps 10000] [--every 50] [--warmup 0.2] [--bound 40] [--out /tmp/gan-soak]
+//   node tools/bench/soak.mjs [--steps 10000] [--every 50] [--warmup 0.2] [--bound 20] [--out /tmp/gan-soak]
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     steps: { type: "string", default: "10000" },
     every: { type: "string", default: "50" },
     warmup: { type: "string", default: "0.2" },
-    bound: { type: "string", default: "40" },
+    bound: { type: "string", default: "20" },
     out: { type: "string", default: "/tmp/gan-soak" },
   },
 });

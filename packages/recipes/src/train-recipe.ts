@@ -97,6 +97,8 @@ export async function trainRecipe(recipe: Recipe, options: TrainRecipeOptions): 
       signal: controller.signal,
       samples: { everyEpochs: sampleEvery },
       attention: { everyEpochs: sampleEvery },
+      // The loss plot at the same cadence: a long run redrawing it every epoch grew the process's memory (README of @gan/trainer).
+      lossPlot: { everyEpochs: sampleEvery },
       checkpoints: { everyEpochs: options.checkpointEvery ?? sampleEvery, keep: options.keep ?? 2 },
       callbacks,
       config: {

@@ -154,7 +154,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       if (e instanceof Error && e.name === "UnusableCheckpointError") throw unusableCheckpoint(e as UnusableCheckpointError, options);
       throw e instanceof DivergenceError ? new TrainingDivergedError(e, options) : inFlagTerms(e);
     });
-    const resume = `'gan train --resume --out ${options.out}' continues it`;
+    const resume = `'gan train --resume --out ${options.out} --data ${options.data}' continues it`;
     if (result.status === "completed") io.log(`completed: ${result.step} steps; pictures and checkpoints in ${options.out}`);
     else if (stoppedBy === "time") io.log(`stopped at --max-minutes ${options.maxMinutes}: ${result.step} steps; pictures and checkpoints in ${options.out} (${resume})`);
     else io.log(`interrupted: ${result.step} steps; pictures and checkpoints in ${options.out} (${resume})`);

@@ -13,7 +13,11 @@ export interface LossPlotOptions {
   file?: string;
   /** Redraw after every this many epochs (default 1); it is always drawn when training ends. */
   everyEpochs?: number;
-  /** Per-step points drawn at most; longer runs are averaged into this many buckets (default 1500). */
+  /**
+   * Points drawn at most per line, per-step and epoch means alike; longer runs are averaged into this many buckets
+   * (default 1500). Epoch means get dots while there are at most 100 of them. The picture's size stays bounded
+   * however long the run: redrawn every epoch, a growing SVG made the process's memory grow with it.
+   */
   maxPoints?: number;
   /** Pixel size (default 720×400). */
   width?: number;
@@ -58,8 +62,8 @@ export function lossPlot(options: LossPlotOptions = {}): TrainerCallback {
       [
         { label: "D loss (step)", points: downsample(steps.d, maxPoints), color: "#1f77b4", width: 1, opacity: 0.45 },
         { label: "G loss (step)", points: downsample(steps.g, maxPoints), color: "#ff7f0e", width: 1, opacity: 0.45 },
-        { label: "D loss (epoch mean)", points: epochs.d, color: "#1f77b4", width: 2.5, markers: true },
-        { label: "G loss (epoch mean)", points: epochs.g, color: "#ff7f0e", width: 2.5, markers: true },
+        { label: "D loss (epoch mean)", points: downsample(epochs.d, maxPoints), color: "#1f77b4", width: 2.5, markers: epochs.d.length <= 100 },
+        { label: "G loss (epoch mean)", points: downsample(epochs.g, maxPoints), color: "#ff7f0e", width: 2.5, markers: epochs.g.length <= 100 },
       ],
       { title: `Losses (${ctx.lossName})`, xLabel: "step", yLabel: "loss", xInteger: true, width: options.width, height: options.height },
     );
