@@ -1,10 +1,14 @@
-import { RunExtraSchema, buildModels } from "@gan/recipes";
+import { type ModelSpec, RunExtraSchema, buildModels } from "@gan/recipes";
 import type { GanGenerator } from "@gan/spec";
 import { readRunConfig } from "@gan/trainer/node";
 
-/** The `gan train` flag of each model field a recipe can hold, for error messages in the command line's terms. */
-const MODEL_FLAGS: Record<string, string> = {
+/** The `gan train` flag of each {@link ModelSpec} field: for flag overrides, resume checks and error messages. */
+export const MODEL_FIELD_FLAGS: Readonly<Record<keyof ModelSpec, string>> = {
   model: "--model",
+  width: "--width",
+  zDim: "--z-dim",
+  channels: "--channels",
+  seed: "--seed",
   attention: "--attention",
   attentionAfter: "--attention-after",
   discriminatorAttentionAfter: "--d-attention-after",
@@ -17,7 +21,8 @@ const MODEL_FLAGS: Record<string, string> = {
 export function inFlagTerms(error: unknown): Error {
   const message = error instanceof Error ? error.message : String(error);
   const field = /^([a-zA-Z]+): /.exec(message)?.[1];
-  return field && MODEL_FLAGS[field] ? new Error(`${MODEL_FLAGS[field]}: ${message.slice(field.length + 2)}`, { cause: error }) : (error as Error);
+  const flag = field && Object.hasOwn(MODEL_FIELD_FLAGS, field) ? MODEL_FIELD_FLAGS[field as keyof ModelSpec] : undefined;
+  return flag ? new Error(`${flag}: ${message.slice(field!.length + 2)}`, { cause: error }) : (error as Error);
 }
 
 /**

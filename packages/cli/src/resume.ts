@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type ModelSpec, type Recipe, RunExtraSchema, type TrainingSetup, getRecipe } from "@gan/recipes";
-import { CONFIG_FILE, type RunConfig, readRunConfig } from "@gan/trainer/node";
+import { CONFIG_FILE, FileCheckpointStore, type RunConfig, readRunConfig } from "@gan/trainer/node";
 import type { CommandIO, TrainCommandOptions } from "./commands/train";
+import { MODEL_FIELD_FLAGS } from "./models";
 import { type ResumeConflict, resumedTrainingSetup, trainingSetup } from "./training-setup";
 
 /**
@@ -26,20 +27,14 @@ export class ResumeConflictError extends Error {
 /** Whether the user gave an option of {@link TrainCommandOptions} (its commander value source is the command line). */
 export type GivenFlag = (key: keyof TrainCommandOptions) => boolean;
 
-/** The ModelSpec fields `gan train` has flags for, with the flag and the value a record without the field means. */
-const MODEL_FLAGS: ReadonlyArray<[keyof ModelSpec, string, (spec: ModelSpec) => unknown]> = [
-  ["model", "--model", (s) => s.model],
-  ["width", "--width", (s) => s.width],
-  ["zDim", "--z-dim", (s) => s.zDim],
-  ["channels", "--channels", (s) => s.channels],
-  ["seed", "--seed", (s) => s.seed],
-  ["attention", "--attention", (s) => s.attention],
-  ["attentionAfter", "--attention-after", (s) => s.attentionAfter ?? [3, 4]],
-  ["discriminatorAttentionAfter", "--d-attention-after", (s) => s.discriminatorAttentionAfter ?? s.attentionAfter ?? [3, 4]],
-  ["generatorSpectralNorm", "--no-g-spectral-norm", (s) => s.generatorSpectralNorm ?? true],
-  ["workingSize", "--working-size", (s) => s.workingSize ?? 64],
-  ["latentGap", "--latent-gap", (s) => s.latentGap],
-];
+/** A recorded model field's value, with what a record without the optional field means. */
+function recordedValue(spec: ModelSpec, key: keyof ModelSpec): unknown {
+  if (key === "attentionAfter") return spec.attentionAfter ?? [3, 4];
+  if (key === "discriminatorAttentionAfter") return spec.discriminatorAttentionAfter ?? spec.attentionAfter ?? [3, 4];
+  if (key === "generatorSpectralNorm") return spec.generatorSpectralNorm ?? true;
+  if (key === "workingSize") return spec.workingSize ?? 64;
+  return spec[key];
+}
 
 /** A model field's value in words: `3,4`, `none`, `with spectral norm`, `{"dims":1,...}`. */
 function showModelValue(key: keyof ModelSpec, value: unknown): string {
@@ -54,24 +49,20 @@ function showModelValue(key: keyof ModelSpec, value: unknown): string {
  * Checks that `out` holds a run `--resume` can continue: the folder, its `config.json` and a checkpoint. Errors
  * (exit 1) name the folder and what is missing: a resume never starts a fresh run.
  */
-export function checkResumable(out: string): void {
+export async function checkResumable(out: string): Promise<void> {
   const info = existsSync(out) ? statSync(out) : undefined;
   if (!info) throw new Error(`--resume: ${out} does not exist: there is no run to resume (leave out --resume to start one)`);
   if (!info.isDirectory()) throw new Error(`--resume: ${out} is a file, expected a run folder`);
   const hasConfig = existsSync(join(out, CONFIG_FILE));
-  const hasCheckpoint = hasCheckpoints(join(out, "checkpoints"));
+  // The store's own view of the folder: a complete checkpoint, or a `latest` pointer (even a dangling one, which
+  // the resume then reports with the previous good checkpoint).
+  const store = new FileCheckpointStore(out);
+  const hasCheckpoint = (await store.latest()) !== undefined || (await store.danglingLatest()) !== undefined;
   if (!hasConfig && !hasCheckpoint) throw new Error(`--resume: ${out} holds no run (no ${CONFIG_FILE}, no checkpoint); leave out --resume to start one`);
   if (!hasConfig) throw new Error(`--resume: ${out} has checkpoints but no ${CONFIG_FILE}, which records the model and settings to rebuild`);
   if (!hasCheckpoint) {
-    throw new Error(`--resume: ${out} has ${CONFIG_FILE} but no checkpoint in ${join(out, "checkpoints")} (the run stopped before its first one); leave out --resume to start it again`);
+    throw new Error(`--resume: ${out} has ${CONFIG_FILE} but no checkpoint in ${store.dir} (the run stopped before its first one); leave out --resume to start it again`);
   }
-}
-
-/** Whether a checkpoints folder has a `latest` pointer or a complete `step-NNNNNNN` checkpoint. */
-function hasCheckpoints(dir: string): boolean {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
-  if (existsSync(join(dir, "latest"))) return true;
-  return readdirSync(dir).some((name) => /^step-\d+$/.test(name) && existsSync(join(dir, name, "state.json")));
 }
 
 /**
@@ -81,7 +72,7 @@ function hasCheckpoints(dir: string): boolean {
  * `config.json`'s `history`); `--eval-every`, `--eval-n` and `--no-eval` replace the recorded evaluation.
  */
 export async function resumedRecipe(options: TrainCommandOptions, given: GivenFlag, io: CommandIO): Promise<{ recipe: Recipe; seed: number }> {
-  checkResumable(options.out);
+  await checkResumable(options.out);
   const configFile = join(options.out, CONFIG_FILE);
   const config = await readRunConfig(options.out, RunExtraSchema);
   const extra = config.extra ?? {};
@@ -96,10 +87,11 @@ export async function resumedRecipe(options: TrainCommandOptions, given: GivenFl
   const conflicts: ResumeConflict[] = [];
   const differ = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
   if (given("recipe") && options.recipe !== recipeName) conflicts.push({ flag: "--recipe", recorded: recipeName, given: String(options.recipe) });
-  for (const [key, flag, recorded] of MODEL_FLAGS) {
+  for (const [key, flag] of Object.entries(MODEL_FIELD_FLAGS) as Array<[keyof ModelSpec, string]>) {
     const value = options[key];
-    if (!given(key) || value === undefined || !differ(value, recorded(model))) continue;
-    conflicts.push({ flag, recorded: showModelValue(key, recorded(model)), given: showModelValue(key, value) });
+    const recorded = recordedValue(model, key);
+    if (!given(key) || value === undefined || !differ(value, recorded)) continue;
+    conflicts.push({ flag, recorded: showModelValue(key, recorded), given: showModelValue(key, value) });
   }
   if (given("batchSize") && options.batchSize !== batchSize) conflicts.push({ flag: "--batch-size", recorded: String(batchSize), given: String(options.batchSize) });
   const flags = Object.fromEntries(Object.entries(options).filter(([k]) => given(k as keyof TrainCommandOptions)));

@@ -2,12 +2,12 @@ import { type BackendName, selectBackend } from "@gan/backend/node";
 import { type ModelSpec, type Recipe, getRecipe, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
 import type { TrainRunResult } from "@gan/trainer/node";
-import { DivergenceError, type UnusableCheckpointError } from "@gan/trainer";
+import { DivergenceError, UnusableCheckpointError } from "@gan/trainer";
 import { basename } from "node:path";
 import { TrainingDivergedError } from "../divergence";
 import { openImageSource } from "../image-source";
 import { checkOutFolder } from "../out-folder";
-import { inFlagTerms } from "../models";
+import { MODEL_FIELD_FLAGS, inFlagTerms } from "../models";
 import { loadPlugins } from "../plugins";
 import { progressBar } from "../progress-bar";
 import { resumedRecipe } from "../resume";
@@ -66,8 +66,8 @@ export interface CommandIO {
   stderr: NodeJS.WriteStream;
 }
 
-/** The model fields a flag sets only when given (absent: the recipe's). */
-const MODEL_FIELDS = ["model", "zDim", "width", "channels", "attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "workingSize", "latentGap"] as const;
+/** The model fields a flag sets only when given (absent: the recipe's); the seed is its own option. */
+const MODEL_FIELDS = (Object.keys(MODEL_FIELD_FLAGS) as Array<keyof ModelSpec>).filter((key) => key !== "seed");
 /**
  * The recipe `gan train` runs: the named one (or the article's recipe of `--model`) with the flags given laid over
  * it; on `--resume`, everything the run recorded ({@link resumedRecipe}: a disagreeing flag is an error).
@@ -151,7 +151,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       callbacks: options.quiet ? [] : [progressBar(io.stderr)],
       config: { data: options.data, backend },
     }).catch((e: unknown) => {
-      if (e instanceof Error && e.name === "UnusableCheckpointError") throw unusableCheckpoint(e as UnusableCheckpointError, options);
+      if (e instanceof UnusableCheckpointError) throw unusableCheckpoint(e, options);
       throw e instanceof DivergenceError ? new TrainingDivergedError(e, options) : inFlagTerms(e);
     });
     const resume = `'gan train --resume --out ${options.out} --data ${options.data}' continues it`;
@@ -172,9 +172,10 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
 function unusableCheckpoint(e: UnusableCheckpointError, options: TrainCommandOptions): Error {
   const head = `--resume: checkpoint ${e.location} cannot be resumed: ${e.reason}`;
   if (e.previous === undefined) return new Error(`${head}; no older checkpoint in ${options.out} reads back complete`, { cause: e });
-  const overrides = (["epochs", "gLr", "dLr"] as const)
+  const overrideFlags = { epochs: "--epochs", gLr: "--g-lr", dLr: "--d-lr" } as const;
+  const overrides = (Object.keys(overrideFlags) as Array<keyof typeof overrideFlags>)
     .filter((k) => options[k] !== undefined && (options.given ? options.given.has(k) : true))
-    .map((k) => ` --${k === "epochs" ? "epochs" : k === "gLr" ? "g-lr" : "d-lr"} ${options[k]}`)
+    .map((k) => ` ${overrideFlags[k]} ${options[k]}`)
     .join("");
   const command = `gan train --resume --out ${options.out} --data ${options.data} --from ${e.previous}${overrides}`;
   return new Error(`${head}\nthe previous good checkpoint is ${e.previous}; resume from it (the later steps are trained again) with:\n  ${command}`, { cause: e });
