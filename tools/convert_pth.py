@@ -10,6 +10,10 @@ goes back: the `.pth` it writes loads with `model.load_state_dict(torch.load(OUT
 
 float32, int32, int64 and bool tensors are stored as they are; other float types become float32 and other
 integer types int64 (a note is printed for each).
+
+Without Python, `@gan/torch` reads and writes `.pth` files directly (`readTorchStateDict`, `writeTorchFile`), and
+`gan import-torch` / `gan export-torch` move whole runs; this script remains for the fixture scripts
+(tools/parity/make_model_fixtures.py imports it) and for converting to safetensors with PyTorch itself.
 """
 import argparse
 import collections

@@ -9,4 +9,6 @@ export default defineConfig({
   // One copy of shared modules (DataError, ...) for both entries in the CommonJS build too.
   splitting: true,
   target: "node20",
+  // import.meta.url in the CommonJS build (emoji.ts finds unicode-emoji-json's data through it).
+  shims: true,
 });

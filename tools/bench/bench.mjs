@@ -1,6 +1,10 @@
 // `pnpm bench`: the real training step of DCGAN and SAGAN at batch 64 on every embedded backend that can
 // train, alternating with the committed PyTorch reference (tools/bench/reference_step.py) when Debian's PyTorch
 // is installed, each run in its own process. Prints a table and one JSON line per result.
+// The headline ratio divides by PyTorch doing the same work as our step (fakes detached for D's step, D's
+// parameters frozen for G's step: `--loop same`); the article's loop as written, which computes gradients it
+// throws away, is a second column. A 2048² fp32 torch.mm gives the machine's matmul ceiling, and each step's
+// FLOPs (counted by reference_step.py) give our GFLOP/s as a share of it.
 // Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64 [--threads 1,auto]
 // (--threads: wasm thread counts to compare, each its own row, interleaved with the others and PyTorch within each
 // round; default: selectBackend's default, one per logical CPU. PyTorch runs with one thread per logical CPU.)
@@ -47,6 +51,9 @@ const median = (xs) => {
 const results = [];
 for (const model of values.models.split(",")) {
   const torchTimes = [];
+  const articleTimes = [];
+  let gflopPerIter = null;
+  let ceilingGflops = null;
   const ours = {};
   for (const backend of values.backends.split(",")) {
     for (const threads of threadVariants) ours[`${backend}|${threads ?? ""}`] = { backend, threads, times: [], rss: 0, threadCounts: new Set() };
@@ -60,12 +67,19 @@ for (const model of values.models.split(",")) {
       variant.rss = Math.max(variant.rss, r.peak_rss_mb);
     }
     if (hasTorch) {
-      const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", torchThreads, ...common], torchEnv);
-      torchTimes.push(...r.times_ms);
-      torchTimes.rss = Math.max(torchTimes.rss ?? 0, r.peak_rss_mb);
+      for (const loop of ["same", "article"]) {
+        const ceiling = round === 0 && loop === "same" ? ["--ceiling"] : [];
+        const r = run("/usr/bin/python3", [join(here, "reference_step.py"), "--model", model, "--threads", torchThreads, "--loop", loop, ...ceiling, ...common], torchEnv);
+        const into = loop === "same" ? torchTimes : articleTimes;
+        into.push(...r.times_ms);
+        into.rss = Math.max(into.rss ?? 0, r.peak_rss_mb);
+        gflopPerIter = r.gflop_per_iter;
+        if (r.ceiling_gflops) ceilingGflops = r.ceiling_gflops;
+      }
     }
   }
   const torchMs = torchTimes.length ? median(torchTimes) : null;
+  const articleMs = articleTimes.length ? median(articleTimes) : null;
   for (const { backend, threads: asked, times, rss, threadCounts } of Object.values(ours)) {
     const ms = median(times);
     const line = {
@@ -76,6 +90,12 @@ for (const model of values.models.split(",")) {
       ms_per_iter: Math.round(ms),
       pytorch_ms_per_iter: torchMs && Math.round(torchMs),
       ratio: torchMs ? Number((ms / torchMs).toFixed(2)) : null,
+      pytorch_article_loop_ms_per_iter: articleMs && Math.round(articleMs),
+      ratio_article_loop: articleMs ? Number((ms / articleMs).toFixed(2)) : null,
+      gflop_per_iter: gflopPerIter,
+      gflops: gflopPerIter && Number(((gflopPerIter * 1000) / ms).toFixed(1)),
+      pytorch_gflops: gflopPerIter && torchMs && Number(((gflopPerIter * 1000) / torchMs).toFixed(1)),
+      ceiling_gflops: ceilingGflops,
       peak_rss_mb: rss,
       pytorch_peak_rss_mb: torchTimes.rss ?? null,
       samples: times.length,
@@ -85,9 +105,12 @@ for (const model of values.models.split(",")) {
   }
 }
 console.log(
-  `\n| model | backend (threads) | ms/iter | PyTorch ms/iter (${torchThreads} threads) | ratio | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|`,
+  `\n| model | backend (threads) | ms/iter | PyTorch, same gradients (${torchThreads} threads) | **ratio** | PyTorch, article's loop | ratio | GFLOP/s ours / PyTorch (ceiling) | peak RSS MB (ours / PyTorch) |\n|---|---|---|---|---|---|---|---|---|`,
 );
 for (const r of results) {
   const threads = r.threads_option === String(r.threads) ? r.threads : `${r.threads_option}: ${r.threads}`;
-  console.log(`| ${r.model} | ${r.backend} (${threads}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | ${r.ratio ?? "-"} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`);
+  const share = r.gflops && r.ceiling_gflops ? ` = ${Math.round((100 * r.gflops) / r.ceiling_gflops)}%` : "";
+  console.log(
+    `| ${r.model} | ${r.backend} (${threads}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | **${r.ratio ?? "-"}×** | ${r.pytorch_article_loop_ms_per_iter ?? "-"} | ${r.ratio_article_loop ?? "-"}× | ${r.gflops ?? "-"} / ${r.pytorch_gflops ?? "-"} (${r.ceiling_gflops ?? "-"})${share} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`,
+  );
 }

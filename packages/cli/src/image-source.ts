@@ -14,11 +14,17 @@ export interface ImageSourceOptions {
   skipInvalid?: boolean;
   /** Where the list of skipped files goes. */
   warn?: (message: string) => void;
+  /**
+   * Label every image by its class sub-folder (`gan train --conditional`): the batches carry labels and the source
+   * names its `classes`. A folder without class sub-folders is an error saying how `gan prepare mnist` lays them out.
+   */
+  labels?: boolean;
 }
 
 /**
  * Opens an image folder as the trainer's data source: decoded and normalised to [-1, 1] by @gan/data, batched
- * and shuffled by its seeded DataLoader, whose state goes into checkpoints.
+ * and shuffled by its seeded DataLoader, whose state goes into checkpoints. With `labels`, labelled by class
+ * sub-folder.
  */
 export async function openImageSource(dir: string, options: ImageSourceOptions): Promise<DataSource & { length: number }> {
   const info = await stat(dir).catch(() => undefined);
@@ -28,7 +34,14 @@ export async function openImageSource(dir: string, options: ImageSourceOptions):
     channels: options.channels,
     size: options.size,
     ...(options.skipInvalid ? { skipInvalid: true, onWarning: (m: string) => (options.warn ?? console.warn)(m) } : {}),
+    ...(options.labels ? { labels: true } : {}),
   }).catch((e: Error) => {
+    if (options.labels && (e as { code?: string }).code === "NO_CLASS_FOLDER") {
+      throw new Error(
+        `--conditional: ${dir} has images outside class sub-folders (${e.message.replace(/^.*are not: /, "")}); a conditional run needs one sub-folder per class, as 'gan prepare mnist --out ${dir}' writes them (${dir}/0/, ${dir}/1/, … ${dir}/9/; --digits 7,8 for two classes)`,
+        { cause: e },
+      );
+    }
     // The library's advice, in the command line's words.
     e.message = e.message.replace("pass skipInvalid: true to leave them out", "pass --skip-invalid to leave them out");
     throw e;

@@ -1,13 +1,16 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DATASETS, prepareCommand } from "./commands/prepare";
+import { DATASETS, DEFAULT_PREPARE_OUT, prepareCommand } from "./commands/prepare";
 import { demoCommand } from "./commands/demo";
 import { exportWebCommand } from "./commands/export-web";
+import { exportTorchCommand } from "./commands/export-torch";
+import { DISCRIMINATOR_KEYS, GENERATOR_KEYS, importTorchCommand } from "./commands/import-torch";
 import { infoCommand } from "./commands/info";
 import { sampleCommand } from "./commands/sample";
 import { type CommandIO, trainCommand } from "./commands/train";
 import { ResumeConflictError } from "./resume";
 import { TrainingDivergedError } from "./divergence";
+import { METRIC_DATASET_NAMES } from "@gan/metrics";
 import { evalCommand } from "@gan/metrics/node";
 import { LOSS_NAMES } from "@gan/losses";
 import { MODELS, RECIPE_NAMES, getRecipe, latentGapSpec } from "@gan/recipes";
@@ -40,14 +43,18 @@ export function createProgram(io: CommandIO): Command {
 
   program
     .command("prepare")
-    .description("write an image folder to train on (mnist78: the reference's 200 7s and 200 8s, 64×64 JPEG)")
+    .description(
+      "write an image folder to train on (mnist78: the reference's 200 7s and 200 8s, 64×64 JPEG, flat; mnist, fashion-mnist: all ten classes, one sub-folder per class; emoji: 1,870 colour emoji of Debian's fonts-noto-color-emoji, one sub-folder per Unicode group)",
+    )
     .addArgument(new Command().createArgument("<dataset>", DATASETS.join(" | ")).argParser(oneOf(DATASETS)))
-    .option("--out <dir>", "output folder", "data/img_78")
-    .option("--digits <list>", "labels to take, e.g. 7,8 (mnist, fashion-mnist)", intList)
-    .option("--per-digit <n>", "images per label", int(1), 200)
+    .option("--out <dir>", `output folder (default: ${Object.entries(DEFAULT_PREPARE_OUT).map(([d, o]) => `${o} for ${d}`).join(", ")})`)
+    .option("--digits <list>", "labels to take, e.g. 7,8 (default: 7,8 for mnist78, all otherwise; emoji: group numbers, 0 = Smileys & Emotion)", intList)
+    .option("--per-digit <n>", "images per label (default 200; emoji: all)", int(1))
+    .option("--flat", "one folder instead of a sub-folder per class (mnist78 is always flat)")
     .option("--size <px>", "image side", int(8), 64)
-    .addOption(new Option("--format <fmt>", "jpg | png").argParser(oneOf(["jpg", "png"] as const)).default("jpg"))
+    .addOption(new Option("--format <fmt>", "jpg | png (default: jpg; emoji: png)").argParser(oneOf(["jpg", "png"] as const)))
     .action(async (dataset, opts) => {
+      opts.format ??= dataset === "emoji" ? "png" : "jpg";
       await prepareCommand({ dataset, ...opts }, io);
     });
 
@@ -109,6 +116,10 @@ export function createProgram(io: CommandIO): Command {
       "a latent prior with separate modes: the generator maps the first dims (default 1) coordinates of z to sign(z)·(2 + 0.5·|z|)",
       int(1),
     )
+    .option(
+      "--conditional",
+      "class-conditional nets: label the images by their class sub-folders (as 'gan prepare mnist' writes them: 0/ … 9/), one class per row in the sample grids; config.json records the classes for 'gan sample --class' / '--per-class'",
+    )
     .option("--skip-invalid", "leave out image files that fail to decode (each image is decoded once up front), listing them", false)
     .option("--quiet", "no progress bar", false)
     .addHelpText("after", RESUME_HELP)
@@ -153,6 +164,8 @@ export function createProgram(io: CommandIO): Command {
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--individual", "one PNG per image into the --out folder", false)
     .option("--ema", "draw from the EMA generator (generator-ema.safetensors of the checkpoint)", false)
+    .option("--class <class>", "a conditional run: every sample of this class, by the name config.json records (a class folder such as 7) or else by label index")
+    .option("--per-class <n>", "a conditional run: a grid with one row per class, n samples in each (instead of --n)", int(1))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
@@ -171,6 +184,32 @@ export function createProgram(io: CommandIO): Command {
     });
 
   program
+    .command("import-torch")
+    .description("make a run folder from a PyTorch .pth file of the article's SAGAN or DCGAN, for sample, eval, export-web and export-torch")
+    .argument("<file>", "a torch.save file: a generator state dict, or a dict of state dicts ({generator, discriminator}, {G, D}, {netG, netD})")
+    .addOption(new Option("--model <name>", MODELS.join(" | ")).argParser(oneOf(MODELS)).makeOptionMandatory())
+    .requiredOption("--out <dir>", "the run folder to create (refused when it already holds a run)")
+    .option("--key <name>", `the generator's entry in a dict of state dicts (default: ${GENERATOR_KEYS.join(", ")}, whichever is there)`)
+    .option("--discriminator-key <name>", `the discriminator's entry (default: ${DISCRIMINATOR_KEYS.join(", ")} when there)`)
+    .option("--z-dim <n>", "the latent size the weights must have (default: read from them)", int(1))
+    .option("--width <n>", "the width multiplier the weights must have (default: read from them)", int(1))
+    .addHelpText("after", IMPORT_TORCH_HELP)
+    .action(async (file, opts) => {
+      await importTorchCommand({ file, ...opts }, io);
+    });
+
+  program
+    .command("export-torch")
+    .description("write a run's checkpoint as a PyTorch .pth file: {generator, discriminator} state dicts for tools/reference/reference.py")
+    .argument("<run>", "a run folder (its latest checkpoint) or one of its checkpoint folders")
+    .requiredOption("--out <file>", "the .pth file to write (replaced atomically)")
+    .option("--ema", "export the EMA generator (generator-ema.safetensors of the checkpoint) as the generator", false)
+    .addHelpText("after", EXPORT_TORCH_HELP)
+    .action(async (run, opts) => {
+      await exportTorchCommand({ run, ...opts }, io);
+    });
+
+  program
     .command("eval")
     .description("score a run's generator: FID, KID, purity, class balance (comparable only at equal n)")
     .requiredOption("--run <path>", "a run folder or checkpoint folder")
@@ -178,6 +217,11 @@ export function createProgram(io: CommandIO): Command {
     .option("--seed <n>", "seed of the latent codes", int(0), 0)
     .option("--ema", "score the EMA generator (generator-ema.safetensors)", false)
     .option("--rejected <file.png>", "write a grid of the samples that fail the purity test, and what the classifier called them")
+    .option("--dataset <name>", "the data set the run trained on: its classifier and real reference images", oneOf(METRIC_DATASET_NAMES), "mnist")
+    .option("--classes <list>", "classes the run trained on, e.g. 7,8 (default: 7,8 for mnist, all ten for fashion-mnist)", intList)
+    .option("--conditional", "ask a conditional generator for n/classes samples per class and report conditional accuracy (default: when the generator has classes)")
+    .option("--no-conditional", "never pass labels to the generator")
+    .option("--class-labels <kind>", "a conditional generator's label for a class: class (itself) or index (its position in --classes)", oneOf(["class", "index"] as const))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
@@ -241,6 +285,27 @@ Resume (--resume --out <run>):
   A missing or empty <run>, or one without config.json or without a checkpoint, is an error (exit 1), never a
   fresh run. A corrupt latest checkpoint is an error naming it, why, and the command that resumes from the
   previous good one with --from <step-NNNNNNN>.`;
+
+/** `gan import-torch --help`'s closing section. */
+const IMPORT_TORCH_HELP = `
+The file is read by @gan/torch's restricted unpickler: state dicts only (tensors, dicts, lists, numbers, strings),
+nothing in it is run; a file of torch.save(model), the legacy pre-1.6 format or TorchScript is refused. z_dim, width
+and channels come from the weights' shapes; the weights are loaded strictly (a missing, unexpected or mis-shaped
+tensor is an error naming it). The run folder gets config.json and checkpoints/step-0000000/ with
+generator.safetensors (and discriminator.safetensors when the file has one); an imported run cannot be resumed.
+
+Example (PyTorch side: torch.save({"generator": G.state_dict(), "discriminator": D.state_dict()}, "sagan.pth")):
+  gan import-torch sagan.pth --model sagan --out runs/from-torch
+  gan sample --checkpoint runs/from-torch --out samples.png`;
+
+/** `gan export-torch --help`'s closing section. */
+const EXPORT_TORCH_HELP = `
+The file holds {"generator": G_sd, "discriminator": D_sd} (no discriminator when the checkpoint has none), with
+PyTorch's names, shapes and dtypes (float32, int64 num_batches_tracked). In PyTorch, with the article's classes
+(tools/reference/reference.py):
+  sd = torch.load("sagan.pth")
+  G = SaganGenerator(z_dim=20, image_size=64); G.load_state_dict(sd["generator"])
+  D = SaganDiscriminator(z_dim=20, image_size=64); D.load_state_dict(sd["discriminator"])`;
 
 /**
  * The options of `cmd` the user gave on the command line (not commander defaults), by their

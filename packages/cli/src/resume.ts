@@ -33,12 +33,14 @@ function recordedValue(spec: ModelSpec, key: keyof ModelSpec): unknown {
   if (key === "discriminatorAttentionAfter") return spec.discriminatorAttentionAfter ?? spec.attentionAfter ?? [3, 4];
   if (key === "generatorSpectralNorm") return spec.generatorSpectralNorm ?? true;
   if (key === "workingSize") return spec.workingSize ?? 64;
+  if (key === "conditional") return spec.conditional === true || spec.numClasses !== undefined;
   return spec[key];
 }
 
 /** A model field's value in words: `3,4`, `none`, `with spectral norm`, `{"dims":1,...}`. */
 function showModelValue(key: keyof ModelSpec, value: unknown): string {
   if (key === "generatorSpectralNorm") return value === false ? "without spectral norm" : "with spectral norm";
+  if (key === "conditional") return value === true ? "conditional" : "unconditional";
   if (key === "attention" && value === undefined) return "the reference's self-attention";
   if (value === undefined) return "none";
   if (Array.isArray(value)) return value.length === 0 ? "none" : value.join(",");

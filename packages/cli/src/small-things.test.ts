@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { generatorOf } from "./models";
 import { run } from "./test-support";
 
@@ -45,7 +45,15 @@ describe("gan: the small things", () => {
     expect(interrupted.code, interrupted.err).toBe(130);
     expect(interrupted.out).toMatch(/interrupted: \d+ steps; pictures and checkpoints in .*interrupted \('gan train --resume --out .*' continues it\)/);
 
-    const timed = await run(...tiny, "--out", join(tmp, "timed"), "--max-minutes", "0.05");
+    // The library's progress lines (train()'s default) stay off: the CLI draws its own bar, nothing prints twice.
+    const printed = vi.spyOn(console, "log");
+    let timed: Awaited<ReturnType<typeof run>>;
+    try {
+      timed = await run(...tiny, "--out", join(tmp, "timed"), "--max-minutes", "0.05");
+      expect(printed.mock.calls.map((c) => String(c[0])).filter((l) => /^training from step|steps\/s · /.test(l))).toEqual([]);
+    } finally {
+      printed.mockRestore();
+    }
     expect(timed.code, timed.err).toBe(0);
     expect(timed.out).toMatch(/stopped at --max-minutes 0\.05: \d+ steps/);
     expect(timed.out).not.toMatch(/aborted/);
@@ -57,6 +65,12 @@ describe("gan: the small things", () => {
     const model = { model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0, attention: "pooled-attention" };
     await writeFile(join(runDir, "config.json"), JSON.stringify({ extra: { model } }));
     await expect(generatorOf(runDir)).rejects.toThrow(/No layer registered as 'pooled-attention'.*pass the --plugin that registers it/);
+    // The same through `gan sample` (its weights need not be read: the model is rebuilt first).
+    await writeFile(join(runDir, "generator.safetensors"), "");
+    const sampled = await run("sample", "--checkpoint", join(runDir, "generator.safetensors"), "--out", join(tmp, "plugin-grid.png"));
+    expect(sampled.code).toBe(1);
+    expect(sampled.err).toMatch(/No layer registered as 'pooled-attention'.*the run was trained with the attention layer 'pooled-attention': pass the --plugin that registers it/);
+    expect(existsSync(join(tmp, "plugin-grid.png"))).toBe(false);
   });
 
   it("a truncated JPEG fails before the run folder exists, naming the file and --skip-invalid; --skip-invalid trains without it", async () => {

@@ -4,7 +4,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError } from "./errors";
 import { ImageFolder } from "./image-folder";
-import { loadMnist, mnistImages, prepareMnist } from "./mnist";
+import { classFolderNames, loadMnist, mnistImages, prepareMnist } from "./mnist";
 import { openMnistPackage } from "./mnist-package";
 import { resizeBicubicPil } from "./pil-resize";
 import { tempDir } from "./test-helpers";
@@ -104,6 +104,25 @@ describe("prepareMnist", () => {
     }
     const original = await mnistImages({ digits: [1], perDigit: 1, size: 28 });
     expect(Buffer.from(original.images[0]).equals(Buffer.from((await openMnistPackage()).image(1, 0)))).toBe(true);
+  });
+
+  it("writes one sub-folder per class that ImageFolder reads back with labels in label order", async () => {
+    const out = join(dir, "classes");
+    const paths = await prepareMnist({ outDir: out, digits: [9, 0, 3], perDigit: 2, size: 16, format: "png", classFolders: true });
+    expect(paths.slice(0, 3).map((p) => p.slice(out.length + 1))).toEqual(["9/img_9_0.png", "0/img_0_0.png", "3/img_3_0.png"]);
+    expect((await readdir(out)).sort()).toEqual(["0", "3", "9"]);
+    const ds = await ImageFolder.open(out, { channels: 1, labels: true });
+    expect(ds.classes).toEqual(["0", "3", "9"]);
+    expect(ds.files.map((f, i) => `${f.slice(out.length + 1, out.length + 2)}:${ds.classes[ds.labels![i]]}`).every((s) => s[0] === s[2])).toBe(true);
+  });
+
+  it("names class folders so that they sort in label order", () => {
+    expect(classFolderNames("0123456789".split(""))).toEqual("0123456789".split(""));
+    expect(classFolderNames(["T-shirt/top", "Trouser", "Ankle boot"])).toEqual(["0-t-shirt-top", "1-trouser", "2-ankle-boot"]);
+    const eleven = classFolderNames(Array.from({ length: 11 }, (_, i) => `c${i}`));
+    expect(eleven[2]).toBe("02-c2");
+    expect([...eleven].sort()).toEqual(eleven);
+    expect(classFolderNames(["???"])).toEqual(["0"]);
   });
 
   it("sharp's cubic resize is offered, and differs from Pillow's when enlarging", async () => {

@@ -131,12 +131,36 @@ export interface PrepareMnistOptions extends MnistSelection {
   format?: "jpg" | "png";
   /** JPEG quality, 1…100. Default 75: Pillow's default, which the reference's `save()` used. */
   quality?: number;
+  /**
+   * Write each label into its own sub-folder, named by {@link classFolderNames} (`0`…`9` for MNIST,
+   * `0-t-shirt-top`…`9-ankle-boot` for Fashion-MNIST), so that `ImageFolder.open(outDir, { labels: true })`
+   * reads the labels back in label order. Default false: one flat folder, as the reference's `img_78`.
+   */
+  classFolders?: boolean;
+}
+
+/**
+ * Folder names for classes, indexed by label, that sort in label order: the class name made file-safe
+ * (lower case, runs of other characters as `-`), prefixed by the zero-padded label unless the name is the
+ * label itself (`["T-shirt/top", "Trouser"]` → `["0-t-shirt-top", "1-trouser"]`; `["0", "1"]` stays).
+ */
+export function classFolderNames(classes: readonly string[]): string[] {
+  const width = String(Math.max(0, classes.length - 1)).length;
+  return classes.map((name, label) => {
+    const index = String(label).padStart(width, "0");
+    if (name === String(label) || name === index) return index;
+    const slug = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
+    return slug ? `${index}-${slug}` : index;
+  });
 }
 
 /**
  * Builds the reference's `img_78` folder: the first 200 MNIST 7s and 8s, enlarged from 28×28 to 64×64 with
  * Pillow's bicubic filter and saved as 8-bit grayscale JPEG (quality 75) named `img_7_0.jpg … img_8_199.jpg`.
- * Other digits, counts, sizes, PNG, and Fashion-MNIST by options.
+ * Other digits, counts, sizes, PNG, Fashion-MNIST and one sub-folder per class by options.
  *
  * @returns the written paths, in the reference's `make_datapath_list` order (7_0, 8_0, 7_1, 8_1, …).
  */
@@ -145,9 +169,11 @@ export async function prepareMnist(options: PrepareMnistOptions): Promise<string
   const quality = options.quality ?? 75;
   if (format !== "jpg" && format !== "png") throw new DataError("BAD_OPTION", `format must be "jpg" or "png", got ${JSON.stringify(format)}`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new DataError("BAD_OPTION", `quality must be an integer 1…100, got ${quality}`);
-  const { images, names, size } = await mnistImages(options);
-  await mkdir(options.outDir, { recursive: true });
-  const paths = names.map((name) => join(options.outDir, `${name}.${format}`));
+  const { images, names, labels, size, classes } = await mnistImages(options);
+  const folders = options.classFolders ? classFolderNames(classes) : undefined;
+  const folderOf = (i: number) => (folders ? join(options.outDir, folders[labels[i]]) : options.outDir);
+  for (const folder of new Set(names.map((_, i) => folderOf(i)))) await mkdir(folder, { recursive: true });
+  const paths = names.map((name, i) => join(folderOf(i), `${name}.${format}`));
   await mapLimit(images, 8, async (image, i) => {
     const gray = sharpWithoutCache()(image, { raw: { width: size, height: size, channels: 1 } }).toColourspace("b-w");
     await (format === "jpg" ? gray.jpeg({ quality }) : gray.png()).toFile(paths[i]);

@@ -6,10 +6,12 @@
  * @packageDocumentation
  */
 export { type DecodedImage, type DecodeOptions, decodeImage, readImageHeader, rgbToGray } from "./decode";
+export { EMOJI_GROUPS, NOTO_COLOR_EMOJI_FONT, NOTO_EMOJI_VERSION, type PrepareEmojiOptions, type PreparedEmoji, prepareEmoji } from "./emoji";
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type FashionMnist, type FashionMnistOptions, loadFashionMnist } from "./fashion-mnist";
 export { type IdxArray, parseIdx } from "./idx";
 export { type FileListOptions, ImageFolder, type ImageFolderOptions, type ImageOptions } from "./image-folder";
 export {
+  classFolderNames,
   loadMnist,
   type MnistImages,
   type MnistSelection,

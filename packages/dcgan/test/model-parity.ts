@@ -45,20 +45,21 @@ export function expectParity(errors: ParityErrors, label: string): void {
  * `max|actual − expected| / max|expected gradients of that module|`. Some gradients are zero in exact arithmetic
  * (a convolution bias before BatchNorm; the query bias of attention, as softmax ignores a constant shift; the
  * discriminator's last bias under the hinge loss, where the real and fake terms cancel), so both sides hold
- * only rounding noise and a per-tensor relative error would compare noise with noise.
+ * only rounding noise and a per-tensor relative error would compare noise with noise. The expected gradients are
+ * `<prefix>.<name>` (default `grad.<name>`).
  */
-export function parameterGradientErrors(module: Module, grads: Record<string, tf.Tensor>, tensors: Tensors): Record<string, number> {
+export function parameterGradientErrors(module: Module, grads: Record<string, tf.Tensor>, tensors: Tensors, prefix = "grad"): Record<string, number> {
   const moduleOf = (name: string) => name.slice(0, name.lastIndexOf("."));
   const scale = new Map<string, number>();
   for (const [name] of module.namedParameters()) {
-    const m = maxAbs(get(tensors, `grad.${name}`));
+    const m = maxAbs(get(tensors, `${prefix}.${name}`));
     scale.set(moduleOf(name), Math.max(scale.get(moduleOf(name)) ?? 0, m));
   }
   const out: Record<string, number> = {};
   for (const [name, v] of module.namedParameters()) {
     const actual = grads[v.name];
     if (!actual) throw new Error(`no gradient for parameter '${name}'`);
-    const diff = maxAbs(tf.tidy(() => tf.sub(actual, get(tensors, `grad.${name}`))));
+    const diff = maxAbs(tf.tidy(() => tf.sub(actual, get(tensors, `${prefix}.${name}`))));
     const s = scale.get(moduleOf(name)) ?? 0;
     out[name] = s > 0 ? diff / s : diff;
   }
@@ -73,7 +74,7 @@ function maxAbs(t: tf.Tensor): number {
 }
 
 /** Compares attention maps with `<prefix>.attentionK`, restricted to the fixture's `.rows` when it has them. */
-function attentionErrors(maps: tf.Tensor3D[], tensors: Tensors, prefix: string, out: Record<string, number>): void {
+export function attentionErrors(maps: tf.Tensor3D[], tensors: Tensors, prefix: string, out: Record<string, number>): void {
   const expected = Object.keys(tensors).filter((k) => new RegExp(`^${prefix.replace(/\./g, "\\.")}\\.attention\\d+$`).test(k));
   expect(maps.length, `${prefix}: number of attention maps`).toBe(expected.length);
   maps.forEach((map, i) => {
@@ -86,7 +87,7 @@ function attentionErrors(maps: tf.Tensor3D[], tensors: Tensors, prefix: string, 
 }
 
 /** Compares every buffer of `module` with `after.<name>`. */
-function bufferErrors(module: Module, tensors: Tensors, out: Record<string, number>): void {
+export function bufferErrors(module: Module, tensors: Tensors, out: Record<string, number>): void {
   for (const [name, b] of module.namedBuffers()) {
     const expected = get(tensors, `after.${name}`);
     out[`after.${name}`] = b.dtype === "int32" ? (b.dataSync()[0] === expected.dataSync()[0] ? 0 : 1) : relativeError(b, expected);

@@ -10,13 +10,19 @@ export interface BatchNorm2dOptions {
    * batches since the last {@link BatchNorm2d.resetRunningStats} (PyTorch's `momentum=None`).
    */
   momentum?: number | null;
+  /**
+   * Whether the layer has the learnt per-channel scale `weight` and shift `bias` (default true). `false` is
+   * PyTorch's `affine=False`: the layer only normalises and holds no parameters, only its running statistics
+   * (what {@link ConditionalBatchNorm2d} wraps, adding a scale and shift per class).
+   */
+  affine?: boolean;
 }
 
 /**
  * Batch normalisation over `[B, H, W]` for each channel of an NHWC input, with PyTorch's semantics
- * (`torch.nn.BatchNorm2d`, affine, tracking running statistics).
+ * (`torch.nn.BatchNorm2d`, affine unless `affine: false`, tracking running statistics).
  *
- * Parameters `weight` (ones) and `bias` (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
+ * Parameters `weight` (ones) and `bias` (zeros), absent with `affine: false`; buffers `running_mean` (zeros), `running_var` (ones) and
  * `num_batches_tracked` (int32 0). In training mode the batch is normalised with its own mean and biased
  * variance, and the running statistics move towards the batch mean and the **unbiased** variance:
  * `running = (1 − momentum)·running + momentum·batch`, with `momentum = 1 / num_batches_tracked` when it is
@@ -34,6 +40,8 @@ export class BatchNorm2d extends Module {
    * PyTorch, e.g. to recompute the statistics of a model whose weights were replaced ({@link standingStatistics}).
    */
   momentum: number | null;
+  /** Whether the layer has the parameters `weight` and `bias` (PyTorch's `affine`). */
+  readonly affine: boolean;
 
   constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
     super();
@@ -47,8 +55,12 @@ export class BatchNorm2d extends Module {
     if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`BatchNorm2d momentum must be in [0, 1], got ${this.momentum}`);
     }
-    this.registerParameter("weight", tf.ones([numFeatures]));
-    this.registerParameter("bias", tf.zeros([numFeatures]));
+    this.affine = options.affine ?? true;
+    if (typeof this.affine !== "boolean") throw new Error(`BatchNorm2d affine must be a boolean, got ${JSON.stringify(options.affine)}`);
+    if (this.affine) {
+      this.registerParameter("weight", tf.ones([numFeatures]));
+      this.registerParameter("bias", tf.zeros([numFeatures]));
+    }
     this.registerBuffer("running_mean", tf.zeros([numFeatures]));
     this.registerBuffer("running_var", tf.ones([numFeatures]));
     this.registerBuffer("num_batches_tracked", tf.scalar(0, "int32"));
@@ -72,7 +84,9 @@ export class BatchNorm2d extends Module {
         mean = this.getBuffer("running_mean");
         variance = this.getBuffer("running_var");
       }
-      const scale = tf.mul(tf.rsqrt(tf.add(variance, this.eps)), this.getParameter("weight"));
+      const inverse = tf.rsqrt(tf.add(variance, this.eps));
+      if (!this.affine) return tf.mul(tf.sub(x, mean), inverse) as tf.Tensor4D;
+      const scale = tf.mul(inverse, this.getParameter("weight"));
       return tf.add(tf.mul(tf.sub(x, mean), scale), this.getParameter("bias")) as tf.Tensor4D;
     });
   }

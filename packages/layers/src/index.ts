@@ -14,9 +14,12 @@ export { relativeError } from "./testing";
 export { Conv2d, type Conv2dOptions, type Size2 } from "./conv2d";
 export { ConvTranspose2d, type ConvTranspose2dOptions } from "./conv-transpose2d";
 export { BatchNorm2d, type BatchNorm2dOptions } from "./batch-norm2d";
+export { ConditionalBatchNorm2d, type ConditionalBatchNorm2dOptions } from "./conditional-batch-norm2d";
+export { Embedding, lookupRows, type EmbeddingOptions } from "./embedding";
+export { ProjectionHead, type ProjectionHeadOptions } from "./projection-head";
 export { standingStatistics } from "./standing-statistics";
 export { ReLU, LeakyReLU, Tanh } from "./activations";
-export { Sequential, type Layer4D } from "./sequential";
+export { Sequential, takesLabels, type Layer4D, type ConditionalLayer4D } from "./sequential";
 export { Upsample2d } from "./upsample2d";
 export { AvgPool2d } from "./avg-pool2d";
 export { LatentGap, type LatentGapOptions } from "./latent-gap";
@@ -25,12 +28,14 @@ export {
   MODEL_LIMITS,
   resolveModelConfig,
   resolveLatentGap,
+  resolveNumClasses,
+  type ConditionalConfig,
   type ModelConfig,
   type GeneratorConfig,
   type ResolvedModelConfig,
   type InitScheme,
 } from "./model-config";
-export { latentGrid, checkImages } from "./model-inputs";
+export { latentGrid, checkImages, checkLabels } from "./model-inputs";
 export { normal_, uniform_, constant_, dcganInit } from "./init";
 export { spectralNorm, type SpectralNormOptions } from "./spectral-norm";
 export {

@@ -19,6 +19,12 @@ export const MODEL_LIMITS = {
   maxZDim: 1024,
   /** The image channels a model may have (`ModelConfig.channels`). */
   channels: [1, 3],
+  /**
+   * Most classes of a conditional model (`ConditionalConfig.numClasses`). The class embeddings grow with it: a
+   * conditional SAGAN at width 64 holds `2·(8+4+2+1)·64 = 1920` floats per class in its generator and
+   * `16·8·64 = 8192` in its discriminator, about 40 MB at 1000 classes.
+   */
+  maxClasses: 1000,
 } as const;
 
 /** How a model's weights start. */
@@ -57,6 +63,28 @@ export interface GeneratorConfig extends ModelConfig {
    * normal codes. Discriminators refuse the option.
    */
   latentGap?: LatentGapOptions;
+}
+
+/**
+ * The option that makes a model class-conditional, shared by the DCGAN and SAGAN generators and discriminators.
+ * Absent: the unconditional model, unchanged (same modules, state dict and weights for the same seed).
+ */
+export interface ConditionalConfig {
+  /**
+   * Number of classes `K` (an integer in [1, {@link MODEL_LIMITS}`.maxClasses`]). A generator's BatchNorm layers
+   * become {@link ConditionalBatchNorm2d} (a scale and shift per class), a discriminator gets a projection head
+   * ({@link ProjectionHead}, Miyato & Koyama 2018); `forward` then needs `{ labels }`, int32 `[B]` in [0, K).
+   */
+  numClasses?: number;
+}
+
+/**
+ * The `numClasses` option checked (undefined when absent): an integer in [1, {@link MODEL_LIMITS}`.maxClasses`],
+ * errors naming `where` and the option.
+ */
+export function resolveNumClasses(numClasses: unknown, where: string): number | undefined {
+  if (numClasses === undefined) return undefined;
+  return boundedInteger(numClasses, MODEL_LIMITS.maxClasses, "numClasses", where);
 }
 
 /** Builds the {@link LatentGap} of `options` (undefined when absent), naming `where` and the option in errors. */

@@ -1,6 +1,9 @@
 import { Conv2d, decodeSafetensors, Module, Random } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
+import { DIGIT_CLASSIFIER_WEIGHTS, type MetricDatasetName, metricDataset } from "./datasets";
 import type { Features, Probabilities } from "./scores";
+
+export { DIGIT_CLASSIFIER_WEIGHTS, FASHION_CLASSIFIER_WEIGHTS } from "./datasets";
 
 /** A fully connected layer with PyTorch's `nn.Linear` layout (weight `[out, in]`). */
 export class Linear extends Module {
@@ -20,20 +23,19 @@ export class Linear extends Module {
   }
 }
 
-/** Where the shipped weights lie (next to `dist/` and `src/`). */
-export const DIGIT_CLASSIFIER_WEIGHTS = new URL("../weights/digit-classifier.safetensors", import.meta.url);
-
-/** Feature size of {@link DigitClassifier} (its penultimate layer). */
+/** Feature size of {@link ImageClassifier} (its penultimate layer). */
 export const FEATURE_DIM = 128;
 
 /**
- * The LeNet-like digit classifier of `@gan/metrics`, trained by `tools/metrics/train_classifier.py` (PyTorch) on
- * the `mnist` package's digits. Input: `[B, 64, 64, 1]` in [-1, 1] — what the generators produce, and the real
- * digits enlarged 28 → 64 with Pillow's bicubic as the GAN's data. It first averages 2×2 blocks (64 → 32), then
- * conv5×5(16)–ReLU–maxpool2, conv5×5(32)–ReLU–maxpool2, fc(2048 → 128)–ReLU (the features), fc(128 → 10).
- * State-dict names match the PyTorch module's (`conv1.weight`, …, `fc2.bias`).
+ * The LeNet-like classifier of `@gan/metrics`, one architecture for every data set of {@link METRIC_DATASETS}:
+ * trained by `tools/metrics/train_classifier.py` (PyTorch) on the `mnist` package's digits
+ * (`weights/digit-classifier.safetensors`) and on Fashion-MNIST's train split
+ * (`weights/fashion-classifier.safetensors`). Input: `[B, 64, 64, 1]` in [-1, 1] — what the generators
+ * produce, and the real images enlarged 28 → 64 with Pillow's bicubic as the GAN's data. It first averages 2×2
+ * blocks (64 → 32), then conv5×5(16)–ReLU–maxpool2, conv5×5(32)–ReLU–maxpool2, fc(2048 → 128)–ReLU (the
+ * features), fc(128 → classes). State-dict names match the PyTorch module's (`conv1.weight`, …, `fc2.bias`).
  */
-export class DigitClassifier extends Module {
+export class ImageClassifier extends Module {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly fc1: Linear;
@@ -41,28 +43,37 @@ export class DigitClassifier extends Module {
   /** The weights file's metadata (`test_accuracy`, …) once loaded. */
   metadata: Record<string, string> = {};
 
-  constructor() {
+  constructor(
+    /** Classes of the last layer (10 for both shipped classifiers). */
+    readonly numClasses = 10,
+  ) {
     super();
     const random = new Random(0);
     this.conv1 = this.registerModule("conv1", new Conv2d(1, 16, 5, { padding: 2, random }));
     this.conv2 = this.registerModule("conv2", new Conv2d(16, 32, 5, { padding: 2, random }));
     this.fc1 = this.registerModule("fc1", new Linear(32 * 8 * 8, FEATURE_DIM, random));
-    this.fc2 = this.registerModule("fc2", new Linear(FEATURE_DIM, 10, random));
+    this.fc2 = this.registerModule("fc2", new Linear(FEATURE_DIM, numClasses, random));
   }
 
   /**
-   * A classifier with the given safetensors weights; without `bytes`, the shipped weights fetched from
-   * {@link DIGIT_CLASSIFIER_WEIGHTS} (in a browser, where bundlers serve that URL; in Node use
-   * `loadDigitClassifier()` of `@gan/metrics/node`, which reads the file).
+   * A classifier with the given safetensors weights: the file's bytes, or a URL to fetch them from (such as a
+   * data set's `weights` in {@link METRIC_DATASETS}). Without `source`, the shipped digit classifier's weights
+   * fetched from {@link DIGIT_CLASSIFIER_WEIGHTS} (in a browser, where bundlers serve that URL; in Node use
+   * `loadClassifier(dataset)` of `@gan/metrics/node`, which reads the file). The class count is taken from the
+   * weights.
    */
-  static async load(bytes?: Uint8Array): Promise<DigitClassifier> {
-    if (!bytes) {
-      const response = await fetch(DIGIT_CLASSIFIER_WEIGHTS);
-      if (!response.ok) throw new Error(`DigitClassifier.load: cannot fetch ${DIGIT_CLASSIFIER_WEIGHTS}: HTTP ${response.status}`);
+  static async load(source: Uint8Array | URL = DIGIT_CLASSIFIER_WEIGHTS): Promise<ImageClassifier> {
+    let bytes: Uint8Array;
+    if (source instanceof Uint8Array) bytes = source;
+    else {
+      const response = await fetch(source);
+      if (!response.ok) throw new Error(`ImageClassifier.load: cannot fetch ${source}: HTTP ${response.status}`);
       bytes = new Uint8Array(await response.arrayBuffer());
     }
-    const model = new DigitClassifier();
-    const { tensors, metadata } = decodeSafetensors(bytes, "digit-classifier.safetensors");
+    const name = source instanceof URL ? (source.pathname.split("/").pop() ?? "classifier.safetensors") : "classifier.safetensors";
+    const { tensors, metadata } = decodeSafetensors(bytes, name);
+    const classes = tensors["fc2.bias"]?.shape[0] ?? 10;
+    const model = new ImageClassifier(classes);
     try {
       model.loadStateDict(tensors, { strict: true });
     } finally {
@@ -73,10 +84,15 @@ export class DigitClassifier extends Module {
     return model;
   }
 
+  /** The shipped classifier of a data set of {@link METRIC_DATASETS}, fetched from its `weights` URL (browser). */
+  static async forDataset(dataset: MetricDatasetName = "mnist"): Promise<ImageClassifier> {
+    return ImageClassifier.load(metricDataset(dataset).weights);
+  }
+
   /** Penultimate features `[B, 128]` of images `[B, 64, 64, 1]` in [-1, 1]. */
   features(x: tf.Tensor4D): tf.Tensor2D {
     if (x.rank !== 4 || x.shape[1] !== 64 || x.shape[2] !== 64 || x.shape[3] !== 1) {
-      throw new Error(`DigitClassifier expects images [B, 64, 64, 1] in [-1, 1], got [${x.shape}]`);
+      throw new Error(`ImageClassifier expects images [B, 64, 64, 1] in [-1, 1], got [${x.shape}]`);
     }
     return tf.tidy(() => {
       let h = tf.avgPool(x, 2, 2, "valid");
@@ -88,7 +104,7 @@ export class DigitClassifier extends Module {
     });
   }
 
-  /** Logits `[B, 10]`. */
+  /** Logits `[B, numClasses]`. */
   forward(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => this.fc2.forward(this.features(x)));
   }
@@ -97,7 +113,8 @@ export class DigitClassifier extends Module {
   async analyze(images: tf.Tensor4D, batchSize = 100): Promise<{ features: Features; probs: Probabilities }> {
     const n = images.shape[0];
     const feats = new Float64Array(n * FEATURE_DIM);
-    const probs = new Float32Array(n * 10);
+    const k = this.numClasses;
+    const probs = new Float32Array(n * k);
     for (let s = 0; s < n; s += batchSize) {
       const b = Math.min(batchSize, n - s);
       const [f, p] = tf.tidy(() => {
@@ -106,9 +123,17 @@ export class DigitClassifier extends Module {
         return [f, tf.softmax(this.fc2.forward(f))];
       });
       feats.set(await f.data(), s * FEATURE_DIM);
-      probs.set(await p.data(), s * 10);
+      probs.set(await p.data(), s * k);
       tf.dispose([f, p]);
     }
-    return { features: { data: feats, n, d: FEATURE_DIM }, probs: { data: probs, n, classes: 10 } };
+    return { features: { data: feats, n, d: FEATURE_DIM }, probs: { data: probs, n, classes: k } };
   }
 }
+
+/**
+ * The former name of {@link ImageClassifier}, from when the digits were its only data set: the same class
+ * (`DigitClassifier.load()` still loads the digit classifier).
+ */
+export const DigitClassifier = ImageClassifier;
+/** The former name of {@link ImageClassifier}. */
+export type DigitClassifier = ImageClassifier;

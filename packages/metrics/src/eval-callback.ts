@@ -2,10 +2,31 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { ModelEma, TrainerCallback, TrainerContext } from "@gan/trainer";
 import { METRICS_FILE, lineChartSvg, readMetrics, svgToPng, writeFileAtomic } from "@gan/trainer/node";
+import type { MetricDatasetName } from "./datasets";
 import { type EvalResult, type EvaluateOptions, evaluateGenerator } from "./evaluate";
 
+/**
+ * The scores of one generator in an eval line of `metrics.jsonl` (the EMA generator's are nested under `ema`).
+ * Fields added after the first release are optional, so lines of older runs still read as this type.
+ */
+export interface EvalScores {
+  fid: number;
+  kid: number;
+  purity: number;
+  balance: number;
+  shares: number[];
+  /** How many of the classes hold at least 2% of the confident samples (absent in older runs). */
+  coverage?: number;
+  /** Those classes (absent in older runs). */
+  covered?: number[];
+  /** Conditional generators only: the share of samples the classifier calls the class asked for. */
+  conditionalAccuracy?: number;
+  /** Conditional generators only: that share per class asked for. */
+  perClassAccuracy?: Record<number, number>;
+}
+
 /** A `{"type": "eval"}` line of `metrics.jsonl`. */
-export interface EvalRecord {
+export interface EvalRecord extends EvalScores {
   type: "eval";
   /** Epoch just ended (0-based) and iterations completed. */
   epoch: number;
@@ -13,13 +34,12 @@ export interface EvalRecord {
   /** Seconds of training since the run (or resume) started, evaluation time left out. */
   trainSeconds: number;
   n: number;
-  fid: number;
-  kid: number;
-  purity: number;
-  balance: number;
-  shares: number[];
+  /** The data set whose classifier and real images scored the samples (absent in older runs: MNIST). */
+  dataset?: MetricDatasetName;
+  /** The classes scored (absent in older runs: 7 and 8). */
+  classes?: number[];
   /** The same scores of the EMA generator, when an EMA is kept. */
-  ema?: Omit<EvalResult, "n" | "digits" | "seconds">;
+  ema?: EvalScores;
   /** Seconds the evaluation took. */
   seconds: number;
 }
@@ -36,7 +56,8 @@ export interface EvalCallbackOptions extends EvaluateOptions {
 
 /**
  * Evaluates the generator (and its EMA, if given) every `everyEpochs` epochs with {@link evaluateGenerator}
- * (n samples against n held-out real digits), appends a `{"type": "eval", …}` line to the run's
+ * (n samples against n held-out real images of `dataset`, default MNIST 7s and 8s; a conditional generator
+ * with labels balanced over the classes), appends a `{"type": "eval", …}` line to the run's
  * `metrics.jsonl`, and draws `fid.png` (FID against the step). Put it after `metricsLog()` (as `train()`'s extra
  * callbacks are). A resumed run redraws the earlier points from `metrics.jsonl`.
  */
@@ -73,14 +94,10 @@ export function evalCallback(options: EvalCallbackOptions = {}): TrainerCallback
       step: ctx.step,
       trainSeconds: round(trainSeconds),
       n: raw.n,
-      fid: round(raw.fid),
-      kid: round(raw.kid, 6),
-      purity: raw.purity,
-      balance: round(raw.balance),
-      shares: raw.shares.map((s) => round(s)),
-      ...(averaged
-        ? { ema: { fid: round(averaged.fid), kid: round(averaged.kid, 6), purity: averaged.purity, balance: round(averaged.balance), shares: averaged.shares.map((s) => round(s)) } }
-        : {}),
+      dataset: raw.dataset,
+      classes: raw.classes,
+      ...scoresOf(raw),
+      ...(averaged ? { ema: scoresOf(averaged) } : {}),
       seconds: 0,
     };
     evalSeconds += (performance.now() - t0) / 1000;
@@ -108,6 +125,23 @@ export function evalCallback(options: EvalCallbackOptions = {}): TrainerCallback
     async onTrainEnd(ctx, end) {
       if (end.status === "aborted" && ctx.step > 0) await evaluate(ctx);
     },
+  };
+}
+
+/** The scores of a result as written to `metrics.jsonl` (rounded; the conditional ones only when measured). */
+function scoresOf(r: EvalResult): EvalScores {
+  return {
+    fid: round(r.fid),
+    kid: round(r.kid, 6),
+    purity: r.purity,
+    balance: round(r.balance),
+    shares: r.shares.map((s) => round(s)),
+    coverage: r.coverage,
+    covered: r.covered,
+    ...(r.conditionalAccuracy !== undefined ? { conditionalAccuracy: r.conditionalAccuracy } : {}),
+    ...(r.perClassAccuracy !== undefined
+      ? { perClassAccuracy: Object.fromEntries(Object.entries(r.perClassAccuracy).map(([c, a]) => [c, round(a)])) }
+      : {}),
   };
 }
 

@@ -6,21 +6,36 @@ import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
 import { imagesToRgb, type RgbImage, tileGrid } from "@gan/trainer/node";
 import { encodePng, latestCheckpoint, writeFileAtomic } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
-import { type EvalResult, sampleGenerator, scoreImages } from "./evaluate";
+import type { MetricDatasetName } from "./datasets";
+import { type EvalResult, sampleForEvaluation, scoreImages } from "./evaluate";
 import { formatRejected, type RejectedSamples, rejectedSamples } from "./rejected";
 
 /** Options of {@link evalCommand} (`gan eval`). */
 export interface EvalCommandOptions {
   /** A run folder (its newest checkpoint is used) or a checkpoint folder. */
   run: string;
-  /** Samples and real reference digits (default 400). Scores are comparable only at equal n. */
+  /** Samples and real reference images (default 400). Scores are comparable only at equal n. */
   n?: number;
   /** Seed of the latent codes (default 0). */
   seed?: number;
   /** Evaluate `generator-ema.safetensors` instead of `generator.safetensors` (default false). */
   ema?: boolean;
-  /** Digits the run trained on (default `[7, 8]`). */
+  /**
+   * The data set the run trained on (default `"mnist"`): its classifier and real reference images (see
+   * `METRIC_DATASETS`; `fashion-mnist` needs Debian's `dataset-fashion-mnist`).
+   */
+  dataset?: MetricDatasetName;
+  /** Classes the run trained on (default: the data set's, `[7, 8]` for MNIST, all ten for Fashion-MNIST). */
+  classes?: number[];
+  /** The former name of `classes` (used when `classes` is not given). */
   digits?: number[];
+  /**
+   * Draw class-conditional samples (labels balanced over the classes) and report conditional and per-class
+   * accuracy. Default: when the generator declares `numClasses`. See `EvaluateOptions.conditional`.
+   */
+  conditional?: boolean;
+  /** The conditional generator's label for a class: the class itself (default) or its index in `classes`. */
+  classLabels?: "class" | "index";
   /**
    * A `.png` file: draw the samples that fail the purity test into it (the first {@link REJECTED_GRID_MAX}, in
    * sample order, {@link REJECTED_GRID_COLUMNS} to a row) and log what the classifier called them. No file is
@@ -45,7 +60,8 @@ export const REJECTED_GRID_COLUMNS = 8;
 /**
  * `gan eval`: scores a trained generator. Finds the newest checkpoint of `run`, builds the generator with
  * `buildGenerator(runDir)` (the CLI rebuilds it from the run's `config.json`), loads its weights (or the EMA
- * ones), draws `n` samples and prints FID, KID, purity and balance against `n` held-out real digits. With
+ * ones), draws `n` samples and prints FID, KID, purity, balance and coverage against `n` held-out real images of
+ * `dataset` (default MNIST 7s and 8s), and conditional accuracy for a conditional generator. With
  * `rejected`, also writes a grid of the samples that fail the purity test and logs what the classifier called them.
  */
 export async function evalCommand(
@@ -73,9 +89,18 @@ export async function evalCommand(
     }
     // What evaluateGenerator does, keeping the samples and their probabilities for `rejected`.
     const n = options.n ?? 400;
-    const images = sampleGenerator(generator, n, options.seed ?? 0);
+    const scoring = {
+      n,
+      seed: options.seed ?? 0,
+      dataset: options.dataset,
+      classes: options.classes,
+      digits: options.digits,
+      conditional: options.conditional,
+      classLabels: options.classLabels,
+    };
+    const { images, requestedLabels } = sampleForEvaluation(generator, scoring);
     try {
-      const { result, probs, threshold } = await scoreImages(images, { n, digits: options.digits });
+      const { result, probs, threshold } = await scoreImages(images, { ...scoring, requestedLabels });
       io.log(formatEvalResult(result, `${path.basename(runDir)} ${path.basename(checkpoint)}${options.ema ? " (EMA)" : ""}`));
       if (options.rejected === undefined) return { ...result, checkpoint, weights };
       const rejected = rejectedSamples(probs, result.digits, threshold);
@@ -124,8 +149,25 @@ async function writeRejectedGrid(images: tf.Tensor4D, indices: readonly number[]
   return shown.length;
 }
 
-/** One line: `name: n=400 FID 12.3 KID 0.0123 purity 0.93 balance 0.48 (7: 0.48, 8: 0.52)`. */
+/**
+ * One line: `name: n=400 FID 12.3 KID 0.0123 purity 0.93 balance 0.48 (7: 0.48, 8: 0.52) coverage 2/2 [1.2 s]`;
+ * for a data set other than MNIST its name follows `name:` (`eval: fashion-mnist n=400 …`), and conditional
+ * samples add `accuracy 0.91 (0: 0.88, 1: 0.97, …)` (conditional accuracy, then per class) before the time.
+ */
 export function formatEvalResult(r: EvalResult, name = "eval"): string {
-  const shares = r.digits.map((d, i) => `${d}: ${r.shares[i].toFixed(2)}`).join(", ");
-  return `${name}: n=${r.n} FID ${r.fid.toFixed(2)} KID ${r.kid.toFixed(4)} purity ${r.purity.toFixed(3)} balance ${r.balance.toFixed(2)} (${shares}) [${r.seconds.toFixed(1)} s]`;
+  const classes = r.classes ?? r.digits;
+  const shares = classes.map((d, i) => `${d}: ${r.shares[i].toFixed(2)}`).join(", ");
+  const dataset = r.dataset && r.dataset !== "mnist" ? ` ${r.dataset}` : "";
+  const cov = r.coverage !== undefined ? ` coverage ${r.coverage}/${classes.length}` : "";
+  const acc =
+    r.conditionalAccuracy !== undefined
+      ? ` accuracy ${r.conditionalAccuracy.toFixed(3)}${
+          r.perClassAccuracy
+            ? ` (${Object.entries(r.perClassAccuracy)
+                .map(([c, a]) => `${c}: ${a.toFixed(2)}`)
+                .join(", ")})`
+            : ""
+        }`
+      : "";
+  return `${name}:${dataset} n=${r.n} FID ${r.fid.toFixed(2)} KID ${r.kid.toFixed(4)} purity ${r.purity.toFixed(3)} balance ${r.balance.toFixed(2)} (${shares})${cov}${acc} [${r.seconds.toFixed(1)} s]`;
 }

@@ -1,67 +1,148 @@
 import { Random } from "@gan/layers";
-import type { GanGenerator } from "@gan/spec";
+import type { ForwardOptions, GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import type { DigitClassifier } from "./classifier";
-import { loadDigitClassifier } from "./load-classifier";
+import type { ImageClassifier } from "./classifier";
+import { type MetricDatasetName, metricDataset, resolveClasses } from "./datasets";
+import { loadClassifier } from "./load-classifier";
 import { referenceImages } from "./reference";
-import { classBalance, type Features, fid, kid, type Probabilities, PURITY_THRESHOLD, purity } from "./scores";
+import {
+  classBalance,
+  conditionalAccuracy,
+  coverage,
+  type Features,
+  fid,
+  kid,
+  type Probabilities,
+  PURITY_THRESHOLD,
+  purity,
+} from "./scores";
 
 /** Options of {@link evaluateImages} and {@link evaluateGenerator}. */
 export interface EvaluateOptions {
   /** Generated images, and real reference images (default 400). FID and KID are comparable only at equal n. */
   n?: number;
-  /** The digits the GAN was trained on (default `[7, 8]`). */
+  /**
+   * The data set the GAN was trained on (default `"mnist"`): which classifier scores the samples and which real
+   * images they are compared with (see `METRIC_DATASETS`).
+   */
+  dataset?: MetricDatasetName;
+  /** The classes the GAN was trained on (default: the data set's, `[7, 8]` for MNIST, all ten for Fashion-MNIST). */
+  classes?: readonly number[];
+  /** The former name of `classes` (used when `classes` is not given). */
   digits?: readonly number[];
   /** Seed of the latent codes (default 0). */
   seed?: number;
   /** Images per classifier / generator batch (default 100). */
   batchSize?: number;
-  /** Purity threshold on the classifier's probability (default 0.9). */
+  /** Purity (and coverage) threshold on the classifier's probability (default 0.9). */
   threshold?: number;
-  /** Training images per digit, skipped when choosing the real reference digits (default 200). */
+  /** Coverage: the share of the confident samples a class must hold to count (default 0.02). */
+  minShare?: number;
+  /** Real images of each class skipped when choosing the reference (default: the data set's; MNIST 200). */
+  skipPerClass?: number;
+  /** The former name of `skipPerClass` (used when `skipPerClass` is not given). */
   skipPerDigit?: number;
-  /** The classifier (default: the shipped one, loaded once). */
-  classifier?: DigitClassifier;
+  /** Fashion-MNIST: the folder of its `*-ubyte.gz` files (default where Debian's package installs them). */
+  fashionMnistDir?: string;
+  /** The classifier (default: the data set's shipped one, loaded once). */
+  classifier?: ImageClassifier;
+  /**
+   * {@link evaluateGenerator}: draw class-conditional samples — labels balanced over `classes` (`n / classes`
+   * each, interleaved `c₀, c₁, …`), passed as `{ labels }` (int32 `[B]`) in the generator's forward options —
+   * and report conditional and per-class accuracy. Default: when the generator declares `numClasses` (a
+   * conditional generator needs its labels); `false` never passes labels, `true` always does.
+   */
+  conditional?: boolean;
+  /**
+   * What label the conditional generator takes for class `classes[j]`: `"class"` the class itself (0…9: a
+   * generator trained on all ten classes of `gan prepare mnist` / `fashion-mnist`, whose class folders number the
+   * labels), `"index"` its position `j` in `classes` (a generator trained on class folders of just those classes,
+   * such as `7/` and `8/` → 0 and 1). Default `"class"`, or `"index"` when the generator's `numClasses` equals the
+   * number of classes and a class is out of its range (classes 7 and 8, `numClasses` 2).
+   */
+  classLabels?: "class" | "index";
+  /**
+   * {@link evaluateImages}: the class each image was generated for (the classifier's labels), to report
+   * conditional and per-class accuracy. {@link evaluateGenerator} sets it when `conditional`.
+   */
+  requestedLabels?: ArrayLike<number>;
 }
 
-/** Quality of a set of generated digits. */
+/** Quality of a set of generated images. */
 export interface EvalResult {
   /** Samples evaluated (and size of the real reference set). */
   n: number;
+  /** The data set whose classifier and real images scored them. */
+  dataset: MetricDatasetName;
+  /** The classes the generator was trained on. */
+  classes: number[];
+  /** `classes`, under its former name. */
   digits: number[];
-  /** Fréchet distance of the classifier's features to the held-out real digits'. */
+  /** Fréchet distance of the classifier's features to the held-out real images'. */
   fid: number;
   /** Unbiased MMD² (cubic kernel) of the same features. */
   kid: number;
-  /** Share of samples called one of `digits` with p > threshold. */
+  /** Share of samples called one of `classes` with p > threshold. */
   purity: number;
-  /** Share of `digits[0]` among the pure samples (0.5: balanced two digits). */
+  /** Share of `classes[0]` among the pure samples (0.5: balanced two classes). */
   balance: number;
-  /** Each digit's share among the pure samples. */
+  /** Each class's share among the pure samples. */
   shares: number[];
+  /** How many of `classes` hold at least `minShare` (2%) of the confident samples (p > threshold). */
+  coverage: number;
+  /** Those classes, in the order of `classes`. */
+  covered: number[];
+  /** Conditional samples only: the share the classifier calls (argmax) the class they were generated for. */
+  conditionalAccuracy?: number;
+  /** Conditional samples only: that share per class asked for. */
+  perClassAccuracy?: Record<number, number>;
   /** Seconds the evaluation took. */
   seconds: number;
 }
 
-let shipped: Promise<DigitClassifier> | undefined;
+const shipped = new Map<MetricDatasetName, Promise<ImageClassifier>>();
 
-/** The shipped classifier, loaded once per process. */
-export function defaultClassifier(): Promise<DigitClassifier> {
-  shipped ??= loadDigitClassifier();
-  return shipped;
+/** The shipped classifier of a data set (default `"mnist"`), loaded once per process. */
+export function defaultClassifier(dataset: MetricDatasetName = "mnist"): Promise<ImageClassifier> {
+  let loading = shipped.get(dataset);
+  if (!loading) {
+    loading = loadClassifier(dataset);
+    shipped.set(dataset, loading);
+    loading.catch(() => shipped.delete(dataset));
+  }
+  return loading;
+}
+
+/** The data set a classifier's weights say they were trained on (`undefined` when they do not say). */
+function trainedOn(classifier: ImageClassifier): string | undefined {
+  if (classifier.metadata.dataset) return classifier.metadata.dataset;
+  return classifier.metadata.format === "gan-toolkit/digit-classifier" ? "mnist" : undefined;
 }
 
 const referenceCache = new Map<string, { features: Features; probs: Probabilities }>();
+const classifierOf = new WeakMap<object, ImageClassifier>();
 
-/** Classifier features of the real reference set (cached per classifier, digits, n and skip). */
+/** Classifier features of the real reference set (cached per classifier, data set, classes, n and skip). */
 export async function referenceFeatures(
-  classifier: DigitClassifier,
-  options: { digits: readonly number[]; n: number; skipPerDigit?: number; batchSize?: number },
+  classifier: ImageClassifier,
+  options: {
+    dataset?: MetricDatasetName;
+    classes?: readonly number[];
+    digits?: readonly number[];
+    n: number;
+    skipPerClass?: number;
+    skipPerDigit?: number;
+    batchSize?: number;
+    fashionMnistDir?: string;
+  },
 ): Promise<{ features: Features; probs: Probabilities }> {
-  const key = `${options.digits.join(",")}|${options.n}|${options.skipPerDigit ?? 200}`;
+  const dataset = metricDataset(options.dataset ?? "mnist");
+  const classes = resolveClasses(dataset, options.classes, options.digits);
+  const skip = options.skipPerClass ?? options.skipPerDigit ?? dataset.reference.skipPerClass;
+  const key = `${dataset.name}|${classes.join(",")}|${options.n}|${skip}|${options.fashionMnistDir ?? ""}`;
   const cached = referenceCache.get(key);
   if (cached && classifierOf.get(cached) === classifier) return cached;
-  const images = await referenceImages({ digits: options.digits, n: options.n, skipPerDigit: options.skipPerDigit });
+  const images = await referenceImages({ dataset: dataset.name, classes, n: options.n, skipPerClass: skip, fashionMnistDir: options.fashionMnistDir });
   try {
     const out = await classifier.analyze(images, options.batchSize);
     referenceCache.set(key, out);
@@ -71,7 +152,6 @@ export async function referenceFeatures(
     images.dispose();
   }
 }
-const classifierOf = new WeakMap<object, DigitClassifier>();
 
 /** Scores images `[n, 64, 64, 1]` in [-1, 1] (other sizes are resized bilinearly to 64 × 64 first). */
 export async function evaluateImages(images: tf.Tensor4D, options: EvaluateOptions = {}): Promise<EvalResult> {
@@ -87,26 +167,53 @@ export async function scoreImages(
   options: EvaluateOptions = {},
 ): Promise<{ result: EvalResult; probs: Probabilities; threshold: number }> {
   const started = performance.now();
-  const digits = [...(options.digits ?? [7, 8])];
-  const classifier = options.classifier ?? (await defaultClassifier());
+  const dataset = metricDataset(options.dataset ?? "mnist");
+  const classes = resolveClasses(dataset, options.classes, options.digits);
+  const classifier = options.classifier ?? (await defaultClassifier(dataset.name));
+  const trained = trainedOn(classifier);
+  if (trained !== undefined && trained !== dataset.name) {
+    throw new Error(`evaluateImages: the classifier was trained on ${trained}, not on ${dataset.name}; pass that data set's classifier`);
+  }
   const n = images.shape[0];
+  if (options.requestedLabels && options.requestedLabels.length !== n) {
+    throw new Error(`evaluateImages: ${options.requestedLabels.length} requested labels for ${n} images`);
+  }
   const x = images.shape[1] === 64 && images.shape[2] === 64 ? images : tf.image.resizeBilinear(images, [64, 64]);
   try {
     if (x.shape[3] !== 1) throw new Error(`evaluateImages: expects grayscale images [n, H, W, 1], got [${images.shape}]`);
-    const real = await referenceFeatures(classifier, { digits, n, skipPerDigit: options.skipPerDigit, batchSize: options.batchSize });
+    const real = await referenceFeatures(classifier, {
+      dataset: dataset.name,
+      classes,
+      n,
+      skipPerClass: options.skipPerClass,
+      skipPerDigit: options.skipPerDigit,
+      batchSize: options.batchSize,
+      fashionMnistDir: options.fashionMnistDir,
+    });
     const fake = await classifier.analyze(x, options.batchSize);
     const threshold = options.threshold ?? PURITY_THRESHOLD;
-    const bal = classBalance(fake.probs, digits, threshold);
+    const bal = classBalance(fake.probs, classes, threshold);
+    const cov = coverage(fake.probs, { threshold, minShare: options.minShare, classes });
     const result: EvalResult = {
       n,
-      digits,
+      dataset: dataset.name,
+      classes,
+      digits: classes,
       fid: fid(fake.features, real.features),
       kid: kid(fake.features, real.features),
-      purity: purity(fake.probs, digits, threshold),
+      purity: purity(fake.probs, classes, threshold),
       balance: bal.balance,
       shares: bal.shares,
-      seconds: (performance.now() - started) / 1000,
+      coverage: cov.count,
+      covered: cov.covered,
+      seconds: 0,
     };
+    if (options.requestedLabels) {
+      const acc = conditionalAccuracy(fake.probs, options.requestedLabels);
+      result.conditionalAccuracy = acc.accuracy;
+      result.perClassAccuracy = acc.perClass;
+    }
+    result.seconds = (performance.now() - started) / 1000;
     return { result, probs: fake.probs, threshold };
   } finally {
     if (x !== images) x.dispose();
@@ -116,8 +223,12 @@ export async function scoreImages(
 /**
  * Draws `n` images from `generator` in evaluation mode (latent codes `N(0, 1)` from `Random(seed)`, `batchSize`
  * at a time, attention maps dropped, training mode restored afterwards): `[n, H, W, C]`, owned by the caller.
+ * With `labels` (one per sample, in the generator's label space) a class-conditional generator draws sample `i`
+ * of class `labels[i]`: they go into its forward options as `{ labels }` (int32 `[B]`); without them no labels
+ * are passed. The latent codes are the same either way.
  */
-export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, batchSize = 100): tf.Tensor4D {
+export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, batchSize = 100, labels?: ArrayLike<number>): tf.Tensor4D {
+  if (labels && labels.length !== n) throw new Error(`sampleGenerator: ${labels.length} labels for ${n} samples`);
   const random = new Random(seed);
   const wasTraining = generator.training;
   generator.eval();
@@ -127,7 +238,12 @@ export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, ba
       const b = Math.min(batchSize, n - s);
       parts.push(
         tf.tidy(() => {
-          return generator.forward(random.normal([b, generator.zDim]), { attentionMaps: false }).images;
+          const z = random.normal([b, generator.zDim]);
+          if (!labels) return generator.forward(z, { attentionMaps: false }).images;
+          const batchLabels = tf.tensor1d(Int32Array.from({ length: b }, (_, i) => labels[s + i]), "int32");
+          // `labels` is a forward option of conditional generators (@gan/spec); the cast keeps this compiling
+          // against a spec without it.
+          return generator.forward(z, { attentionMaps: false, labels: batchLabels } as ForwardOptions).images;
         }),
       );
     }
@@ -143,12 +259,60 @@ export function sampleGenerator(generator: GanGenerator, n: number, seed = 0, ba
   return images;
 }
 
-/** Draws `n` samples with {@link sampleGenerator} (seed `options.seed`) and scores them with {@link evaluateImages}. */
+/** `n` labels balanced over `classes`, interleaved `c₀, c₁, …, c₀, c₁, …` (the first classes get the remainder). */
+export function balancedLabels(classes: readonly number[], n: number): Int32Array {
+  if (classes.length === 0) throw new Error("balancedLabels: no classes");
+  return Int32Array.from({ length: n }, (_, i) => classes[i % classes.length]);
+}
+
+/** The number of classes a generator declares (`numClasses` of a conditional generator), if any. */
+function generatorClasses(generator: GanGenerator): number | undefined {
+  const k = (generator as { numClasses?: number }).numClasses;
+  return typeof k === "number" && k > 0 ? k : undefined;
+}
+
+/**
+ * The samples {@link evaluateGenerator} (and `gan eval`) scores: `n` images from `Random(seed)`, and, for a
+ * conditional evaluation (see {@link EvaluateOptions.conditional}), the class each was asked for.
+ */
+export function sampleForEvaluation(
+  generator: GanGenerator,
+  options: EvaluateOptions = {},
+): { images: tf.Tensor4D; requestedLabels?: Int32Array; classes: number[] } {
+  const n = options.n ?? 400;
+  const dataset = metricDataset(options.dataset ?? "mnist");
+  const classes = resolveClasses(dataset, options.classes, options.digits);
+  const numClasses = generatorClasses(generator);
+  const conditional = options.conditional ?? numClasses !== undefined;
+  if (!conditional) return { images: sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100), classes };
+  const requestedLabels = balancedLabels(classes, n);
+  // "class" unless the classes cannot be the generator's labels and there is one label per class.
+  const space =
+    options.classLabels ??
+    (numClasses !== undefined && numClasses === classes.length && classes.some((c) => c >= numClasses) ? "index" : "class");
+  const generatorLabels = space === "index" ? Int32Array.from(requestedLabels, (c) => classes.indexOf(c)) : requestedLabels;
+  if (numClasses !== undefined) {
+    const top = Math.max(...generatorLabels);
+    if (top >= numClasses) {
+      throw new Error(
+        `evaluateGenerator: the generator has ${numClasses} classes, so label ${top} is out of range` +
+          (space === "class" ? `; pass classLabels: "index" if its labels number the classes [${classes.join(", ")}] in order` : ""),
+      );
+    }
+  }
+  return { images: sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100, generatorLabels), requestedLabels, classes };
+}
+
+/**
+ * Draws `n` samples with {@link sampleGenerator} (seed `options.seed`) and scores them with {@link evaluateImages};
+ * for a conditional generator (or `conditional: true`) with labels balanced over the classes, also conditional and
+ * per-class accuracy.
+ */
 export async function evaluateGenerator(generator: GanGenerator, options: EvaluateOptions = {}): Promise<EvalResult> {
   const n = options.n ?? 400;
-  const images = sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100);
+  const { images, requestedLabels } = sampleForEvaluation(generator, { ...options, n });
   try {
-    return await evaluateImages(images, { ...options, n });
+    return await evaluateImages(images, { ...options, n, requestedLabels });
   } finally {
     images.dispose();
   }

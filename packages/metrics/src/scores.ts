@@ -136,3 +136,84 @@ export function classBalance(probs: Probabilities, digits: readonly number[], th
   const shares = counts.map((c) => (counted === 0 ? 0 : c / counted));
   return { shares, balance: shares[0] ?? 0, counted };
 }
+
+/** The default share of the confident samples a class must hold to count as covered by {@link coverage}. */
+export const COVERAGE_MIN_SHARE = 0.02;
+
+/** Options of {@link coverage}. */
+export interface CoverageOptions {
+  /** A sample is confident when its most probable class has p strictly above this (default 0.9). */
+  threshold?: number;
+  /** A class is covered when it holds at least this share of the confident samples (default 0.02). */
+  minShare?: number;
+  /** The classes that may count (default all `probs.classes` of the classifier), in the order reported. */
+  classes?: readonly number[];
+}
+
+/** What {@link coverage} returns. */
+export interface Coverage {
+  /** How many of `classes` are covered. */
+  count: number;
+  /** The covered classes, in the order of `classes`. */
+  covered: number[];
+  /** How many classes could have been: `classes.length`. */
+  of: number;
+  /** Samples called a class (any class, also outside `classes`) with p above the threshold: the denominator. */
+  confident: number;
+}
+
+/**
+ * Coverage: which of `classes` the samples actually show. A class is covered when at least `minShare` (default
+ * 2%) of the confident samples — those whose most probable class has p > `threshold` (default 0.9), whatever that
+ * class — are called it. A generator that collapsed onto a few classes covers only those; 8 of 400 samples (2%)
+ * suffice for a class at the defaults. No class is covered when no sample is confident.
+ */
+export function coverage(probs: Probabilities, options: CoverageOptions = {}): Coverage {
+  const threshold = options.threshold ?? PURITY_THRESHOLD;
+  const minShare = options.minShare ?? COVERAGE_MIN_SHARE;
+  const classes = options.classes ?? Array.from({ length: probs.classes }, (_, c) => c);
+  const counts = new Array<number>(probs.classes).fill(0);
+  let confident = 0;
+  for (let i = 0; i < probs.n; i++) {
+    const prediction = argmax(probs, i);
+    if (prediction.p > threshold) {
+      counts[prediction.label]++;
+      confident++;
+    }
+  }
+  const covered = confident === 0 ? [] : classes.filter((c) => (counts[c] ?? 0) / confident >= minShare);
+  return { count: covered.length, covered, of: classes.length, confident };
+}
+
+/** What {@link conditionalAccuracy} returns. */
+export interface ConditionalAccuracy {
+  /** Share of all samples whose most probable class is the class asked for. */
+  accuracy: number;
+  /** Per class asked for (classes that were asked for only): the share of its samples called that class. */
+  perClass: Record<number, number>;
+}
+
+/**
+ * Conditional accuracy of a class-conditional generator: the share of samples the classifier assigns (argmax,
+ * no threshold) to the class they were generated for, `requestedLabels[i]` for sample `i` (in the classifier's
+ * labels), overall and per class asked for. 1 when every sample shows its class; about `1 / classes` when
+ * the generator ignores the labels.
+ */
+export function conditionalAccuracy(probs: Probabilities, requestedLabels: ArrayLike<number>): ConditionalAccuracy {
+  if (requestedLabels.length !== probs.n) {
+    throw new Error(`conditionalAccuracy: ${requestedLabels.length} requested labels for ${probs.n} samples`);
+  }
+  const asked = new Map<number, number>();
+  const hits = new Map<number, number>();
+  let correct = 0;
+  for (let i = 0; i < probs.n; i++) {
+    const label = requestedLabels[i];
+    const hit = argmax(probs, i).label === label ? 1 : 0;
+    correct += hit;
+    asked.set(label, (asked.get(label) ?? 0) + 1);
+    hits.set(label, (hits.get(label) ?? 0) + hit);
+  }
+  const perClass: Record<number, number> = {};
+  for (const label of [...asked.keys()].sort((a, b) => a - b)) perClass[label] = (hits.get(label) ?? 0) / (asked.get(label) ?? 1);
+  return { accuracy: probs.n === 0 ? 0 : correct / probs.n, perClass };
+}

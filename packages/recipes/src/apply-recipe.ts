@@ -13,6 +13,11 @@ export interface ApplyRecipeOptions {
    * latent codes and DiffAugment's stream (default 0).
    */
   seed?: number;
+  /**
+   * The number of classes of a conditional recipe (`model.conditional: true`) whose `model.numClasses` is not set:
+   * `trainRecipe` passes the data's class count. Ignored when the recipe sets `numClasses`.
+   */
+  numClasses?: number;
 }
 
 /** What {@link applyRecipe} builds: spread `trainerOptions` and the rest into `GanTrainer` or `train()`. */
@@ -49,6 +54,9 @@ export interface AppliedRecipe {
  * run.dispose();
  * ```
  *
+ * A conditional recipe (`model.numClasses`, or `model.conditional` with `options.numClasses`) builds class-conditional
+ * nets; the trainer then needs labelled data.
+ *
  * Evaluation (`recipe.training.eval`) needs a classifier and real reference images: `trainRecipe` of
  * `@gan/recipes/node` adds it from `@gan/metrics/node`.
  */
@@ -59,7 +67,8 @@ export function applyRecipe(recipe: Recipe, options: ApplyRecipeOptions = {}): A
     if (!Number.isSafeInteger(recipe[key]) || recipe[key] < 1) throw new Error(`recipe '${recipe.name}': ${key} must be an integer >= 1, got ${recipe[key]}`);
   }
   const training = resolveTrainingSetup(recipe.training, recipe.model.model);
-  const { generator, discriminator } = buildModels({ ...recipe.model, seed });
+  const numClasses = recipe.model.numClasses ?? (recipe.model.conditional ? options.numClasses : undefined);
+  const { generator, discriminator } = buildModels({ ...recipe.model, seed, ...(numClasses !== undefined ? { numClasses } : {}) });
   const callbacks: TrainerCallback[] = [];
   const augment = addDiffAugment(discriminator, training, seed);
   if (augment) callbacks.push(augment);

@@ -8,11 +8,13 @@
 export { type Recipe, type RecipeOverrides, withOverrides } from "./recipe";
 export { recipes, fastRecipe, saganRecipe, dcganRecipe, RECIPE_NAMES, type RecipeName, getRecipe } from "./named-recipes";
 export { applyRecipe, type ApplyRecipeOptions, type AppliedRecipe } from "./apply-recipe";
-export { buildModels, latentGapSpec, MODELS, type ModelName, type ModelSpec, type LatentGapSpec } from "./model-spec";
+export { buildModels, isConditional, latentGapSpec, MODELS, type ModelName, type ModelSpec, type LatentGapSpec } from "./model-spec";
 export {
   type TrainingSetup,
   type ResolvedTrainingSetup,
   ARTICLE_OPTIMIZER,
+  EVAL_DATASETS,
+  type EvalDatasetName,
   defaultLoss,
   resolveTrainingSetup,
   checkTrainingSetup,

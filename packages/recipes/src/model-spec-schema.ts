@@ -31,6 +31,8 @@ const modelEntries = {
   generatorSpectralNorm: v.optional(v.boolean((i) => `expected true or false, got ${i.received}`)),
   workingSize: v.optional(oneOf([32, 64] as const)),
   latentGap: v.optional(LatentGapSpecSchema),
+  numClasses: v.optional(intIn(1, MODEL_LIMITS.maxClasses)),
+  conditional: v.optional(v.boolean((i) => `expected true or false, got ${i.received}`)),
 };
 
 /** A latent gap splits at most `zDim` coordinates (checked once both are known). */
@@ -43,7 +45,8 @@ export function gapWithinCode<T extends { zDim: number; latentGap?: { dims: numb
 
 /**
  * The schema of a {@link ModelSpec}: what `config.json` records under `extra.model` and a recipe names. Every
- * size is bounded before anything is built (`width` ≤ 256, `zDim` ≤ 1024, `channels` 1 or 3: `MODEL_LIMITS`);
+ * size is bounded before anything is built (`width` ≤ 256, `zDim` ≤ 1024, `channels` 1 or 3, `numClasses` ≤ 1000:
+ * `MODEL_LIMITS`);
  * unknown keys are dropped.
  */
 export const ModelSpecSchema = v.pipe(

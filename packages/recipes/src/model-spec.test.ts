@@ -1,7 +1,9 @@
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { applyRecipe } from "./apply-recipe";
 import { buildModels, type ModelSpec } from "./model-spec";
+import { recipes } from "./named-recipes";
 
 const sagan: ModelSpec = { model: "sagan", zDim: 20, width: 4, channels: 1, seed: 0 };
 const keys = (m: { stateDict(): Record<string, unknown> }) => Object.keys(m.stateDict());
@@ -51,5 +53,20 @@ describe("buildModels: generatorSpectralNorm", () => {
     const dcgan: ModelSpec = { ...sagan, model: "dcgan" };
     expect(() => buildModels({ ...dcgan, generatorSpectralNorm: false })).toThrow("generatorSpectralNorm: applies to sagan only, not to dcgan");
     expect(() => buildModels({ ...dcgan, generatorSpectralNorm: true })).toThrow("generatorSpectralNorm: applies to sagan only, not to dcgan");
+  });
+});
+
+describe("buildModels of a conditional spec", () => {
+  it("builds class-conditional nets for numClasses, and asks for it when only conditional is set", () => {
+    for (const model of ["dcgan", "sagan"] as const) {
+      const { generator, discriminator } = buildModels({ model, zDim: 4, width: 2, channels: 1, seed: 0, numClasses: 3 });
+      expect([generator.numClasses, discriminator.numClasses]).toEqual([3, 3]);
+      generator.dispose();
+      discriminator.dispose();
+    }
+    expect(() => buildModels({ model: "sagan", zDim: 4, width: 2, channels: 1, seed: 0, conditional: true })).toThrow(/^numClasses: a conditional model \(conditional: true\) needs its number of classes/);
+    const run = applyRecipe({ ...recipes.dcgan, model: { ...recipes.dcgan.model, width: 2, conditional: true } }, { numClasses: 4 });
+    expect(run.generator.numClasses).toBe(4);
+    run.dispose();
   });
 });

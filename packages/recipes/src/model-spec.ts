@@ -43,6 +43,23 @@ export interface ModelSpec {
   workingSize?: 32 | 64;
   /** A latent prior with separate modes for the generator (`GeneratorConfig.latentGap`); absent: normal codes. */
   latentGap?: LatentGapSpec;
+  /**
+   * Class-conditional nets over this many classes (`numClasses` of the factories, at most
+   * `MODEL_LIMITS.maxClasses`): conditional BatchNorm in the generator, a projection head in the discriminator;
+   * both then take `{ labels }`. Absent: the unconditional nets.
+   */
+  numClasses?: number;
+  /**
+   * A conditional model whose {@link ModelSpec.numClasses} comes from the data: `trainRecipe` (and `gan train
+   * --conditional`) open the image folder with its class sub-folders as labels and record their count as
+   * `numClasses`. {@link buildModels} needs `numClasses` itself.
+   */
+  conditional?: boolean;
+}
+
+/** Whether a model description asks for class-conditional nets (`numClasses` given or `conditional: true`). */
+export function isConditional(spec: Pick<ModelSpec, "numClasses" | "conditional">): boolean {
+  return spec.numClasses !== undefined || spec.conditional === true;
 }
 
 /** A latent gap spec over the first `dims` coordinates with `LatentGap`'s defaults filled in. */
@@ -59,7 +76,11 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   if (!(spec.model === "dcgan" || spec.model === "sagan")) {
     throw new Error(`model: expected one of ${MODELS.join(", ")}, got ${JSON.stringify(spec.model)}`);
   }
-  const base = { zDim: spec.zDim, width: spec.width, channels: spec.channels };
+  if (spec.conditional === true && spec.numClasses === undefined) {
+    throw new Error("numClasses: a conditional model (conditional: true) needs its number of classes; trainRecipe and 'gan train --conditional' take it from the data's class sub-folders");
+  }
+  if (spec.conditional === false && spec.numClasses !== undefined) throw new Error("numClasses: given with conditional: false");
+  const base = { zDim: spec.zDim, width: spec.width, channels: spec.channels, ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}) };
   if (spec.model === "dcgan") {
     for (const key of ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm"] as const) {
       if (spec[key] !== undefined) throw new Error(`${key}: applies to sagan only, not to dcgan`);

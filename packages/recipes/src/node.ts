@@ -5,4 +5,4 @@
  *
  * @packageDocumentation
  */
-export { trainRecipe, type TrainRecipeOptions, EMA_SAMPLES_FOLDER } from "./train-recipe";
+export { trainRecipe, type TrainRecipeOptions, EMA_SAMPLES_FOLDER, conditionalGrid } from "./train-recipe";

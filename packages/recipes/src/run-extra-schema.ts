@@ -1,10 +1,12 @@
+import { MODEL_LIMITS } from "@gan/layers";
 import * as v from "valibot";
 import { ModelSpecSchema } from "./model-spec-schema";
 import { TrainingSetupSchema } from "./training-setup-schema";
 
 /**
  * The schema of what `gan train` records under `extra` in a run's `config.json`: the recipe's name, the
- * {@link ModelSpec} (`extra.model`) and the {@link TrainingSetup} (`extra.training`), each optional as in runs of
+ * {@link ModelSpec} (`extra.model`), the {@link TrainingSetup} (`extra.training`) and, for a conditional run, the
+ * class names in label order (`extra.classes`: `gan sample` names its rows by them), each optional as in runs of
  * earlier versions; other entries (the data folder, the backend, the command line...) are kept as written. Pass it
  * to `readRunConfig(runDir, RunExtraSchema)` of `@gan/trainer/node`.
  */
@@ -12,6 +14,12 @@ export const RunExtraSchema = v.looseObject({
   recipe: v.optional(v.string((i) => `expected a recipe name, got ${i.received}`)),
   model: v.optional(ModelSpecSchema),
   training: v.optional(TrainingSetupSchema),
+  classes: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string((i) => `expected a class name, got ${i.received}`), v.maxLength(200, (i) => `expected a class name of at most 200 characters, got ${i.received}`))),
+      v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class names, got ${i.received}`),
+    ),
+  ),
 });
 
 /** `extra` of a run's `config.json` as {@link RunExtraSchema} outputs it. */

@@ -42,6 +42,9 @@ describe("ModelSpecSchema", () => {
     [{ workingSize: 16 }, "workingSize: expected one of 32, 64, got 16"],
     [{ latentGap: { dims: 30, gap: 2, scale: 0.5 } }, "expected latentGap.dims at most zDim (20), got 30"],
     [{ seed: 0.5 }, "seed: expected an integer, got 0.5"],
+    [{ numClasses: 1001 }, "numClasses: expected an integer in [1, 1000], got 1001"],
+    [{ numClasses: 0 }, "numClasses: expected an integer in [1, 1000], got 0"],
+    [{ conditional: "yes" }, 'conditional: expected true or false, got "yes"'],
   ])("rejects %j naming the field", (change, message) => {
     expect(() => checkModelSpec({ ...RECORDED_EXTRA.model, ...change }, "x/config.json")).toThrow(`x/config.json: ${message}`);
   });
@@ -88,6 +91,8 @@ describe("WebManifestSchema", () => {
     [{ weights: { ...MANIFEST.weights, file: "https://example.com/w" } }, "weights.file: expected a plain file name"],
     [{ attention: Array(5).fill(MANIFEST.attention[0]) }, "attention: expected at most 4 attention blocks"],
     [{ model: { ...MANIFEST.model, latentGap: { dims: 30, gap: 2, scale: 0.5 } } }, "model: expected latentGap.dims at most zDim (20), got 30"],
+    [{ model: { ...MANIFEST.model, numClasses: 5000 } }, "model.numClasses: expected an integer in [1, 1000], got 5000"],
+    [{ classes: Array(1001).fill("a") }, "classes: expected at most 1000 class names"],
   ])("rejects %j naming the field", (change, message) => {
     expect(() => checkWebManifest({ ...MANIFEST, ...change }, "m/manifest.json")).toThrow(`m/manifest.json: ${message}`);
   });
@@ -103,6 +108,18 @@ describe("a run's config.json read with RunExtraSchema", () => {
   it("reads what gan train records, keeping the other entries", async () => {
     const dir = await configWith(RECORDED_EXTRA);
     expect((await readRunConfig(dir, RunExtraSchema)).extra).toEqual(RECORDED_EXTRA);
+  });
+
+  it("reads a conditional run's record: numClasses, the class names, the EMA warm-up and the eval's data set", async () => {
+    const conditional = {
+      ...RECORDED_EXTRA,
+      model: { ...RECORDED_EXTRA.model, conditional: true, numClasses: 10 },
+      training: { ...RECORDED_EXTRA.training, ema: { decay: 0.999, startStep: 0, warmup: false }, eval: { everyEpochs: 1, n: 100, dataset: "fashion-mnist", classes: [0, 3] } },
+      classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    };
+    expect((await readRunConfig(await configWith(conditional), RunExtraSchema)).extra).toEqual(conditional);
+    const bad = { ...conditional, training: { ...conditional.training, eval: { everyEpochs: 1, n: 100, dataset: "cifar" } } };
+    await expect(readRunConfig(await configWith(bad), RunExtraSchema)).rejects.toThrow(/extra\.training\.eval\.dataset: expected one of mnist, fashion-mnist, got "cifar"/);
   });
 
   it("names the file and extra.model.width for a width of 1000", async () => {

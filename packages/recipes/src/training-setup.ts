@@ -2,7 +2,9 @@ import { diffAugmentPolicy } from "@gan/layers";
 import { LOSS_NAMES } from "@gan/losses";
 import { TRAINER_DEFAULTS } from "@gan/trainer";
 import type { ModelName } from "./model-spec";
-import { TRAINING_LIMITS } from "./training-setup-schema";
+import { EVAL_DATASETS, type EvalDatasetName, TRAINING_LIMITS } from "./training-setup-schema";
+
+export { EVAL_DATASETS, type EvalDatasetName };
 
 /**
  * How a recipe trains, beside its nets: the loss, the optimisers, D steps per G step and the training aids.
@@ -23,17 +25,27 @@ export interface TrainingSetup {
   beta2?: number;
   /** Discriminator steps per generator step. */
   dSteps?: number;
-  /** An exponential moving average of the generator (`generatorEma` of `@gan/trainer`), used for sampling. */
-  ema?: { decay: number; startStep: number };
+  /**
+   * An exponential moving average of the generator (`generatorEma` of `@gan/trainer`), used for sampling. Its decay
+   * is warmed up (`min(decay, (1 + n) / (10 + n))` after n averaging updates) unless `warmup` is `false`.
+   */
+  ema?: { decay: number; startStep: number; warmup?: boolean };
   /** DiffAugment on everything D sees: comma-separated transforms of `@gan/layers` (`color,translation`). */
   diffAugment?: string;
   /** DiffAugment's largest translation as a fraction of the side; absent means the paper's 0.125. */
   diffAugmentTranslation?: number;
   /** LeCam regularisation of D's loss (`withLeCam` of `@gan/losses`) with this weight. */
   lecam?: number;
-  /** Scores (FID, KID, purity, balance) every `everyEpochs` epochs from `n` samples, where an evaluator exists. */
-  eval?: { everyEpochs: number; n: number };
+  /**
+   * Scores (FID, KID, purity, balance; conditional accuracy for a conditional model) every `everyEpochs` epochs from
+   * `n` samples, where an evaluator exists. `dataset`: the data set whose classifier and real images score them
+   * (`mnist`, the default, or `fashion-mnist`; `METRIC_DATASET_NAMES` of `@gan/metrics`); `classes`: the classes the
+   * run trains on (default: the data's class folders when they are named by class number, else the data set's
+   * default, 7 and 8 for MNIST).
+   */
+  eval?: { everyEpochs: number; n: number; dataset?: EvalDatasetName; classes?: number[] };
 }
+
 
 /** The article's Adam settings and D steps (the same for DCGAN and SAGAN): the trainer's defaults. */
 export const ARTICLE_OPTIMIZER = {
@@ -89,6 +101,7 @@ export function checkTrainingSetup(setup: TrainingSetup): void {
     const { decay, startStep } = setup.ema;
     if (!(Number.isFinite(decay) && decay >= 0 && decay <= 1)) fail("ema.decay", "a number in [0, 1]", decay);
     if (!(Number.isSafeInteger(startStep) && startStep >= 0)) fail("ema.startStep", "an integer >= 0", startStep);
+    if (setup.ema.warmup !== undefined && typeof setup.ema.warmup !== "boolean") fail("ema.warmup", "true or false", setup.ema.warmup);
   }
   if (setup.diffAugment !== undefined) {
     let ops: string[] = [];
@@ -109,5 +122,10 @@ export function checkTrainingSetup(setup: TrainingSetup): void {
     const { everyEpochs, n } = setup.eval;
     if (!(Number.isSafeInteger(everyEpochs) && everyEpochs >= 1)) fail("eval.everyEpochs", "an integer >= 1", everyEpochs);
     if (!(Number.isSafeInteger(n) && n >= 2 && n <= TRAINING_LIMITS.maxEvalSamples)) fail("eval.n", `an integer in [2, ${TRAINING_LIMITS.maxEvalSamples}]`, n);
+    const { dataset, classes } = setup.eval;
+    if (dataset !== undefined && !EVAL_DATASETS.includes(dataset)) fail("eval.dataset", `one of ${EVAL_DATASETS.join(", ")}`, dataset);
+    if (classes !== undefined && !(Array.isArray(classes) && classes.length >= 1 && classes.every((c) => Number.isSafeInteger(c) && c >= 0 && c <= 9) && new Set(classes).size === classes.length)) {
+      fail("eval.classes", "distinct classes among 0–9", classes);
+    }
   }
 }

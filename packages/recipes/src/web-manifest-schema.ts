@@ -24,9 +24,11 @@ export const WebManifestSchema = fileObject(
       generatorSpectralNorm: v.optional(v.literal(false, (i) => `expected false or nothing, got ${i.received}`)),
       workingSize: v.optional(v.literal(32, (i) => `expected 32 or nothing, got ${i.received}`)),
       latentGap: v.optional(LatentGapSpecSchema),
+      numClasses: v.optional(intIn(1, MODEL_LIMITS.maxClasses)),
       }),
       gapWithinCode(),
     ),
+    classes: v.optional(v.pipe(v.array(v.pipe(text(), v.maxLength(200, (i) => `expected a class name of at most 200 characters, got ${i.received}`))), v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class names, got ${i.received}`))),
     imageSize: intIn(IMAGE_SIZE, IMAGE_SIZE),
     attention: v.pipe(
       v.array(v.object({ name: text(), after: intIn(1, 4), side: intIn(1, IMAGE_SIZE) })),

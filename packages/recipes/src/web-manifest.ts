@@ -32,7 +32,14 @@ export interface WebManifest {
     generatorSpectralNorm?: false;
     workingSize?: 32;
     latentGap?: LatentGapSpec;
+    /** A class-conditional generator's classes (written only then): `forward(z, { labels })` with labels in [0, numClasses). */
+    numClasses?: number;
   };
+  /**
+   * A conditional generator's class names in label order (written only for conditional runs that recorded them), for
+   * a viewer's class picker.
+   */
+  classes?: string[];
   /** Side of the generated images (64). */
   imageSize: number;
   /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */

@@ -1,5 +1,6 @@
+import type { Conv2d, ProjectionHead } from "@gan/layers";
 import type { ForwardOptions } from "@gan/spec";
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import type { AttentionModule } from "./config";
 
 /**
@@ -29,4 +30,13 @@ export function wantsMaps(options: ForwardOptions | undefined, where: string): b
   const wanted = options?.attentionMaps ?? true;
   if (typeof wanted !== "boolean") throw new Error(`${where}: option 'attentionMaps' must be a boolean, got ${JSON.stringify(wanted)}`);
   return wanted;
+}
+
+/**
+ * A discriminator's logits `[B]` from the 4×4 map `h` its last convolution reads: `last(h)`, plus the projection
+ * term `⟨embed(labels), h⟩` when the discriminator is conditional (`embed` given; `labels` checked by the caller).
+ */
+export function projectedLogits(last: Conv2d, embed: ProjectionHead | undefined, h: tf.Tensor4D, labels: tf.Tensor1D | undefined): tf.Tensor1D {
+  const logits = tf.reshape(last.forward(h), [h.shape[0]]) as tf.Tensor1D;
+  return embed ? (tf.add(logits, embed.forward(h, labels)) as tf.Tensor1D) : logits;
 }

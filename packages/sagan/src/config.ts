@@ -1,15 +1,20 @@
 import {
+  BatchNorm2d,
+  type ConditionalConfig,
+  ConditionalBatchNorm2d,
   type GeneratorConfig,
   type Layer4D,
   type LatentGap,
   type ModelConfig,
   Module,
+  ProjectionHead,
   type Random,
   type ResolvedModelConfig,
   SelfAttention2d,
   type WeightedModule,
   resolveLatentGap,
   resolveModelConfig,
+  resolveNumClasses,
   spectralNorm,
 } from "@gan/layers";
 import type { AttentionLayer } from "@gan/spec";
@@ -34,9 +39,11 @@ export type NormalizableLayer = WeightedModule & Layer4D;
 
 /**
  * Options of the article's {@link SaganGenerator} and {@link SaganDiscriminator}: the shared model options
- * (`zDim`, `width`, `channels`, `init`, `seed`/`random`) and the article's two slots for custom layers.
+ * (`zDim`, `width`, `channels`, `init`, `seed`/`random`), the article's two slots for custom layers, and
+ * `numClasses` for the class-conditional nets ({@link ConditionalConfig}: conditional BatchNorm in the generator, a
+ * spectrally normalised projection head in the discriminator).
  */
-export interface SaganReferenceConfig extends ModelConfig {
+export interface SaganReferenceConfig extends ModelConfig, ConditionalConfig {
   /** The attention block (default: the reference's self-attention, {@link SelfAttention2d}). */
   attention?: AttentionFactory;
   /**
@@ -74,6 +81,8 @@ export interface SaganConfig extends SaganReferenceConfig, GeneratorConfig {
 export interface ResolvedSaganConfig extends ResolvedModelConfig {
   attention: AttentionFactory;
   normalize: NormalizeFn;
+  /** Number of classes of a conditional model; undefined: unconditional. */
+  numClasses: number | undefined;
   /** Distinct layer numbers, ascending. */
   attentionAfter: number[];
   workingSize: 32 | 64;
@@ -85,6 +94,8 @@ export interface ResolvedSaganConfig extends ResolvedModelConfig {
 export interface ResolvedSaganReferenceConfig extends ResolvedModelConfig {
   attention: AttentionFactory;
   normalize: NormalizeFn;
+  /** Number of classes of a conditional model; undefined: unconditional. */
+  numClasses: number | undefined;
 }
 
 /** The options only the variants take; the article's classes refuse them. */
@@ -105,7 +116,7 @@ export function resolveSaganReferenceConfig(config: SaganReferenceConfig, where:
       }
     }
   }
-  return resolvePlugins(config, resolveModelConfig(config, where, ["attention", "normalize", ...VARIANT_OPTIONS]), where);
+  return resolvePlugins(config, resolveModelConfig(config, where, ["attention", "normalize", "numClasses", ...VARIANT_OPTIONS]), where);
 }
 
 function resolvePlugins(config: SaganReferenceConfig, base: ResolvedModelConfig, where: string): ResolvedSaganReferenceConfig {
@@ -114,13 +125,13 @@ function resolvePlugins(config: SaganReferenceConfig, base: ResolvedModelConfig,
   for (const [name, fn] of [["attention", attention], ["normalize", normalize]] as const) {
     if (typeof fn !== "function") throw new Error(`${where}: option '${name}' must be a function, got ${typeof fn}`);
   }
-  return { ...base, attention, normalize };
+  return { ...base, attention, normalize, numClasses: resolveNumClasses(config.numClasses, where) };
 }
 
 /** Checks every option of the variants and fills in the defaults; `where` names the caller in error messages. */
 export function resolveSaganConfig(config: SaganConfig, where: string): ResolvedSaganConfig {
-  const base = resolveModelConfig(config, where, ["attention", "normalize", ...VARIANT_OPTIONS]);
-  const { attention, normalize } = resolvePlugins(config, base, where);
+  const base = resolveModelConfig(config, where, ["attention", "normalize", "numClasses", ...VARIANT_OPTIONS]);
+  const { attention, normalize, numClasses } = resolvePlugins(config, base, where);
   const after = config.attentionAfter ?? [3, 4];
   if (
     !Array.isArray(after) ||
@@ -134,7 +145,7 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
     throw new Error(`${where}: option 'workingSize' must be 32 or 64, got ${JSON.stringify(config.workingSize)}`);
   }
   const latentGap = resolveLatentGap(config.latentGap, base.zDim, where);
-  return { ...base, attention, normalize, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
+  return { ...base, attention, normalize, numClasses, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
 }
 
 /** Throws, naming `where`, when a discriminator's config has the generator's `latentGap`. */
@@ -158,4 +169,22 @@ export function attentionBlock(attention: AttentionFactory, channels: number, ra
     throw new Error(`${where}: option 'attention' must return a Module with forward(x) → { output, attention? }`);
   }
   return out;
+}
+
+/**
+ * The normalisation after a generator's transposed convolution: the article's {@link BatchNorm2d}, or a
+ * {@link ConditionalBatchNorm2d} (state-dict names `bn.*`, `gamma_embed.weight`, `beta_embed.weight`) when the
+ * model is conditional on `numClasses` classes.
+ */
+export function batchNorm(channels: number, numClasses: number | undefined): BatchNorm2d | ConditionalBatchNorm2d {
+  return numClasses === undefined ? new BatchNorm2d(channels) : new ConditionalBatchNorm2d(channels, numClasses);
+}
+
+/**
+ * The projection head of a conditional discriminator whose last convolution reads `channels` channels at 4×4:
+ * a class embedding over those `16·channels` features ({@link ProjectionHead}), spectrally normalised as in the
+ * SNGAN and BigGAN projection discriminators (always: the `normalize` slot covers the convolutions).
+ */
+export function projectionHead(numClasses: number, channels: number, random: Random): ProjectionHead {
+  return spectralNorm(new ProjectionHead(numClasses, channels * 4 * 4, { random }), { random });
 }

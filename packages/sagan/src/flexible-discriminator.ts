@@ -1,8 +1,8 @@
-import { AvgPool2d, Conv2d, IMAGE_SIZE, LeakyReLU, Module, Sequential, checkImages, dcganInit } from "@gan/layers";
+import { AvgPool2d, Conv2d, IMAGE_SIZE, LeakyReLU, Module, type ProjectionHead, Sequential, checkImages, checkLabels, dcganInit } from "@gan/layers";
 import type { DiscriminatorOutput, ForwardOptions, GanDiscriminator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
-import { attendAfter, wantsMaps } from "./attention-stack";
-import { type AttentionModule, type SaganConfig, attentionBlock, normalized, refuseLatentGap, resolveSaganConfig } from "./config";
+import { attendAfter, projectedLogits, wantsMaps } from "./attention-stack";
+import { type AttentionModule, type SaganConfig, attentionBlock, normalized, projectionHead, refuseLatentGap, resolveSaganConfig } from "./config";
 
 const WHERE = "FlexibleSaganDiscriminator";
 
@@ -15,8 +15,11 @@ const WHERE = "FlexibleSaganDiscriminator";
  * `w, 2w, 4w, 8w` channels, each optionally followed by an attention block (`attentionAfter`; named
  * `self_attntion1`, ... in layer order); `last` is a plain 4×4 convolution to one logit. With `workingSize: 32`
  * there is no `layer1`: `pool` averages 2×2 blocks of the 64×64 input and `layer2` reads the image channels.
+ * With `numClasses`, a projection head `embed` as in {@link SaganDiscriminator}.
  */
 export class FlexibleSaganDiscriminator extends Module implements GanDiscriminator {
+  /** Number of classes of a conditional discriminator; undefined for an unconditional one. */
+  readonly numClasses: number | undefined;
   /** The width multiplier (the reference's `image_size`). */
   readonly width: number;
   /** Image channels. */
@@ -29,6 +32,8 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
   readonly layer3: Sequential;
   readonly layer4: Sequential;
   readonly last: Conv2d;
+  /** The projection head (state-dict name `embed`) of a conditional discriminator; undefined when unconditional. */
+  readonly embed: ProjectionHead | undefined;
   /** The side the discriminator scores at after {@link FlexibleSaganDiscriminator.pool}: 64 (the reference) or 32. */
   readonly workingSize: 32 | 64;
   /** 2×2 average pooling of the 64×64 input; undefined at working size 64. */
@@ -41,6 +46,7 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
     refuseLatentGap(config, WHERE);
     const c = resolveSaganConfig(config, WHERE);
     const { width: w, channels, random } = c;
+    this.numClasses = c.numClasses;
     this.width = w;
     this.channels = channels;
     this.workingSize = c.workingSize;
@@ -69,16 +75,20 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
     this.layer4 = this.registerModule("layer4", down(w * 4, w * 8)); // → 4×4
     attend(4, w * 8);
     this.last = this.registerModule("last", new Conv2d(w * 8, 1, 4, { stride: 1, random })); // → 1×1
+    this.embed = c.numClasses === undefined ? undefined : this.registerModule("embed", projectionHead(c.numClasses, w * 8, random));
     if (c.init === "dcgan") dcganInit(this, random);
   }
 
   /**
    * Scores images `[B, 64, 64, channels]`: one logit each, `[B]`, with the attention map `[B, N, N]` of each
-   * attention block (N = 8·8 after layer 3, 4·4 after layer 4), unless `options.attentionMaps` is `false`.
+   * attention block (N = 8·8 after layer 3, 4·4 after layer 4), unless `options.attentionMaps` is `false`. A
+   * conditional discriminator needs `options.labels` (int32 `[B]` in [0, numClasses)); an unconditional one
+   * ignores them.
    */
   forward(images: tf.Tensor4D, options?: ForwardOptions): DiscriminatorOutput {
     checkImages(images, this.imageSize, this.channels, `${WHERE}.forward`);
     const wanted = wantsMaps(options, `${WHERE}.forward`);
+    const labels = this.numClasses === undefined ? undefined : checkLabels(options?.labels, images.shape[0], this.numClasses, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
       let out = this.layer1
@@ -87,8 +97,7 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 4, this.layer4.forward(out), wanted, maps);
-      const logits = tf.reshape(this.last.forward(out), [images.shape[0]]) as tf.Tensor1D;
-      return { logits, attentionMaps: maps };
+      return { logits: projectedLogits(this.last, this.embed, out, labels), attentionMaps: maps };
     });
   }
 }

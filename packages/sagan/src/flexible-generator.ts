@@ -1,5 +1,4 @@
 import {
-  BatchNorm2d,
   ConvTranspose2d,
   IMAGE_SIZE,
   type LatentGap,
@@ -8,13 +7,14 @@ import {
   Sequential,
   Tanh,
   Upsample2d,
+  checkLabels,
   dcganInit,
   latentGrid,
 } from "@gan/layers";
 import type { ForwardOptions, GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter, wantsMaps } from "./attention-stack";
-import { type AttentionModule, type SaganConfig, attentionBlock, normalized, resolveSaganConfig } from "./config";
+import { type AttentionModule, type SaganConfig, attentionBlock, batchNorm, normalized, resolveSaganConfig } from "./config";
 
 const WHERE = "FlexibleSaganGenerator";
 
@@ -28,10 +28,12 @@ const WHERE = "FlexibleSaganGenerator";
  * `self_attntion2`, ... in layer order); `last` is a plain transposed convolution to the image channels → tanh.
  * With `workingSize: 32` there is no `layer4`: `last` reads `layer3`'s `2w` channels and draws 32×32, and
  * `upsample` (bilinear, no parameters) makes the image 64×64. With `latentGap`, `latentGap` (no parameters) moves
- * the codes into separate modes first.
+ * the codes into separate modes first. With `numClasses`, conditional BatchNorm layers as in {@link SaganGenerator}.
  */
 export class FlexibleSaganGenerator extends Module implements GanGenerator {
   readonly zDim: number;
+  /** Number of classes of a conditional generator; undefined for an unconditional one. */
+  readonly numClasses: number | undefined;
   /** The width multiplier (the reference's `image_size`). */
   readonly width: number;
   /** Image channels. */
@@ -58,6 +60,7 @@ export class FlexibleSaganGenerator extends Module implements GanGenerator {
     const c = resolveSaganConfig(config, WHERE);
     const { zDim, width: w, channels, random } = c;
     this.zDim = zDim;
+    this.numClasses = c.numClasses;
     this.width = w;
     this.channels = channels;
     this.workingSize = c.workingSize;
@@ -68,7 +71,7 @@ export class FlexibleSaganGenerator extends Module implements GanGenerator {
     const up = (inC: number, outC: number, stride: number, padding: number) =>
       new Sequential(
         normalized(c.normalize, new ConvTranspose2d(inC, outC, 4, { stride, padding, random }), random, WHERE),
-        new BatchNorm2d(outC),
+        batchNorm(outC, c.numClasses),
         new ReLU(),
       );
     const attend = (layer: number, inChannels: number) => {
@@ -98,18 +101,20 @@ export class FlexibleSaganGenerator extends Module implements GanGenerator {
   /**
    * Generates images `[B, 64, 64, channels]` from latent codes `[B, zDim]` or `[B, 1, 1, zDim]`, with the
    * attention map `[B, N, N]` of each attention block (N = 16·16 after layer 3, 32·32 after layer 4), unless
-   * `options.attentionMaps` is `false`.
+   * `options.attentionMaps` is `false`. A conditional generator needs `options.labels` (int32 `[B]` in
+   * [0, numClasses)); an unconditional one ignores them.
    */
   forward(z: tf.Tensor, options?: ForwardOptions): GeneratorOutput {
     const wanted = wantsMaps(options, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
       let out = latentGrid(z, this.zDim, `${WHERE}.forward`);
+      const labels = this.numClasses === undefined ? undefined : checkLabels(options?.labels, out.shape[0], this.numClasses, `${WHERE}.forward`);
       if (this.latentGap) out = this.latentGap.forward(out);
-      out = attendAfter(this.attentions, 1, this.layer1.forward(out), wanted, maps);
-      out = attendAfter(this.attentions, 2, this.layer2.forward(out), wanted, maps);
-      out = attendAfter(this.attentions, 3, this.layer3.forward(out), wanted, maps);
-      if (this.layer4) out = attendAfter(this.attentions, 4, this.layer4.forward(out), wanted, maps);
+      out = attendAfter(this.attentions, 1, this.layer1.forward(out, labels), wanted, maps);
+      out = attendAfter(this.attentions, 2, this.layer2.forward(out, labels), wanted, maps);
+      out = attendAfter(this.attentions, 3, this.layer3.forward(out, labels), wanted, maps);
+      if (this.layer4) out = attendAfter(this.attentions, 4, this.layer4.forward(out, labels), wanted, maps);
       const images = this.last.forward(out);
       return { images: this.upsample ? this.upsample.forward(images) : images, attentionMaps: maps };
     });

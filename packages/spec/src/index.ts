@@ -73,19 +73,42 @@ export interface ForwardOptions {
    * attention figures leave the default.
    */
   attentionMaps?: boolean;
+  /**
+   * Class labels, int32 `[B]` with values in [0, numClasses): the class of each latent code a class-conditional
+   * generator draws, or of each image a class-conditional discriminator scores. A conditional model
+   * (`numClasses` set) throws when they are missing, mis-shaped or out of range; an unconditional model and
+   * an attention layer ignore them.
+   */
+  labels?: tf.Tensor1D;
 }
 
 /** A generator: latent codes `[B, zDim]` to images. */
 export interface GanGenerator extends TrainableModule {
   /** Length of the latent code. */
   readonly zDim: number;
-  /** Generates images from latent codes `[B, zDim]` (or `[B, 1, 1, zDim]`), with attention maps unless `options` say not. */
+  /**
+   * Number of classes of a class-conditional generator, whose `forward` then needs `options.labels`; undefined
+   * (or absent, for generators written before conditional models) when it is unconditional.
+   */
+  readonly numClasses?: number;
+  /**
+   * Generates images from latent codes `[B, zDim]` (or `[B, 1, 1, zDim]`), with attention maps unless `options`
+   * say not; a conditional generator draws image `i` of class `options.labels[i]`.
+   */
   forward(z: tf.Tensor, options?: ForwardOptions): GeneratorOutput;
 }
 
 /** A discriminator: images to one logit each. */
 export interface GanDiscriminator extends TrainableModule {
-  /** Scores images `[B, H, W, C]`, with attention maps unless `options` say not. */
+  /**
+   * Number of classes of a class-conditional discriminator, whose `forward` then needs `options.labels`;
+   * undefined (or absent) when it is unconditional.
+   */
+  readonly numClasses?: number;
+  /**
+   * Scores images `[B, H, W, C]`, with attention maps unless `options` say not; a conditional discriminator
+   * scores image `i` as a member of class `options.labels[i]`.
+   */
   forward(images: tf.Tensor4D, options?: ForwardOptions): DiscriminatorOutput;
 }
 

@@ -14,8 +14,10 @@ export interface ContextSource {
   readonly options: ResolvedTrainerOptions;
   readonly runDir: string | undefined;
   readonly store: CheckpointStore | undefined;
+  readonly numClasses: number | undefined;
   fixedNoise(count: number): tf.Tensor2D;
-  generate(z: tf.Tensor): GeneratorOutput;
+  fixedLabels(count: number, columns?: number): tf.Tensor1D | undefined;
+  generate(z: tf.Tensor, labels?: tf.Tensor1D): GeneratorOutput;
   stop(): void;
   saveCheckpoint(options: { keep?: number }): Promise<string>;
 }
@@ -42,8 +44,10 @@ export function callbackContext(
     totalSteps: stepsPerEpoch === undefined ? undefined : stepsPerEpoch * source.options.epochs,
     ...run,
     canCheckpoint: source.store !== undefined,
+    numClasses: source.numClasses,
     fixedNoise: (count) => source.fixedNoise(count),
-    generate: (z) => source.generate(z),
+    fixedLabels: (count, columns) => source.fixedLabels(count, columns),
+    generate: (z, labels) => source.generate(z, labels),
     stop: () => source.stop(),
     saveCheckpoint: (options) => source.saveCheckpoint({ keep: options?.keep }),
   };

@@ -43,8 +43,19 @@ export interface TrainerContext {
    * trainer's seed). The caller disposes the result.
    */
   fixedNoise(count: number): tf.Tensor2D;
-  /** Runs the generator in evaluation mode on `z`, then restores its mode. The caller disposes the output. */
-  generate(z: tf.Tensor): GeneratorOutput;
+  /** The classes of a class-conditional model (`generator.numClasses`); undefined for an unconditional one. */
+  readonly numClasses: number | undefined;
+  /**
+   * Fixed labels of a conditional model for `count` images (undefined when unconditional): image `i` gets class
+   * `i mod numClasses`, or with `columns` `floor(i / columns) mod numClasses` (one class per row of a grid of
+   * `columns` columns). The caller disposes the result.
+   */
+  fixedLabels(count: number, columns?: number): tf.Tensor1D | undefined;
+  /**
+   * Runs the generator in evaluation mode on `z`, then restores its mode; a conditional generator draws the classes
+   * `labels` gives (default: `fixedLabels(z.shape[0])`). The caller disposes the output.
+   */
+  generate(z: tf.Tensor, labels?: tf.Tensor1D): GeneratorOutput;
   /** Asks the run to stop after the current step (as the abort signal does). */
   stop(): void;
   /**

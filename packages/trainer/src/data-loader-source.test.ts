@@ -6,6 +6,7 @@ import { ArrayImageDataset, DataLoader } from "@gan/data";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataLoaderSource } from "./data-loader-source";
+import { batchImages } from "./data-source";
 import { train } from "./node/run/train";
 import { TinyDiscriminator, TinyGenerator, changedKeys, simpleBce, snapshotState } from "./test-support";
 
@@ -36,8 +37,8 @@ describe("dataLoaderSource", () => {
     expect([source.batchSize, source.batchesPerEpoch]).toEqual([4, 3]);
     const shapes: number[][] = [];
     for await (const batch of source.epoch(0)) {
-      shapes.push(batch.shape);
-      batch.dispose();
+      shapes.push(batchImages(batch).shape);
+      batchImages(batch).dispose();
     }
     expect(shapes).toEqual([
       [4, 8, 8, 1],
@@ -51,19 +52,19 @@ describe("dataLoaderSource", () => {
     const source = dataLoaderSource(l);
     const all: number[][] = [];
     for await (const b of source.epoch(1)) {
-      all.push(Array.from(b.dataSync()));
-      b.dispose();
+      all.push(Array.from(batchImages(b).dataSync()));
+      batchImages(b).dispose();
     }
     const rest: number[][] = [];
     for await (const b of source.epochFrom!(1, 1)) {
-      rest.push(Array.from(b.dataSync()));
-      b.dispose();
+      rest.push(Array.from(batchImages(b).dataSync()));
+      batchImages(b).dispose();
     }
     expect(rest).toEqual(all.slice(1));
     let none = 0;
     for await (const b of source.epochFrom!(1, 3)) {
       none++;
-      b.dispose();
+      batchImages(b).dispose();
     }
     expect(none).toBe(0);
   });

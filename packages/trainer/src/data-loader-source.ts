@@ -1,5 +1,5 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import type { DataSource } from "./data-source";
+import type { DataBatch, DataSource } from "./data-source";
 
 /** Where a {@link BatchLoader} stands: the next batch is batch `batch` of epoch `epoch`. */
 export interface BatchLoaderState {
@@ -16,19 +16,24 @@ export interface BatchLoader<S extends BatchLoaderState = BatchLoaderState> {
   /** Batches per epoch. */
   readonly length: number;
   /** With an index: all of that epoch; without: the rest of the current epoch from the current position. */
-  epoch(index?: number): AsyncIterable<{ images: tf.Tensor4D }>;
+  epoch(index?: number): AsyncIterable<{ images: tf.Tensor4D; labels?: Int32Array }>;
+  /** The dataset, when the loader exposes it: its class names are the source's `classes` when it has labels. */
+  readonly dataset?: { readonly labels?: Int32Array; readonly classes?: readonly string[] };
   getState(): S;
   setState(state: S): void;
 }
 
 /**
  * Adapts a {@link BatchLoader} (such as `@gan/data`'s `DataLoader`) to a {@link DataSource}: yields each
- * batch's `images` (the trainer disposes them), reports the batch count, saves the loader's state in
- * checkpoints, and on resume starts the interrupted epoch at the right batch without loading the ones before.
+ * batch's `images` (the trainer disposes them; with their `labels` when the dataset is labelled, for conditional
+ * models), reports the batch count and the dataset's class names, saves the loader's state in checkpoints, and on
+ * resume starts the interrupted epoch at the right batch without loading the ones before.
  */
 export function dataLoaderSource<S extends BatchLoaderState>(loader: BatchLoader<S>): DataSource {
+  const classes = loader.dataset?.labels ? (loader.dataset.classes ?? []) : undefined;
   return {
     batchSize: loader.batchSize,
+    ...(classes ? { classes } : {}),
     get batchesPerEpoch() {
       return loader.length;
     },
@@ -43,8 +48,8 @@ export function dataLoaderSource<S extends BatchLoaderState>(loader: BatchLoader
   };
 }
 
-async function* imagesOf(batches: AsyncIterable<{ images: tf.Tensor4D }>): AsyncGenerator<tf.Tensor4D> {
-  for await (const batch of batches) yield batch.images;
+async function* imagesOf(batches: AsyncIterable<{ images: tf.Tensor4D; labels?: Int32Array }>): AsyncGenerator<DataBatch> {
+  for await (const batch of batches) yield batch.labels ? { images: batch.images, labels: batch.labels } : batch.images;
 }
 
-async function* emptyBatches(): AsyncGenerator<{ images: tf.Tensor4D }> {}
+async function* emptyBatches(): AsyncGenerator<{ images: tf.Tensor4D; labels?: Int32Array }> {}

@@ -29,7 +29,7 @@ function setParams(g: TinyGenerator, value: number): void {
 describe("ModelEma", () => {
   it("copies before startStep, then averages parameters with decay; buffers are copied", () => {
     const g = new TinyGenerator();
-    const ema = new ModelEma(g, { decay: 0.9, startStep: 2 });
+    const ema = new ModelEma(g, { decay: 0.9, startStep: 2, warmup: false });
     setParams(g, 1);
     ema.update(1); // before startStep: copy
     setParams(g, 3);
@@ -50,7 +50,7 @@ describe("ModelEma", () => {
 
   it("apply() swaps the average in and restores the trained weights, also on error", async () => {
     const g = new TinyGenerator();
-    const ema = new ModelEma(g, { decay: 0.5 });
+    const ema = new ModelEma(g, { decay: 0.5, warmup: false });
     const before = snapshotState(g);
     setParams(g, 2);
     ema.update(0); // params: 0.5·initial + 0.5·2
@@ -71,6 +71,7 @@ describe("ModelEma", () => {
     const seen: number[] = [];
     const ema = new ModelEma(g, {
       decay: 0.5,
+      warmup: false,
       recomputeBuffers: (model) => {
         seen.push(model.stateDict()[param].dataSync()[0]);
         (model.stateDict()[buffer] as tf.Variable).assign(tf.fill([8], 7));
@@ -99,6 +100,58 @@ describe("ModelEma", () => {
     g.dispose();
   });
 
+  it("warms the decay up: min(decay, (1 + n) / (10 + n)) with n the averaging updates since startStep", () => {
+    const g = new TinyGenerator();
+    const ema = new ModelEma(g, { decay: 0.9, startStep: 2 });
+    expect(ema.warmup).toBe(true);
+    setParams(g, 1);
+    ema.update(1); // before startStep: copy, n stays 0
+    expect([ema.updateCount, ema.averagingUpdateCount, ema.effectiveDecay]).toEqual([1, 0, 0.1]);
+    setParams(g, 3);
+    ema.update(2); // n = 0: decay 1/10 → 0.1·1 + 0.9·3 = 2.8
+    expect(ema.effectiveDecay).toBeCloseTo(2 / 11, 12);
+    setParams(g, 5);
+    ema.update(3); // n = 1: decay 2/11 → (2/11)·2.8 + (9/11)·5 = 4.6
+    const first = g.namedParameters()[0][0];
+    for (const x of ema.stateDict()[first].dataSync()) expect(x).toBeCloseTo(4.6, 5);
+    ema.setAveragingUpdates(1000); // (1001/1010) > 0.9: the decay itself
+    expect(ema.effectiveDecay).toBe(0.9);
+    expect(() => ema.setAveragingUpdates(-1)).toThrow(/integer >= 0/);
+    ema.dispose();
+    g.dispose();
+  });
+
+  it("a 200-step run's average is close to the live weights with the warm-up, near the initial ones without (decay 0.999)", () => {
+    // Weights move linearly from 0 (the initialisation) to 1 over 200 steps: w_t = t / 200.
+    const run = (warmup: boolean) => {
+      const g = new TinyGenerator();
+      setParams(g, 0);
+      const ema = new ModelEma(g, { decay: 0.999, warmup });
+      for (let t = 1; t <= 200; t++) {
+        setParams(g, t / 200);
+        ema.update(t);
+      }
+      const value = ema.stateDict()[g.namedParameters()[0][0]].dataSync()[0];
+      ema.dispose();
+      g.dispose();
+      return value;
+    };
+    // The float64 recurrences (float32 here): with the warm-up 0.9, where the live weights were 20 steps before the end
+    // (they end at 1); without, 0.0942, 91% of the way still at the initialisation (0): the grey grids of issue 20.
+    const expected = (warmup: boolean) => {
+      let e = 0;
+      for (let t = 1; t <= 200; t++) {
+        const d = warmup ? Math.min(0.999, t / (9 + t)) : 0.999;
+        e = d * e + (1 - d) * (t / 200);
+      }
+      return e;
+    };
+    expect(expected(true)).toBeCloseTo(0.9, 10);
+    expect(expected(false)).toBeCloseTo(0.09415, 5);
+    expect(run(true)).toBeCloseTo(expected(true), 4);
+    expect(run(false)).toBeCloseTo(expected(false), 4);
+  });
+
   it("rejects bad options", () => {
     const g = new TinyGenerator();
     expect(() => new ModelEma(g, { decay: 1.5 })).toThrow(/decay/);
@@ -123,7 +176,7 @@ describe("generatorEma callback", () => {
     const saved = decodeSafetensors(await fs.readFile(path.join(last!, EMA_GENERATOR_FILE)));
     expect(Object.keys(saved.tensors).sort()).toEqual(Object.keys(a.g.stateDict()).sort());
     expect(saved.tensors["layer1.1.num_batches_tracked"]?.dtype).toBe("int32");
-    expect(saved.metadata).toMatchObject({ kind: "gan-toolkit/generator-ema", decay: "0.9", step: "4" });
+    expect(saved.metadata).toMatchObject({ kind: "gan-toolkit/generator-ema", decay: "0.9", warmup: "true", averagingUpdates: "4", step: "4" });
     expect(cb.ema?.updateCount).toBe(4);
     const values = emaValues(cb);
     expect(snapshotState({ stateDict: () => saved.tensors })).toEqual(values);

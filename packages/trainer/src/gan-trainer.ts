@@ -1,18 +1,19 @@
 import { Random } from "@gan/layers";
 import type { GanDiscriminator, GanGenerator, GanLoss, GeneratorOutput } from "@gan/spec";
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import type { TrainEnd, TrainerCallback, TrainerContext } from "./callback";
 import { callbackContext } from "./callback-context";
 import { collectCallbackState, emit, emitTrainEnd, restoreCallbackState } from "./callback-dispatch";
 import { type CheckpointFiles, type CheckpointStore, checkpointName, latestLocation } from "./checkpoint/checkpoint-store";
 import { UnusableCheckpointError, previousGoodCheckpoint } from "./checkpoint/unusable-checkpoint";
 import { type NamedVariables, type Optimizers, type TrainerCheckpointState, type TrainingParts, type TrainingPosition, exportTrainingState, importTrainingState, jsonCopy, makeOptimizer, trainableParameters } from "./checkpoint/training-state";
-import type { DataSource } from "./data-source";
+import { type DataBatch, type DataSource, batchImages, batchLabels } from "./data-source";
 import { type DivergenceError, NonFiniteCheckpointError } from "./errors";
-import { type StepValues, ganIteration } from "./gan-iteration";
+import { type RealBatch, type StepValues, ganIteration } from "./gan-iteration";
+import { conditionalClasses } from "./gan-step";
 import { type EpochMetrics, emptyEpochTotals } from "./metrics";
 import { type GanTrainerOptions, type ResolvedTrainerOptions, resolveLoss, resolveMaxLoss, resolveTrainerOptions } from "./options";
-import { FixedNoise, generateInEvalMode } from "./sampler";
+import { FixedNoise, fixedLabels, generateInEvalMode } from "./sampler";
 import { type TrainResult, runEpochs } from "./training-loop";
 
 /**
@@ -29,6 +30,11 @@ import { type TrainResult, runEpochs } from "./training-loop";
  * Determinism: `seed` fixes every latent code the trainer draws; with the same models (same initial weights),
  * the same data order and the same backend, two runs are bit-identical, and so is a run resumed from a
  * checkpoint (see {@link GanTrainer.resume}).
+ *
+ * Class-conditional models (`generator.numClasses` set): the data must yield labelled batches (`{ images, labels }`,
+ * e.g. `dataLoaderSource` of a labelled `@gan/data` dataset); every step passes the real labels to D and draws the
+ * fakes' labels uniformly from [0, numClasses) with the trainer's seeded, checkpointed randomness, so a resumed
+ * conditional run is bit-identical to an unbroken one too. Sample grids get fixed labels ({@link GanTrainer.fixedLabels}).
  */
 export class GanTrainer {
   readonly generator: GanGenerator;
@@ -47,6 +53,8 @@ export class GanTrainer {
   readonly random: Random;
   /** The largest absolute loss a step may have (option `maxLoss`; `Infinity`: no limit). */
   readonly maxLoss: number;
+  /** The classes of a class-conditional model (the generator's `numClasses`, else the discriminator's); undefined otherwise. */
+  readonly numClasses: number | undefined;
 
   private optimizers: Optimizers;
   private readonly gParams: NamedVariables;
@@ -71,6 +79,7 @@ export class GanTrainer {
     this.callbacks = [...(options.callbacks ?? [])];
     this.signal = options.signal;
     this.maxLoss = resolveMaxLoss(options.maxLoss);
+    this.numClasses = checkConditional(this.generator, this.discriminator, this.data);
     this.random = new Random(this.options.seed);
     this.gParams = trainableParameters(this.generator, "generator");
     this.dParams = trainableParameters(this.discriminator, "discriminator");
@@ -111,21 +120,72 @@ export class GanTrainer {
     return this.noise.take(count);
   }
 
-  /** Runs the generator in evaluation mode on `z`, then restores training mode. The caller disposes the output. */
-  generate(z: tf.Tensor): GeneratorOutput {
-    return generateInEvalMode(this.generator, z);
+  /**
+   * Fixed class labels for `count` images of a conditional model (undefined for an unconditional one), int32
+   * `[count]`: image `i` gets class `i mod numClasses`, or with `columns`, class `floor(i / columns) mod numClasses`
+   * (one row per class in a grid of `columns` columns). The caller disposes them.
+   */
+  fixedLabels(count: number, columns?: number): tf.Tensor1D | undefined {
+    return this.numClasses === undefined ? undefined : fixedLabels(count, this.numClasses, columns);
+  }
+
+  /**
+   * Runs the generator in evaluation mode on `z`, then restores training mode. A conditional generator draws the
+   * classes `labels` gives (default {@link GanTrainer.fixedLabels} of `z`'s rows). The caller disposes the output.
+   */
+  generate(z: tf.Tensor, labels?: tf.Tensor1D): GeneratorOutput {
+    if (this.generator.numClasses === undefined || labels !== undefined) return generateInEvalMode(this.generator, z, labels);
+    const fixed = fixedLabels(z.shape[0], this.generator.numClasses);
+    try {
+      return generateInEvalMode(this.generator, z, fixed);
+    } finally {
+      fixed.dispose();
+    }
   }
 
   /**
    * One iteration on the given real batches (one per D step; the caller keeps ownership of them): the D
    * step(s) and the G step, returning the losses and mean D scores. It does not move the step counter, call
-   * callbacks or check for non-finite losses: {@link GanTrainer.fit} does that.
+   * callbacks or check for non-finite losses: {@link GanTrainer.fit} does that. A conditional model needs
+   * labelled batches (`{ images, labels }`); an error names the option `data` when they have no labels or a
+   * label is not below `numClasses`.
    */
-  trainStep(realBatches: tf.Tensor4D | readonly tf.Tensor4D[]): Promise<StepValues> {
+  async trainStep(realBatches: DataBatch | readonly DataBatch[]): Promise<StepValues> {
     const { generator, discriminator, loss, random, optimizers } = this;
     const gVars = this.gParams.map(([, v]) => v);
     const dVars = this.dParams.map(([, v]) => v);
-    return ganIteration({ generator, discriminator, loss, random, gVars, dVars, gOptimizer: optimizers.g, dOptimizer: optimizers.d, scores: this.options.scores }, realBatches);
+    const given = Array.isArray(realBatches) ? (realBatches as readonly DataBatch[]) : [realBatches as DataBatch];
+    const batches = given.map((b) => this.realBatch(b));
+    try {
+      return await ganIteration({ generator, discriminator, loss, random, gVars, dVars, gOptimizer: optimizers.g, dOptimizer: optimizers.d, scores: this.options.scores }, batches);
+    } finally {
+      for (const b of batches) b.labels?.dispose();
+    }
+  }
+
+  /** A data batch as the step takes it: for a conditional model with its labels checked and as an int32 tensor. */
+  private realBatch(batch: DataBatch): RealBatch {
+    const images = batchImages(batch);
+    const k = this.numClasses;
+    if (k === undefined) return { images };
+    const labels = batchLabels(batch);
+    if (labels === undefined) {
+      throw new Error(
+        `GanTrainer: the model is conditional on ${k} classes, but option 'data' yields batches without labels; give it labelled batches ({ images, labels }): a labelled dataset (ImageFolder.open(dir, { labels: true }), one sub-folder per class) through dataLoaderSource, or arrayDataSource(images, { labels })`,
+      );
+    }
+    if (labels.length !== images.shape[0]) {
+      throw new Error(`GanTrainer: option 'data' yielded a batch of ${images.shape[0]} images with ${labels.length} labels`);
+    }
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i];
+      if (!(Number.isInteger(label) && label >= 0 && label < k)) {
+        throw new Error(
+          `GanTrainer: option 'data' yielded label ${label} (image ${i} of the batch), but the model is conditional on ${k} classes: labels must be in [0, ${k}); build the models with numClasses of at least the data's class count`,
+        );
+      }
+    }
+    return { images, labels: tf.tensor1d(Int32Array.from(labels), "int32") };
   }
 
   /**
@@ -269,4 +329,23 @@ export class GanTrainer {
     if (!this.store) throw new Error(`GanTrainer.${method}: the trainer has no checkpoint store (option 'store')`);
     return this.store;
   }
+}
+
+/**
+ * The classes of a conditional pair ({@link conditionalClasses}), checked: G and D conditional on the same number
+ * of classes, and no more classes in the data than the model has.
+ */
+function checkConditional(generator: GanGenerator, discriminator: GanDiscriminator, data: DataSource): number | undefined {
+  const g = generator.numClasses;
+  const d = discriminator.numClasses;
+  if (g !== undefined && d !== undefined && g !== d) {
+    throw new Error(`GanTrainer: the generator is conditional on ${g} classes but the discriminator on ${d}; build both with the same numClasses`);
+  }
+  const k = conditionalClasses({ generator, discriminator });
+  if (k !== undefined && data.classes !== undefined && data.classes.length > k) {
+    throw new Error(
+      `GanTrainer: option 'data' has ${data.classes.length} classes (${data.classes.slice(0, 12).join(", ")}${data.classes.length > 12 ? ", …" : ""}) but the model is conditional on ${k}; build the models with numClasses ${data.classes.length}`,
+    );
+  }
+  return k;
 }

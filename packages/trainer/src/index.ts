@@ -11,10 +11,10 @@
  */
 export { GanTrainer } from "./gan-trainer";
 export type { TrainResult } from "./training-loop";
-export { type StepValues, ganIteration } from "./gan-iteration";
+export { type StepValues, type RealBatch, ganIteration } from "./gan-iteration";
 export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss, TRAINER_DEFAULTS } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } from "./callback";
-export { type DataSource, type ArrayDataSourceOptions, arrayDataSource } from "./data-source";
+export { type DataSource, type DataBatch, type LabelledBatch, type ArrayDataSourceOptions, arrayDataSource, batchImages, batchLabels } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
 export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals, addStep, epochMetrics } from "./metrics";
 export {
@@ -29,9 +29,9 @@ export {
   type NonFiniteLossDetails,
   type NonFiniteTensor,
 } from "./errors";
-export { discriminatorStep, generatorStep, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";
+export { discriminatorStep, generatorStep, conditionalClasses, drawLabels, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";
 export { createAdam, applyOrderedGradients, exportAdamState, importAdamState, type AdamSettings } from "./adam";
-export { FixedNoise, generateInEvalMode } from "./sampler";
+export { FixedNoise, fixedLabels, generateInEvalMode } from "./sampler";
 
 export {
   STATE_FILE,

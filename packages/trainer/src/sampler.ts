@@ -33,14 +33,28 @@ export class FixedNoise {
 }
 
 /**
- * Runs `generator` in evaluation mode on `z` (BatchNorm uses its running statistics, nothing updates) and
- * restores its mode afterwards. The caller disposes the output.
+ * Fixed labels for `count` images of a model conditional on `numClasses` classes, int32 `[count]`: image `i` gets
+ * class `i mod numClasses`, or with `columns` class `floor(i / columns) mod numClasses`, so that a grid of `columns`
+ * columns shows one class per row. No randomness. The caller disposes the tensor.
  */
-export function generateInEvalMode(generator: GanGenerator, z: tf.Tensor): GeneratorOutput {
+export function fixedLabels(count: number, numClasses: number, columns?: number): tf.Tensor1D {
+  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`fixedLabels: numClasses must be a positive integer, got ${numClasses}`);
+  if (columns !== undefined && !(Number.isInteger(columns) && columns >= 1)) throw new Error(`fixedLabels: columns must be a positive integer, got ${columns}`);
+  return tf.tensor1d(
+    Int32Array.from({ length: count }, (_, i) => (columns === undefined ? i : Math.floor(i / columns)) % numClasses),
+    "int32",
+  );
+}
+
+/**
+ * Runs `generator` in evaluation mode on `z` (BatchNorm uses its running statistics, nothing updates) and
+ * restores its mode afterwards; `labels` go to a conditional generator's forward. The caller disposes the output.
+ */
+export function generateInEvalMode(generator: GanGenerator, z: tf.Tensor, labels?: tf.Tensor1D): GeneratorOutput {
   const wasTraining = generator.training;
   generator.eval();
   try {
-    return tf.tidy(() => generator.forward(z) as unknown as tf.TensorContainerObject) as unknown as GeneratorOutput;
+    return tf.tidy(() => generator.forward(z, labels === undefined ? undefined : { labels }) as unknown as tf.TensorContainerObject) as unknown as GeneratorOutput;
   } finally {
     generator.train(wasTraining);
   }

@@ -4,6 +4,8 @@
  */
 import {
   BatchNorm2d,
+  ConditionalBatchNorm2d,
+  ProjectionHead,
   Conv2d,
   ConvTranspose2d,
   LeakyReLU,
@@ -13,33 +15,37 @@ import {
   Sequential,
   Tanh,
 } from "@gan/layers";
-import type { DiscriminatorOutput, GanDiscriminator, GanGenerator, GanLoss, GeneratorOutput } from "@gan/spec";
+import type { DiscriminatorOutput, ForwardOptions, GanDiscriminator, GanGenerator, GanLoss, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import type { DataSource } from "./data-source";
 
-/** z [B, zDim] → 4×4×8 (ConvT, BN, ReLU) → 8×8×1 (ConvT, tanh); optionally a softmax attention map of the 4×4 features. */
+/**
+ * z [B, zDim] → 4×4×8 (ConvT, BN, ReLU) → 8×8×1 (ConvT, tanh); optionally a softmax attention map of the 4×4
+ * features. With `numClasses`, class-conditional: conditional BatchNorm, `forward(z, { labels })`.
+ */
 export class TinyGenerator extends Module implements GanGenerator {
   readonly zDim: number;
+  readonly numClasses: number | undefined;
   private readonly layer1: Sequential;
   private readonly last: Sequential;
 
-  constructor(options: { zDim?: number; seed?: number; attention?: boolean } = {}) {
+  constructor(options: { zDim?: number; seed?: number; attention?: boolean; numClasses?: number } = {}) {
     super();
     this.zDim = options.zDim ?? 4;
+    this.numClasses = options.numClasses;
     const random = new Random(options.seed ?? 1);
-    this.layer1 = this.registerModule(
-      "layer1",
-      new Sequential(new ConvTranspose2d(this.zDim, 8, 4, { random }), new BatchNorm2d(8), new ReLU()),
-    );
+    const norm = options.numClasses === undefined ? new BatchNorm2d(8) : new ConditionalBatchNorm2d(8, options.numClasses);
+    this.layer1 = this.registerModule("layer1", new Sequential(new ConvTranspose2d(this.zDim, 8, 4, { random }), norm, new ReLU()));
     this.last = this.registerModule("last", new Sequential(new ConvTranspose2d(8, 1, 4, { stride: 2, padding: 1, random }), new Tanh()));
     this.attention = options.attention ?? false;
   }
 
   private readonly attention: boolean;
 
-  forward(z: tf.Tensor): GeneratorOutput {
+  forward(z: tf.Tensor, options?: ForwardOptions): GeneratorOutput {
+    if (this.numClasses !== undefined && !options?.labels) throw new Error("TinyGenerator.forward: labels are required (conditional)");
     return tf.tidy(() => {
-      const h = this.layer1.forward(tf.reshape(z, [z.shape[0], 1, 1, this.zDim]) as tf.Tensor4D);
+      const h = this.layer1.forward(tf.reshape(z, [z.shape[0], 1, 1, this.zDim]) as tf.Tensor4D, options?.labels);
       const images = this.last.forward(h);
       const attentionMaps: tf.Tensor3D[] = [];
       if (this.attention) {
@@ -51,21 +57,39 @@ export class TinyGenerator extends Module implements GanGenerator {
   }
 }
 
-/** 8×8×1 → 4×4×4 (conv, leaky ReLU) → one logit (conv). */
+/**
+ * 8×8×1 → 4×4×4 (conv, leaky ReLU) → one logit (conv). With `numClasses`, class-conditional: plus a projection of the
+ * 4×4×4 features onto the class embedding (`forward(images, { labels })`).
+ */
 export class TinyDiscriminator extends Module implements GanDiscriminator {
+  readonly numClasses: number | undefined;
   private readonly net: Sequential;
+  private readonly last: Conv2d | undefined;
+  private readonly embed: ProjectionHead | undefined;
 
-  constructor(options: { seed?: number } = {}) {
+  constructor(options: { seed?: number; numClasses?: number } = {}) {
     super();
     const random = new Random(options.seed ?? 2);
-    this.net = this.registerModule(
-      "net",
-      new Sequential(new Conv2d(1, 4, 4, { stride: 2, padding: 1, random }), new LeakyReLU(0.1), new Conv2d(4, 1, 4, { random })),
-    );
+    this.numClasses = options.numClasses;
+    if (options.numClasses === undefined) {
+      this.net = this.registerModule(
+        "net",
+        new Sequential(new Conv2d(1, 4, 4, { stride: 2, padding: 1, random }), new LeakyReLU(0.1), new Conv2d(4, 1, 4, { random })),
+      );
+      return;
+    }
+    this.net = this.registerModule("net", new Sequential(new Conv2d(1, 4, 4, { stride: 2, padding: 1, random }), new LeakyReLU(0.1)));
+    this.last = this.registerModule("last", new Conv2d(4, 1, 4, { random }));
+    this.embed = this.registerModule("embed", new ProjectionHead(options.numClasses, 64, { random }));
   }
 
-  forward(images: tf.Tensor4D): DiscriminatorOutput {
-    return tf.tidy(() => ({ logits: tf.reshape(this.net.forward(images), [images.shape[0]]) as tf.Tensor1D, attentionMaps: [] as tf.Tensor3D[] }) as unknown as tf.TensorContainerObject) as unknown as DiscriminatorOutput;
+  forward(images: tf.Tensor4D, options?: ForwardOptions): DiscriminatorOutput {
+    return tf.tidy(() => {
+      const h = this.net.forward(images);
+      let logits = tf.reshape(this.last ? this.last.forward(h) : h, [images.shape[0]]) as tf.Tensor1D;
+      if (this.embed) logits = tf.add(logits, this.embed.forward(h, options?.labels)) as tf.Tensor1D;
+      return { logits, attentionMaps: [] as tf.Tensor3D[] } as unknown as tf.TensorContainerObject;
+    }) as unknown as DiscriminatorOutput;
   }
 }
 

@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { type TrainingPosition, jsonCopy } from "./checkpoint/training-state";
-import type { DataSource } from "./data-source";
+import { type DataBatch, type DataSource, batchImages } from "./data-source";
 import { ExplodingLossError, NonFiniteLossError } from "./errors";
 import type { StepValues } from "./gan-iteration";
 import { type EpochMetrics, type StepMetrics, addStep, emptyEpochTotals, epochMetrics } from "./metrics";
@@ -24,7 +24,8 @@ export interface LoopHost {
   readonly dSteps: number;
   /** Advanced in place after every step and epoch. */
   readonly position: TrainingPosition;
-  trainStep(batches: tf.Tensor4D[]): Promise<StepValues>;
+  /** One iteration on these batches (images, with labels for conditional models). */
+  trainStep(batches: DataBatch[]): Promise<StepValues>;
   shouldStop(): boolean;
   /** The largest absolute loss a step may have (`Infinity`: no limit). */
   readonly maxLoss: number;
@@ -69,11 +70,11 @@ export async function runEpoch(host: LoopHost): Promise<EpochMetrics | undefined
         exhausted = true;
         break;
       }
-      skipped.value.dispose();
+      batchImages(skipped.value).dispose();
     }
     while (!exhausted) {
       const t0 = performance.now();
-      const batches: tf.Tensor4D[] = [];
+      const batches: DataBatch[] = [];
       while (batches.length < host.dSteps) {
         const next = await iterator.next();
         if (next.done) {
@@ -86,7 +87,7 @@ export async function runEpoch(host: LoopHost): Promise<EpochMetrics | undefined
       try {
         await runStep(host, epoch, batches, performance.now() - t0);
       } finally {
-        for (const b of batches) b.dispose();
+        for (const b of batches) batchImages(b).dispose();
       }
       if (host.shouldStop()) return undefined;
     }
@@ -104,7 +105,7 @@ export async function runEpoch(host: LoopHost): Promise<EpochMetrics | undefined
 }
 
 /** One iteration with its bookkeeping: non-finite and exploding loss checks, counters, metrics, `onBatchEnd`. */
-async function runStep(host: LoopHost, epoch: number, batches: tf.Tensor4D[], dataMs: number): Promise<void> {
+async function runStep(host: LoopHost, epoch: number, batches: DataBatch[], dataMs: number): Promise<void> {
   const { position, data } = host;
   const t0 = performance.now();
   const values = await host.trainStep(batches);
@@ -126,7 +127,7 @@ async function runStep(host: LoopHost, epoch: number, batches: tf.Tensor4D[], da
   }
   position.batchInEpoch = batch;
   position.step += 1;
-  const images = batches.reduce((n, b) => n + b.shape[0], 0);
+  const images = batches.reduce((n, b) => n + batchImages(b).shape[0], 0);
   const metrics: StepMetrics = {
     type: "step",
     epoch,
@@ -141,5 +142,5 @@ async function runStep(host: LoopHost, epoch: number, batches: tf.Tensor4D[], da
     time: new Date().toISOString(),
   };
   addStep(position.totals, metrics);
-  await host.onBatchEnd(metrics, batches[batches.length - 1]);
+  await host.onBatchEnd(metrics, batchImages(batches[batches.length - 1]));
 }

@@ -120,7 +120,10 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
       ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
       ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
       ...(spec.latentGap ? { latentGap: spec.latentGap } : {}),
+      ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}),
     },
+    // A viewer's class picker: the class names in label order, when the conditional run recorded them.
+    ...(spec.numClasses !== undefined && config.extra?.classes ? { classes: [...config.extra.classes] } : {}),
     imageSize: 64,
     attention: spec.model === "sagan" ? saganAttention(spec) : [],
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },

@@ -1,8 +1,9 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Random } from "@gan/layers";
 import { loadWeights } from "@gan/layers/node";
+import { RunExtraSchema } from "@gan/recipes";
 import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
-import { imagesToRgb, tileGrid } from "@gan/trainer/node";
+import { imagesToRgb, readRunConfig, tileGrid } from "@gan/trainer/node";
 import { CHECKPOINTS_DIR, encodePng, latestCheckpoint } from "@gan/trainer/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";
@@ -25,6 +26,14 @@ export interface SampleCommandOptions {
    * `gan train --ema`) instead of the trained weights (default false). Needs a run or checkpoint folder.
    */
   ema?: boolean;
+  /**
+   * A conditional run: draw every sample of this class (`--class`), given by a class name `config.json` records
+   * (`extra.classes`, the class sub-folders it trained on, such as `7`), or else by its label index in
+   * [0, numClasses).
+   */
+  class?: string;
+  /** A conditional run: a grid with one row per class, this many samples in each, instead of `n` (`--per-class`). */
+  perClass?: number;
   plugin: string[];
   /** The tfjs backend (default: whichever is active). */
   backend?: BackendName;
@@ -59,9 +68,44 @@ async function locate(path: string, ema = false): Promise<{ weights: string; run
   }
 }
 
+/** The label of `--class` for a generator with `numClasses` classes named `names`: a recorded name first, else an index. */
+export function classLabel(given: string, numClasses: number, names: readonly string[] | undefined): number {
+  const byName = names?.indexOf(given) ?? -1;
+  if (byName >= 0 && byName < numClasses) return byName;
+  const index = /^\d+$/.test(given) ? Number(given) : Number.NaN;
+  if (Number.isSafeInteger(index) && index < numClasses) return index;
+  const known = names && names.length > 0 ? `one of the classes ${names.join(", ")} or ` : "";
+  throw new Error(`--class: expected ${known}a label index in [0, ${numClasses}), got '${given}'`);
+}
+
+/**
+ * The labels of the samples of a conditional generator (undefined for an unconditional one, where `--class` and
+ * `--per-class` are errors), how many there are and the grid's columns.
+ */
+function sampleLabels(options: SampleCommandOptions, numClasses: number | undefined, names: readonly string[] | undefined): { labels?: Int32Array; n: number; columns?: number } {
+  if (numClasses === undefined) {
+    for (const [flag, value] of [
+      ["--class", options.class],
+      ["--per-class", options.perClass],
+    ] as const) {
+      if (value !== undefined) throw new Error(`${flag}: the run's generator is not conditional (train it with 'gan train --conditional')`);
+    }
+    return { n: options.n };
+  }
+  if (options.class !== undefined && options.perClass !== undefined) throw new Error("--class and --per-class: give one of them");
+  if (options.perClass !== undefined) {
+    const per = options.perClass;
+    return { labels: Int32Array.from({ length: per * numClasses }, (_, i) => Math.floor(i / per)), n: per * numClasses, columns: per };
+  }
+  if (options.class !== undefined) return { labels: new Int32Array(options.n).fill(classLabel(options.class, numClasses, names)), n: options.n };
+  // Neither: the classes in turn.
+  return { labels: Int32Array.from({ length: options.n }, (_, i) => i % numClasses), n: options.n };
+}
+
 /**
  * `gan sample`: draws `n` images from a trained generator (or, with `ema`, its moving average) into a PNG
- * grid (or single PNGs).
+ * grid (or single PNGs). A conditional generator draws the classes in turn, every sample of one class (`class`),
+ * or a grid with one row per class (`perClass`).
  */
 export async function sampleCommand(options: SampleCommandOptions, io: CommandIO): Promise<string[]> {
   await loadPlugins(options.plugin);
@@ -71,9 +115,14 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
   }
   const generator = await generatorOf(runDir);
   try {
+    const names = generator.numClasses === undefined ? undefined : (await readRunConfig(runDir, RunExtraSchema)).extra?.classes;
+    const { labels, n, columns } = sampleLabels(options, generator.numClasses, names);
     await loadWeights(generator as never, weights);
     generator.eval();
-    const images = tf.tidy(() => generator.forward(new Random(options.seed).normal([options.n, generator.zDim]), { attentionMaps: false }).images);
+    const images = tf.tidy(() => {
+      const z = new Random(options.seed).normal([n, generator.zDim]);
+      return generator.forward(z, { attentionMaps: false, ...(labels ? { labels: tf.tensor1d(labels, "int32") } : {}) }).images;
+    });
     const rgb = imagesToRgb(images);
     images.dispose();
     const written: string[] = [];
@@ -86,10 +135,19 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
       }
     } else {
       await mkdir(dirname(resolve(options.out)), { recursive: true });
-      await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: Math.ceil(Math.sqrt(rgb.length)) })));
+      await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: columns ?? Math.ceil(Math.sqrt(rgb.length)) })));
       written.push(options.out);
     }
-    io.log(`wrote ${options.n} samples of ${basename(runDir)}${options.ema ? " (EMA generator)" : ""} to ${options.out}`);
+    const name = (label: number) => names?.[label] ?? String(label);
+    const what =
+      labels === undefined
+        ? ""
+        : options.perClass !== undefined
+          ? ` (one row per class: ${Array.from({ length: generator.numClasses! }, (_, c) => name(c)).join(", ")})`
+          : options.class !== undefined
+            ? ` of class ${name(labels[0])}`
+            : ` (classes in turn: ${Array.from({ length: Math.min(n, generator.numClasses!) }, (_, c) => name(c)).join(", ")})`;
+    io.log(`wrote ${n} samples${what} of ${basename(runDir)}${options.ema ? " (EMA generator)" : ""} to ${options.out}`);
     return written;
   } finally {
     generator.dispose();

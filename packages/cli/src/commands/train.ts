@@ -1,7 +1,7 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
-import { type ModelSpec, type Recipe, getRecipe, resolveTrainingSetup, withOverrides } from "@gan/recipes";
+import { type ModelSpec, type Recipe, RunExtraSchema, getRecipe, isConditional, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
-import type { TrainRunResult } from "@gan/trainer/node";
+import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
 import { DivergenceError, UnusableCheckpointError } from "@gan/trainer";
 import { basename } from "node:path";
 import { TrainingDivergedError } from "../divergence";
@@ -46,6 +46,12 @@ export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, T
   /** With `resume`: the checkpoint to continue from (`step-0000120` or its folder) instead of the latest (`--from`). */
   from?: string;
   /**
+   * Class-conditional nets (`--conditional`): the image folder is opened with its class sub-folders as labels
+   * (`gan prepare mnist` writes `0/` … `9/`), `numClasses` is their count, and `config.json` records the class names
+   * (`extra.classes`) for `gan sample --class` / `--per-class`. A resumed run keeps what it recorded.
+   */
+  conditional?: boolean;
+  /**
    * The options the user gave (commander's value source `cli`), so that a default such as `--seed 0` is not
    * taken for a flag that disagrees with a resumed run's record. Absent: every defined option counts as given.
    */
@@ -82,6 +88,7 @@ async function recipeOf(options: TrainCommandOptions, io: CommandIO): Promise<{ 
   for (const key of MODEL_FIELDS) {
     // --no-g-spectral-norm's absence reads as true: the default, not an override.
     if (key === "generatorSpectralNorm" && options[key] === true) continue;
+    if (key === "conditional" && options[key] !== true) continue;
     if (options[key] !== undefined) Object.assign(modelFlags, { [key]: options[key] });
   }
   const given = trainingSetup(options, options.channels ?? base.model.channels, base.training);
@@ -111,13 +118,16 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     channels: recipe.model.channels,
     size: 64,
     ...(options.skipInvalid ? { skipInvalid: true, warn: (m: string) => io.stderr.write(`${m}\n`) } : {}),
+    ...(isConditional(recipe.model) ? { labels: true } : {}),
   });
+  if (options.resume && isConditional(recipe.model)) await checkResumedClasses(options, data.classes ?? []);
   const backend = await selectBackend(options.backend, {
     log: io.log,
     warn: (m) => io.stderr.write(`${m}\n`),
     ...(options.threads ? { threads: options.threads } : {}),
   });
   io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${recipe.batchSize}`);
+  if (data.classes) io.log(`classes: ${data.classes.length} (${shortList(data.classes)}), one conditional label each`);
   io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
 
   const controller = new AbortController();
@@ -162,6 +172,19 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   } finally {
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
+  }
+}
+
+/** Up to 12 names, then an ellipsis. */
+function shortList(names: readonly string[]): string {
+  return `${names.slice(0, 12).join(", ")}${names.length > 12 ? ", …" : ""}`;
+}
+
+/** A resumed conditional run trains on the classes it recorded (`extra.classes`), in the same order. */
+async function checkResumedClasses(options: TrainCommandOptions, classes: readonly string[]): Promise<void> {
+  const recorded = (await readRunConfig(options.out, RunExtraSchema)).extra?.classes;
+  if (recorded && recorded.join("\u0000") !== classes.join("\u0000")) {
+    throw new Error(`--resume: ${options.data} has the classes ${shortList(classes)}, but the run in ${options.out} trained on ${shortList(recorded)}; resume with the same class sub-folders`);
   }
 }
 

@@ -18,6 +18,16 @@ export interface GeneratorEmaOptions extends Omit<ModelEmaOptions, "recomputeBuf
   standingStatistics?: { batches?: number; batchSize?: number; seed?: number } | false;
 }
 
+/**
+ * The averaging updates a checkpoint's average had folded in, from its metadata: `averagingUpdates` where it is
+ * recorded, else (files written before the warm-up) the steps from `startStep` (at least 1) to its `step`.
+ */
+function recordedAveragingUpdates(metadata: Record<string, string>, startStep: number, step: number): number {
+  const recorded = Number(metadata.averagingUpdates);
+  if (metadata.averagingUpdates !== undefined && Number.isSafeInteger(recorded) && recorded >= 0) return recorded;
+  return Math.max(0, step - Math.max(startStep, 1) + 1);
+}
+
 /** The EMA callback, with access to the running average for sampling and evaluation. */
 export interface GeneratorEmaCallback extends TrainerCallback {
   /** The average (undefined before training starts). */
@@ -48,7 +58,14 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     ? (model: TrainableModule) => {
         const generator = model as GanGenerator;
         const random = new Random(standing.seed);
-        standingStatistics(generator, standing.batches, () => generator.forward(random.normal([standing.batchSize, generator.zDim])));
+        const k = generator.numClasses;
+        // A conditional generator's statistics over codes of every class: labels uniform, from the same stream after each z.
+        standingStatistics(generator, standing.batches, () => {
+          const z = random.normal([standing.batchSize, generator.zDim]);
+          if (k === undefined) return generator.forward(z);
+          const labels = tf.randomUniform([standing.batchSize], 0, k, "int32", random.nextSeed()) as tf.Tensor1D;
+          return generator.forward(z, { labels });
+        });
       }
     : undefined;
   let ema: ModelEma | undefined;
@@ -70,13 +87,14 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     },
     onTrainStart(ctx) {
       ema?.dispose();
-      ema = new ModelEma(ctx.generator, { decay: options.decay, startStep: options.startStep, recomputeBuffers: recompute });
+      ema = new ModelEma(ctx.generator, { decay: options.decay, startStep: options.startStep, warmup: options.warmup, recomputeBuffers: recompute });
       // The average starts as a copy of the weights the run starts from (the resumed ones, when resuming).
       updatedStep = ctx.step;
       if (ctx.resumed && restored) {
-        const { tensors } = decodeSafetensors(restored, EMA_GENERATOR_FILE);
+        const { tensors, metadata } = decodeSafetensors(restored, EMA_GENERATOR_FILE);
         try {
           ema.loadStateDict(tensors);
+          ema.setAveragingUpdates(recordedAveragingUpdates(metadata, ema.startStep, ctx.step));
         } finally {
           tf.dispose(Object.values(tensors));
         }
@@ -96,7 +114,15 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
       const bytes = encodeSafetensors(state, {
         // int32 buffers (num_batches_tracked) as I64, PyTorch's type, as the trainer stores the generator.
         int64: Object.keys(state).filter((k) => state[k].dtype === "int32"),
-        metadata: { format: "pt", kind: "gan-toolkit/generator-ema", decay: String(ema.decay), startStep: String(ema.startStep), step: String(ctx.step) },
+        metadata: {
+          format: "pt",
+          kind: "gan-toolkit/generator-ema",
+          decay: String(ema.decay),
+          startStep: String(ema.startStep),
+          warmup: String(ema.warmup),
+          averagingUpdates: String(ema.averagingUpdateCount),
+          step: String(ctx.step),
+        },
       });
       return { [EMA_GENERATOR_FILE]: bytes };
     },

@@ -10,7 +10,7 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-async function trainWith(everySeconds: number): Promise<string[]> {
+async function trainWith(everySeconds: number, timeLimitSeconds?: number, stopAtStep?: number): Promise<string[]> {
   const lines: string[] = [];
   const images = tinyImages(8);
   const g = new TinyGenerator();
@@ -21,7 +21,10 @@ async function trainWith(everySeconds: number): Promise<string[]> {
     loss: simpleBce,
     data: arrayDataSource(images, { batchSize: 4 }),
     epochs: 3,
-    callbacks: [progressLog({ everySeconds, log: (l) => lines.push(l) })],
+    callbacks: [
+      progressLog({ everySeconds, log: (l) => lines.push(l), ...(timeLimitSeconds === undefined ? {} : { timeLimitSeconds }) }),
+      { onBatchEnd: (ctx) => void (ctx.step === stopAtStep && ctx.stop()) },
+    ],
   });
   await trainer.fit();
   trainer.dispose();
@@ -46,7 +49,24 @@ describe("progressLog", () => {
     expect(sparse[1]).toMatch(/^step 1\/6 /);
   });
 
-  it("refuses a bad interval, naming it", () => {
+  it("with a time limit, names it and counts the ETA to it when it comes before the last epoch", async () => {
+    // A limit already reached: the ETA is the limit's (0s), not the epochs'.
+    const reached = await trainWith(0, 0);
+    expect(reached[0]).toBe("training from step 0 of 6 (3 epochs, at most 0s)");
+    expect(reached[1]).toMatch(/^step 1\/6 · epoch 1\/3 · [\d.]+ steps\/s · ETA 0s \(time limit\) · D /);
+    // An hour's limit: the epochs end first, so their ETA stands.
+    const far = await trainWith(0, 3600);
+    expect(far[0]).toBe("training from step 0 of 6 (3 epochs, at most 1h00m)");
+    expect(far[1]).toMatch(/^step 1\/6 · epoch 1\/3 · [\d.]+ steps\/s · ETA \d+s · D /);
+    expect(far.at(-1)).toMatch(/^completed: step 6\/6 /);
+    // Stopped once the limit is reached: the planned end, not an abort; stopped before it (or without one): aborted.
+    expect((await trainWith(3600, 0, 2)).at(-1)).toMatch(/^stopped at the time limit: step 2\/6 · epoch 1\/3 · [\d.]+ steps\/s, \d+s in all$/);
+    expect((await trainWith(3600, 3600, 2)).at(-1)).toMatch(/^aborted: step 2\/6 /);
+    expect((await trainWith(3600, undefined, 2)).at(-1)).toMatch(/^aborted: step 2\/6 /);
+  });
+
+  it("refuses a bad interval or time limit, naming it", () => {
     expect(() => progressLog({ everySeconds: Number.NaN })).toThrow(/progressLog: everySeconds must be a number >= 0/);
+    expect(() => progressLog({ timeLimitSeconds: -1 })).toThrow(/progressLog: timeLimitSeconds must be a number >= 0, got -1/);
   });
 });

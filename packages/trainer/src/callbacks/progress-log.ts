@@ -6,6 +6,12 @@ export interface ProgressLogOptions {
   everySeconds?: number;
   /** Where lines go (default `console.log`). */
   log?: (line: string) => void;
+  /**
+   * The run stops after this many seconds (a time limit such as `trainRecipe`'s `maxMinutes`): the ETA is the
+   * sooner of the last epoch's end and the time limit (marked `(time limit)`), the first line names it, and a run
+   * stopped at the limit ends with `stopped at the time limit:` instead of `aborted:`.
+   */
+  timeLimitSeconds?: number;
 }
 
 /** `95 s` → `1m35s`; `5000 s` → `1h23m`. */
@@ -20,15 +26,19 @@ function duration(seconds: number): string {
  * Prints training progress as plain lines — step and epoch, steps per second, the time left and the last step's
  * losses — every `everySeconds` seconds, and a last line at the end:
  * `step 120/2000 · epoch 3/50 · 2.4 steps/s · ETA 13m03s · D 1.284 G 0.612`. Runs anywhere (a browser console,
- * a Web Worker, Node); the CLI draws a progress bar instead.
+ * a Web Worker, Node). `train()` of `@gan/trainer/node` (so `trainRecipe`) adds it by default (its `progress`
+ * option); the CLI draws a progress bar instead.
  */
 export function progressLog(options: ProgressLogOptions = {}): TrainerCallback {
   const every = (options.everySeconds ?? 10) * 1000;
   if (!(every >= 0)) throw new Error(`progressLog: everySeconds must be a number >= 0, got ${options.everySeconds}`);
   const log = options.log ?? ((line: string) => console.log(line));
+  const limit = options.timeLimitSeconds;
+  if (limit !== undefined && !(limit >= 0)) throw new Error(`progressLog: timeLimitSeconds must be a number >= 0, got ${limit}`);
   let started = 0;
   let startStep = 0;
   let last = 0;
+  /** A progress line; `losses` empty for the last one, which has no ETA. */
   const line = (ctx: Parameters<NonNullable<TrainerCallback["onTrainStart"]>>[0], losses: string) => {
     const seconds = (performance.now() - started) / 1000;
     const done = ctx.step - startStep;
@@ -36,8 +46,12 @@ export function progressLog(options: ProgressLogOptions = {}): TrainerCallback {
     const total = ctx.totalSteps;
     const parts = [total === undefined ? `step ${ctx.step}` : `step ${ctx.step}/${total}`, `epoch ${Math.min(ctx.epoch + 1, ctx.epochs)}/${ctx.epochs}`];
     if (done > 0) parts.push(`${rate.toFixed(rate < 10 ? 2 : 1)} steps/s`);
-    if (total !== undefined && rate > 0 && ctx.step < total) parts.push(`ETA ${duration((total - ctx.step) / rate)}`);
-    if (losses) parts.push(losses);
+    if (!losses) return parts.join(" · ");
+    const byEpochs = total !== undefined && rate > 0 && ctx.step < total ? (total - ctx.step) / rate : undefined;
+    const byLimit = limit !== undefined && done > 0 ? Math.max(0, limit - seconds) : undefined;
+    if (byLimit !== undefined && (byEpochs === undefined || byLimit < byEpochs)) parts.push(`ETA ${duration(byLimit)} (time limit)`);
+    else if (byEpochs !== undefined) parts.push(`ETA ${duration(byEpochs)}`);
+    parts.push(losses);
     return parts.join(" · ");
   };
   return {
@@ -46,7 +60,8 @@ export function progressLog(options: ProgressLogOptions = {}): TrainerCallback {
       started = performance.now();
       startStep = ctx.step;
       last = 0;
-      log(`training from step ${ctx.step}${ctx.totalSteps === undefined ? "" : ` of ${ctx.totalSteps}`} (${ctx.epochs} epochs)`);
+      const until = limit === undefined ? "" : `, at most ${duration(limit)}`;
+      log(`training from step ${ctx.step}${ctx.totalSteps === undefined ? "" : ` of ${ctx.totalSteps}`} (${ctx.epochs} epochs${until})`);
     },
     onBatchEnd(ctx, metrics) {
       const now = performance.now();
@@ -55,7 +70,10 @@ export function progressLog(options: ProgressLogOptions = {}): TrainerCallback {
       log(line(ctx, `D ${metrics.dLoss.toFixed(3)} G ${metrics.gLoss.toFixed(3)}`));
     },
     onTrainEnd(ctx, end) {
-      log(`${end.status}: ${line(ctx, "")}, ${duration((performance.now() - started) / 1000)} in all`);
+      const seconds = (performance.now() - started) / 1000;
+      // A stop at (about: the timer may start a moment before the training) the time limit is the planned end.
+      const status = end.status === "aborted" && limit !== undefined && seconds >= limit - 1 ? "stopped at the time limit" : end.status;
+      log(`${status}: ${line(ctx, "")}, ${duration(seconds)} in all`);
     },
   };
 }

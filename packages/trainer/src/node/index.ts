@@ -42,7 +42,7 @@ export { lossPlot, type LossPlotOptions } from "./callbacks/loss-plot";
 export { encodePng, svgToPng } from "./png";
 
 // Pictures of a run: image grids, colormaps, attention figures and line charts (pure data, encoded to PNG above).
-export { epochFileName } from "../callbacks/schedule";
+export { epochFileName, stepFileName } from "../callbacks/schedule";
 export { type RgbImage, type Rgb, imagesToRgb, tileGrid, resizeNearest, stackVertical } from "../image/rgb-image";
 export { type Colormap, reds, colorize } from "../image/colormap";
 export { attentionFigure, type AttentionFigureOptions, type RelativePixel, queryIndex } from "../image/attention-figure";

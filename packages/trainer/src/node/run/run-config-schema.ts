@@ -43,6 +43,7 @@ export function runConfigSchema<E extends v.GenericSchema>(extra: E) {
       }),
     ),
     backend: v.optional(text()),
+    gpu: v.optional(v.boolean()),
     versions: v.optional(v.record(v.string(), text())),
     extra: v.optional(extra),
     createdAt: v.optional(text()),

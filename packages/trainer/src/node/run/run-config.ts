@@ -22,8 +22,13 @@ export interface RunConfig {
     discriminatorParameters: number;
   };
   data: { batchSize?: number; batchesPerEpoch?: number };
-  /** `tf.getBackend()` when the run started. */
+  /** `tf.getBackend()` when the run started (`tensorflow` for tfjs-node and tfjs-node-gpu alike). */
   backend: string;
+  /**
+   * With the `tensorflow` backend: whether libtensorflow runs on a GPU (tfjs-node's `isUsingGpuDevice`; false for
+   * tfjs-node, and for tfjs-node-gpu when it found no usable CUDA device). Absent with other backends.
+   */
+  gpu?: boolean;
   /** Versions of the packages involved (ours, tfjs-core, Node). */
   versions: Record<string, string>;
   /** Whatever the caller added (model and data options, the command line...). */
@@ -108,9 +113,17 @@ export function packageVersions(extra: Record<string, string> = {}): Record<stri
   return { ...versions, ...extra };
 }
 
+/** `isUsingGpuDevice` of the `tensorflow` backend (tfjs-node, tfjs-node-gpu); undefined with any other backend. */
+function nativeGpu(): boolean | undefined {
+  if (tf.getBackend() !== "tensorflow") return undefined;
+  const flag = (tf.backend() as unknown as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;
+  return typeof flag === "boolean" ? flag : undefined;
+}
+
 /** The content of `config.json` for a trainer. */
 export function runConfig(trainer: GanTrainer, extra: Record<string, unknown> = {}, versions: Record<string, string> = {}): RunConfig {
   const count = (vars: tf.Variable[]) => vars.reduce((n, v) => n + v.size, 0);
+  const gpu = nativeGpu();
   return {
     trainer: { ...trainer.options },
     models: {
@@ -120,6 +133,7 @@ export function runConfig(trainer: GanTrainer, extra: Record<string, unknown> = 
     },
     data: { batchSize: trainer.data.batchSize, batchesPerEpoch: trainer.data.batchesPerEpoch },
     backend: tf.getBackend(),
+    ...(gpu === undefined ? {} : { gpu }),
     versions: packageVersions(versions),
     extra,
     createdAt: new Date().toISOString(),

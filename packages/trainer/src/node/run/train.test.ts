@@ -2,13 +2,18 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TrainerCallback } from "../../callback";
 import { latestCheckpoint, listCheckpoints } from "../file-checkpoint-store";
 import { ShufflingSource, TinyDiscriminator, TinyGenerator, changedKeys, simpleBce, snapshotState, tinyImages } from "../../test-support";
 import { readMetrics } from "./metrics-file";
-import { type TrainOptions, train } from "./train";
+import { sampleImages } from "../callbacks/sample-images";
+import { GanTrainer } from "../../gan-trainer";
+import { runConfig } from "./run-config";
+import { type TrainOptions, defaultCallbacks, train } from "./train";
 
 let tmp: string;
 let images: tf.Tensor4D;
@@ -22,11 +27,11 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-/** Fresh tiny models (weights from `modelSeed`) and a shuffling data source with state. */
+/** Fresh tiny models (weights from `modelSeed`) and a shuffling data source with state; no progress lines unless asked. */
 function setup(runDir: string, modelSeed = 1, extra: Partial<TrainOptions> = {}): TrainOptions & { g: TinyGenerator; d: TinyDiscriminator } {
   const g = new TinyGenerator({ seed: modelSeed, attention: true });
   const d = new TinyDiscriminator({ seed: modelSeed + 100 });
-  return { g, d, generator: g, discriminator: d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 3, seed: 7, runDir, ...extra };
+  return { g, d, generator: g, discriminator: d, loss: simpleBce, data: new ShufflingSource(images, 4), epochs: 3, seed: 7, runDir, progress: false, ...extra };
 }
 
 async function pngSize(file: string): Promise<[number, number, string]> {
@@ -73,13 +78,94 @@ describe("train", () => {
   it("leaks no tensor with every standard callback on (step 1 vs step 50)", async () => {
     const counts = new Map<number, number>();
     const before = tf.memory().numTensors;
-    const s = setup(path.join(tmp, "leak"), 1, { epochs: 17, samples: { count: 6 } });
+    const s = setup(path.join(tmp, "leak"), 1, { epochs: 17, samples: { count: 6, firstAfterSeconds: 0 }, progress: { log: () => {} } });
     await train({ ...s, callbacks: [{ onBatchEnd: (ctx) => void counts.set(ctx.step, tf.memory().numTensors) }] });
     expect(counts.get(50)).toBe(counts.get(1));
     // Once training is over and the models are freed, nothing is left.
     s.g.dispose();
     s.d.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("prints progress lines by default, to the given log with options, and none with progress: false", async () => {
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const byDefault = setup(path.join(tmp, "progress-default"), 1, { epochs: 1, progress: undefined });
+      await train(byDefault);
+      const lines = printed.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toBe("training from step 0 of 3 (1 epochs)");
+      expect(lines[1]).toMatch(/^step 1\/3 · epoch 1\/1 · [\d.]+ steps\/s · ETA \d+s · D \d+\.\d{3} G \d+\.\d{3}$/);
+      expect(lines.at(-1)).toMatch(/^completed: step 3\/3 · epoch 1\/1 · [\d.]+ steps\/s, \d+s in all$/);
+
+      printed.mockClear();
+      const captured: string[] = [];
+      await train(setup(path.join(tmp, "progress-log"), 1, { epochs: 1, progress: { everySeconds: 0, log: (l) => captured.push(l) } }));
+      expect(printed).not.toHaveBeenCalled();
+      expect(captured).toHaveLength(1 + 3 + 1); // the start, every step (everySeconds 0), the end
+
+      await train(setup(path.join(tmp, "progress-off"), 1, { epochs: 1, progress: false }));
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+    }
+    expect(defaultCallbacks().map((c) => c.name)).toEqual(["metrics", "samples", "attention", "loss-plot", "checkpoints", "progress"]);
+    expect(defaultCallbacks({ progress: false }).map((c) => c.name)).not.toContain("progress");
+  });
+
+  it("draws the first grid early, step-NNNNNNN.png, once a run without one has trained firstAfterSeconds (a resumed run too)", async () => {
+    // A fake clock: performance.now() moves only when told, 30 s during the given steps.
+    vi.useFakeTimers({ toFake: ["performance"] });
+    try {
+      const slowSteps = (steps: number[]): TrainerCallback => ({ onBatchEnd: (ctx) => void (steps.includes(ctx.step) && vi.advanceTimersByTime(30_000)) });
+      const runDir = path.join(tmp, "early");
+      const options = { sampleEvery: 2, attention: false as const, lossPlot: false as const };
+      await train(setup(runDir, 1, { ...options, epochs: 2, callbacks: (defaults) => [slowSteps([2, 4]), ...defaults] }));
+      // 30 s passed during step 2, before the first epoch grid (epoch 1, step 6): one early grid, then epoch grids only.
+      expect(await fs.readdir(path.join(runDir, "samples"))).toEqual(["epoch-0001.png", "step-0000002.png"]);
+      expect(await pngSize(path.join(runDir, "samples", "step-0000002.png"))).toEqual(await pngSize(path.join(runDir, "samples", "epoch-0001.png")));
+
+      // Resumed (a new run of the same folder): no grid of its own yet, so again one early grid.
+      await train({ ...setup(runDir, 1, { ...options, epochs: 4, callbacks: (defaults) => [slowSteps([8]), ...defaults] }), resume: true });
+      expect(await fs.readdir(path.join(runDir, "samples"))).toEqual(["epoch-0001.png", "epoch-0003.png", "step-0000002.png", "step-0000008.png"]);
+
+      // Within the time, or with firstAfterSeconds false: none.
+      const calm = path.join(tmp, "early-none");
+      await train(setup(calm, 1, { ...options, epochs: 2, samples: { firstAfterSeconds: false }, callbacks: (defaults) => [slowSteps([1, 2, 3]), ...defaults] }));
+      expect(await fs.readdir(path.join(calm, "samples"))).toEqual(["epoch-0001.png"]);
+      const quick = path.join(tmp, "early-quick");
+      await train(setup(quick, 1, { ...options, epochs: 2 }));
+      expect(await fs.readdir(path.join(quick, "samples"))).toEqual(["epoch-0001.png"]);
+    } finally {
+      vi.useRealTimers();
+    }
+    // 0 s: right after the first step. Not at a step whose epoch grid follows at once (it is the first grid then).
+    const zero = path.join(tmp, "early-zero");
+    await train(setup(zero, 1, { epochs: 1, attention: false, lossPlot: false, samples: { firstAfterSeconds: 0 } }));
+    expect(await fs.readdir(path.join(zero, "samples"))).toEqual(["epoch-0000.png", "step-0000001.png"]);
+    const oneStep = path.join(tmp, "early-one-step");
+    await train({ ...setup(oneStep, 1, { epochs: 1, attention: false, lossPlot: false, samples: { firstAfterSeconds: 0 } }), data: new ShufflingSource(images, 12) });
+    expect(await fs.readdir(path.join(oneStep, "samples"))).toEqual(["epoch-0000.png"]);
+    expect(() => sampleImages({ firstAfterSeconds: -1 })).toThrow(/sampleImages: option 'firstAfterSeconds' must be a number >= 0 or false, got -1/);
+  });
+
+  it("config.json records whether the tensorflow backend runs on a GPU, and nothing of the kind for others", async () => {
+    const s = setup(path.join(tmp, "gpu-record"));
+    const trainer = new GanTrainer({ generator: s.g, discriminator: s.d, loss: s.loss, data: s.data, epochs: 1 });
+    expect(runConfig(trainer)).not.toHaveProperty("gpu"); // cpu
+    // tfjs-node-gpu's backend as train() sees it: named "tensorflow", with isUsingGpuDevice.
+    for (const onGpu of [true, false]) {
+      tf.registerBackend("tensorflow", () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: onGpu }));
+      try {
+        await tf.setBackend("tensorflow");
+        expect(runConfig(trainer)).toMatchObject({ backend: "tensorflow", gpu: onGpu });
+      } finally {
+        await tf.setBackend("cpu");
+        tf.removeBackend("tensorflow");
+      }
+    }
+    trainer.dispose();
+    s.g.dispose();
+    s.d.dispose();
   });
 
   it("refuses a run folder with checkpoints unless resuming", async () => {

@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { TrainerCallback } from "../../callback";
 import { type CheckpointingOptions, checkpointing } from "../../callbacks/checkpointing";
+import { type ProgressLogOptions, progressLog } from "../../callbacks/progress-log";
 import { GanTrainer } from "../../gan-trainer";
 import type { TrainResult } from "../../training-loop";
 import type { GanTrainerOptions } from "../../options";
@@ -30,11 +31,18 @@ export interface DefaultCallbackOptions {
   lossPlot?: LossPlotOptions | false;
   /** `checkpoints/` (default every epoch, keep 3). */
   checkpoints?: CheckpointingOptions | false;
+  /**
+   * Progress lines ({@link progressLog}: step, epoch, steps/s, ETA and the last losses), a first one at the start,
+   * then every 10 seconds, and one at the end, to `console.log` (default on). `{ everySeconds, log,
+   * timeLimitSeconds }` configures them; `false` silences them (the CLI draws a progress bar instead).
+   */
+  progress?: ProgressLogOptions | boolean;
 }
 
 /**
  * The standard plugins, in the order they run: metrics log, sample grids, attention maps, loss plot,
- * checkpoints (last, so a checkpoint is written after everything an epoch produces).
+ * checkpoints (so a checkpoint is written after everything an epoch produces), progress lines (named
+ * `progress`).
  */
 export function defaultCallbacks(options: DefaultCallbackOptions = {}): TrainerCallback[] {
   const out: TrainerCallback[] = [];
@@ -45,6 +53,7 @@ export function defaultCallbacks(options: DefaultCallbackOptions = {}): TrainerC
   if (options.attention !== false) out.push(attentionMaps({ ...every, ...options.attention }));
   if (options.lossPlot !== false) out.push(lossPlot(options.lossPlot ?? {}));
   if (options.checkpoints !== false) out.push(checkpointing({ ...keep, ...options.checkpoints }));
+  if (options.progress !== false) out.push(progressLog(options.progress === true || options.progress === undefined ? {} : options.progress));
   return out;
 }
 
@@ -87,14 +96,15 @@ export interface TrainRunResult extends TrainResult {
 /**
  * Trains with the standard run folder layout: creates `runDir`, writes `config.json` (every resolved option,
  * package versions, backend), wires the standard callbacks (metrics, samples, attention, loss plot,
- * checkpoints, in a {@link FileCheckpointStore} of `runDir`) plus yours, resumes when asked, runs {@link GanTrainer.fit} and frees the trainer's own
+ * checkpoints, in a {@link FileCheckpointStore} of `runDir`, and progress lines to `console.log` unless
+ * `progress: false`) plus yours, resumes when asked, runs {@link GanTrainer.fit} and frees the trainer's own
  * tensors (not the models). Rejects like `fit()`.
  */
 export async function train(options: TrainOptions): Promise<TrainRunResult> {
-  const { runDir, resume, resumeFrom, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints, ...rest } =
+  const { runDir, resume, resumeFrom, callbacks, config, packageVersions, metrics, samples, attention, lossPlot: plot, checkpoints, progress, sampleEvery, keepCheckpoints, ...rest } =
     options;
   if (!runDir) throw new Error("train: option 'runDir' is required");
-  const defaults = defaultCallbacks({ metrics, samples, attention, lossPlot: plot, checkpoints, sampleEvery, keepCheckpoints });
+  const defaults = defaultCallbacks({ metrics, samples, attention, lossPlot: plot, checkpoints, progress, sampleEvery, keepCheckpoints });
   const chosen = typeof callbacks === "function" ? callbacks(defaults) : [...defaults, ...(callbacks ?? [])];
 
   const store = new FileCheckpointStore(runDir);
