@@ -6,19 +6,9 @@ import { parseIdx } from "./idx";
 /** Where Debian's `dataset-fashion-mnist` package installs the four `*-ubyte.gz` files. */
 export const FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 
-/** Fashion-MNIST's ten classes, indexed by label. */
-export const FASHION_MNIST_CLASSES: readonly string[] = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-];
+import { FASHION_MNIST_CLASSES } from "./fashion-mnist-classes";
+
+export { FASHION_MNIST_CLASSES };
 
 /** Options of {@link loadFashionMnist}. */
 export interface FashionMnistOptions {

@@ -12,6 +12,7 @@ export { ImageCache } from "./cache";
 export { type Batch, DataLoader, type DataLoaderOptions, type DataLoaderState } from "./data-loader";
 export { ArrayImageDataset, type ArrayImageDatasetOptions, type ImageDataset, readBatch, toBatchTensor } from "./dataset";
 export { DataError, type DataErrorCode, type InvalidFile } from "./errors";
+export { FASHION_MNIST_CLASSES } from "./fashion-mnist-classes";
 export { extensionOf, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS } from "./formats";
 export { Normalizer } from "./normalize";
 export { resizeBicubicPil } from "./pil-resize";

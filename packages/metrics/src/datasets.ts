@@ -1,3 +1,4 @@
+import { FASHION_MNIST_CLASSES } from "@gan/data";
 /** The data sets `@gan/metrics` has a classifier and a real reference for. */
 export type MetricDatasetName = "mnist" | "fashion-mnist";
 
@@ -40,19 +41,8 @@ export const DIGIT_CLASSIFIER_WEIGHTS = new URL("../weights/digit-classifier.saf
 /** Where the shipped Fashion-MNIST classifier's weights lie (next to `dist/` and `src/`). */
 export const FASHION_CLASSIFIER_WEIGHTS = new URL("../weights/fashion-classifier.safetensors", import.meta.url);
 
-/** Fashion-MNIST's ten classes, indexed by label (as `FASHION_MNIST_CLASSES` of `@gan/data/node`). */
-export const FASHION_MNIST_CLASS_NAMES: readonly string[] = Object.freeze([
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-]);
+/** Fashion-MNIST's ten classes, indexed by label: `FASHION_MNIST_CLASSES` of `@gan/data`. */
+export const FASHION_MNIST_CLASS_NAMES: readonly string[] = FASHION_MNIST_CLASSES;
 
 /**
  * The data sets `@gan/metrics` scores: `mnist` (the default everywhere; digits 7 and 8 by default, the
