@@ -8,6 +8,8 @@ export default defineConfig({
   appType: "mpa",
   build: {
     target: "es2022",
+    // Two pages: the viewer (index.html) and the Train page (train.html, its training in a Web Worker).
+    rollupOptions: { input: { index: "index.html", train: "train.html" } },
     // tfjs-core and its backends make one large chunk; that is expected here.
     chunkSizeWarningLimit: 4096,
   },
@@ -15,6 +17,7 @@ export default defineConfig({
     // One tfjs engine for the page: the backends register into the copy the models compute with.
     dedupe: ["@tensorflow/tfjs-core"],
   },
+  worker: { format: "es" },
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
 });

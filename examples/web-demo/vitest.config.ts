@@ -3,8 +3,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "e2e/**/*.test.ts"],
-    testTimeout: 60_000,
+    // Generous: the Chromium tests train on a loaded 2-core machine.
+    testTimeout: 300_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // The two Chromium files one after the other: each trains models on a 2-core machine.
+    fileParallelism: false,
   },
 });

@@ -66,12 +66,14 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "web-demo-run-"));
   await cp(join(root, "dist"), served, { recursive: true });
 
-  // Checkpoints trained just now (two steps, a few seconds) and exported next to the page: a SAGAN and a DCGAN.
-  const made = await Promise.all(
-    ["sagan", "dcgan"].map((model) =>
+  // Checkpoints trained just now (two steps, a few seconds) and exported next to the page: a SAGAN, a DCGAN and a
+  // class-conditional SAGAN (width 2) on the 7s and 8s.
+  const made = await Promise.all([
+    ...["sagan", "dcgan"].map((model) =>
       makeModel(["--model", model, "--work", join(work, model), "--out", join(served, `fresh-${model}`)]),
     ),
-  );
+    makeModel(["--conditional", "--width", "2", "--work", join(work, "conditional"), "--out", join(served, "fresh-conditional")]),
+  ]);
   console.log(made.join("\n"));
 
   const port = await freePort();
@@ -114,22 +116,22 @@ async function drawn(id: string, after: number): Promise<number> {
 
 const version = (id: string) => page.$eval(`#${id}`, (c) => Number((c as HTMLElement).dataset.version));
 
-/** The grid's 16 images as 64 × 64 grey levels (the centre of each drawn 2 × 2 pixel). */
-async function gridImages(): Promise<number[][]> {
+/** The grid's images (16 in 4 columns unless told) as 64 × 64 grey levels (the centre of each drawn 2 × 2 pixel). */
+async function gridImages(count = 16, columns = 4): Promise<number[][]> {
   return page.evaluate(
-    ([size, scale, gap]) => {
+    ([size, scale, gap, count, columns]) => {
       const canvas = document.getElementById("grid") as HTMLCanvasElement;
       const { data, width } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
       const cell = size * scale;
-      return Array.from({ length: 16 }, (_, i) => {
-        const x0 = gap + (i % 4) * (cell + gap);
-        const y0 = gap + Math.floor(i / 4) * (cell + gap);
+      return Array.from({ length: count }, (_, i) => {
+        const x0 = gap + (i % columns) * (cell + gap);
+        const y0 = gap + Math.floor(i / columns) * (cell + gap);
         const out: number[] = [];
         for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out.push(data[((y0 + y * scale) * width + x0 + x * scale) * 4]);
         return out;
       });
     },
-    [SIZE, GRID_SCALE, GAP] as const,
+    [SIZE, GRID_SCALE, GAP, count, columns] as const,
   );
 }
 
@@ -212,6 +214,9 @@ describe("web demo in Chromium", () => {
       `SAGAN generator (width ${shipped.model.width}, z ${shipped.model.zDim}) from run ${shipped.source.run}, step ${shipped.source.step}.`,
     );
 
+    // An unconditional generator: no class picker, and the page does not know what it draws.
+    expect(await page.isHidden("#class-picker")).toBe(true);
+    expect(await page.textContent("#grid-title")).toBe("New images");
     seed0 = await gridImages();
     expect(new URL(page.url()).searchParams.get("seed")).toBe("0");
     // Not blank: every image has structure of its own, and the images differ from one another.
@@ -324,6 +329,45 @@ describe("web demo in Chromium", () => {
     expect(await page.$eval("#layer", (s) => (s as HTMLSelectElement).disabled)).toBe(true);
     await page.locator("#overlay").click({ position: { x: 100, y: 100 } });
     expect((await overlayCoverage()).painted).toBe(0);
+  });
+
+  it("shows a class picker for a conditional generator: one row per class, or 16 images of the class picked", async () => {
+    await page.goto(`${baseUrl}?model=fresh-conditional/&backend=wasm`);
+    await drawn("image", 0);
+    expect(await page.textContent("#model-info")).toBe("SAGAN generator (width 2, z 20, 2 classes: 7, 8) from run sagan-mnist78-conditional, step 2.");
+    expect(await page.isVisible("#class-picker")).toBe(true);
+    const options = await page.$$eval("#class option", (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
+    expect(options).toEqual([
+      ["all", "all classes: one row per class"],
+      ["0", "7"],
+      ["1", "8"],
+    ]);
+    // The default: one row of 4 per class (class folders 7 and 8 are labels 0 and 1), words from the class names.
+    expect(await page.inputValue("#class")).toBe("all");
+    expect(await page.textContent("#grid-title")).toBe("New digits: one row per class");
+    expect(await page.textContent("#grid-caption")).toBe("Rows: 7, 8.");
+    expect(await page.textContent("#new-digits")).toBe("New digits");
+    const grid = () => page.$eval("#grid", (c) => ({ labels: (c as HTMLElement).dataset.labels, width: (c as HTMLCanvasElement).width, height: (c as HTMLCanvasElement).height }));
+    expect(await grid()).toEqual({ labels: "0,0,0,0,1,1,1,1", width: 552, height: 8 + 2 * (SIZE * GRID_SCALE + GAP) });
+    expectGrey(await gridImages(8));
+    expect(await page.$eval("#image", (c) => (c as HTMLElement).dataset.label)).toBe("0"); // A is a 7
+
+    // Class 8 picked: 16 of them, in the address too; the walk draws them.
+    let v = await version("grid");
+    await page.selectOption("#class", "1");
+    v = await drawn("grid", v);
+    expect(await grid()).toEqual({ labels: Array(16).fill(1).join(","), width: 552, height: 552 });
+    expect(await page.textContent("#grid-title")).toBe("New digits of class 8");
+    expect(new URL(page.url()).searchParams.get("class")).toBe("8");
+    expectGrey(await gridImages());
+    await drawn("image", 0);
+    expect(await page.$eval("#image", (c) => (c as HTMLElement).dataset.label)).toBe("1");
+
+    // The address picks the class by its name.
+    await page.goto(`${baseUrl}?model=fresh-conditional/&backend=wasm&class=7&seed=2`);
+    await drawn("image", 0);
+    expect(await page.inputValue("#class")).toBe("0");
+    expect((await grid()).labels).toBe(Array(16).fill(0).join(","));
   });
 
   it("loaded everything from the page's own server (no CDN)", () => {

@@ -6,10 +6,14 @@
 //   gan train --model sagan --width 4 --batch-size 8 --epochs 1 --backend wasm --data WORK/data --out WORK/sagan-mnist78
 //   gan export-web --run WORK/sagan-mnist78 --out OUT
 //
-// (--model dcgan trains the DCGAN instead, with the same settings.)
+// (--model dcgan trains the DCGAN instead, with the same settings.) --conditional trains a class-conditional one on
+// the 7s and 8s in class sub-folders:
+//
+//   gan prepare mnist --digits 7,8 --per-digit 8 --out WORK/data-classes
+//   gan train --conditional --model sagan ... --data WORK/data-classes --out WORK/sagan-mnist78-conditional
 //
 // Usage: node scripts/make-model.mjs [--out public/model] [--work .tmp/model] [--model sagan] [--width 4] [--epochs 1]
-//        [--per-digit 8] [--batch-size 8] [--g-lr 1e-4] [--d-lr 4e-4] [--backend wasm] [--seed 0]
+//        [--per-digit 8] [--batch-size 8] [--g-lr 1e-4] [--d-lr 4e-4] [--backend wasm] [--seed 0] [--conditional]
 // The defaults train two steps in seconds (the end-to-end test's fresh model): real weights, flat grey images.
 // The model in public/model trained longer; the README gives its command line.
 import { spawnSync } from "node:child_process";
@@ -33,11 +37,13 @@ const { values: o } = parseArgs({
     "d-lr": { type: "string", default: "4e-4" },
     backend: { type: "string", default: "wasm" },
     seed: { type: "string", default: "0" },
+    conditional: { type: "boolean", default: false },
   },
 });
 const gan = join(dirname(createRequire(import.meta.url).resolve("@gan/cli/package.json")), "dist", "bin.js");
 const work = resolve(o.work);
-const runDir = join(work, `${o.model}-mnist78`);
+const runDir = join(work, `${o.model}-mnist78${o.conditional ? "-conditional" : ""}`);
+const data = join(work, o.conditional ? "data-classes" : "data");
 rmSync(runDir, { recursive: true, force: true }); // A fresh run, not a resumed one.
 
 function run(...args) {
@@ -51,11 +57,13 @@ function run(...args) {
   console.log(`gan ${args[0]}: ${last} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-run("prepare", "mnist78", "--per-digit", o["per-digit"], "--out", join(work, "data"));
+if (o.conditional) run("prepare", "mnist", "--digits", "7,8", "--per-digit", o["per-digit"], "--out", data);
+else run("prepare", "mnist78", "--per-digit", o["per-digit"], "--out", data);
 run(
   "train",
+  ...(o.conditional ? ["--conditional"] : []),
   ...["--model", o.model, "--width", o.width, "--batch-size", o["batch-size"], "--epochs", o.epochs, "--seed", o.seed],
   ...["--g-lr", o["g-lr"], "--d-lr", o["d-lr"]],
-  ...["--backend", o.backend, "--data", join(work, "data"), "--out", runDir, "--quiet"],
+  ...["--backend", o.backend, "--data", data, "--out", runDir, "--quiet"],
 );
 run("export-web", "--run", runDir, "--out", resolve(o.out));

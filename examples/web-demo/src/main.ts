@@ -2,14 +2,22 @@ import { Random } from "@gan/layers";
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendChoice, selectBackend } from "./backend";
 import { attentionImage, drawScaled, toImageData } from "./draw";
+import {
+  type ClassChoice,
+  canvasSize,
+  cellAt,
+  cellOrigin,
+  className,
+  type GridLayout,
+  gridLayout,
+  parseClassChoice,
+  type Subject,
+  subjectOf,
+  walkLabel,
+} from "./grid";
 import { slerp } from "./latent";
 import { type LoadedModel, loadModel } from "./model";
 
-/** The grid: 4 × 4 digits, each drawn at twice its size. */
-const COLUMNS = 4;
-const COUNT = COLUMNS * COLUMNS;
-const CELL_SCALE = 2;
-const GAP = 8;
 /** The inspector draws one image at 5× (64 → 320 pixels). */
 const INSPECT_SCALE = 5;
 
@@ -18,6 +26,11 @@ const ui = {
   modelInfo: $<HTMLParagraphElement>("model-info"),
   backend: $<HTMLParagraphElement>("backend"),
   status: $<HTMLParagraphElement>("status"),
+  gridTitle: $<HTMLHeadingElement>("grid-title"),
+  gridCaption: $<HTMLParagraphElement>("grid-caption"),
+  gridHint: $<HTMLParagraphElement>("grid-hint"),
+  classPicker: $<HTMLLabelElement>("class-picker"),
+  classSelect: $<HTMLSelectElement>("class"),
   seed: $<HTMLInputElement>("seed"),
   newDigits: $<HTMLButtonElement>("new-digits"),
   grid: $<HTMLCanvasElement>("grid"),
@@ -33,10 +46,16 @@ const ui = {
 
 interface State {
   model: LoadedModel;
+  /** What the model draws (digits, clothes, images), for the page's words. */
+  subject: Subject;
   seed: number;
+  /** The class picker's choice (a conditional generator; "all" otherwise). */
+  choice: ClassChoice;
+  /** The grid's shape and labels, for the choice. */
+  layout: GridLayout;
   /** The grid's latent codes. */
   codes: Float32Array[];
-  /** The grid's images, `[16, 64, 64, C]` in [-1, 1]. */
+  /** The grid's images, `[count, 64, 64, C]` in [-1, 1]. */
   gridPixels: Float32Array;
   from: number;
   to: number;
@@ -83,12 +102,15 @@ function bump(canvas: HTMLCanvasElement): void {
 async function renderGrid(): Promise<void> {
   const started = performance.now();
   const { generator } = state.model;
-  // The same codes as `gan sample --seed <seed> --n 16` draws (tfjs's seeded normal is backend-independent).
-  const z = new Random(state.seed).normal([COUNT, generator.zDim]);
+  const layout = state.layout;
+  // The same codes (and labels) as `gan sample --seed <seed> --n 16` (or `--class c`, `--per-class <columns>`)
+  // draws: tfjs's seeded normal is backend-independent.
+  const z = new Random(state.seed).normal([layout.count, generator.zDim]);
   const flat = (await z.data()) as Float32Array;
-  state.codes = Array.from({ length: COUNT }, (_, i) => flat.slice(i * generator.zDim, (i + 1) * generator.zDim));
-  const { images } = generator.forward(z, { attentionMaps: false }); // the grid shows no maps
-  z.dispose();
+  state.codes = Array.from({ length: layout.count }, (_, i) => flat.slice(i * generator.zDim, (i + 1) * generator.zDim));
+  const labels = layout.labels ? tf.tensor1d(layout.labels, "int32") : undefined;
+  const { images } = generator.forward(z, { attentionMaps: false, ...(labels ? { labels } : {}) }); // the grid shows no maps
+  tf.dispose([z, ...(labels ? [labels] : [])]);
   const pixels = (await images.data()) as Float32Array;
   images.dispose();
 
@@ -101,28 +123,30 @@ async function renderGrid(): Promise<void> {
 /** Draws the grid's images, with A and B marked. */
 function drawGrid(): void {
   const { imageSize: size, model } = state.model.manifest;
+  const { layout } = state;
+  const { width, height } = canvasSize(layout, size);
+  if (ui.grid.width !== width || ui.grid.height !== height) {
+    ui.grid.width = width;
+    ui.grid.height = height;
+  }
   const ctx = ui.grid.getContext("2d")!;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, ui.grid.width, ui.grid.height);
-  const cell = size * CELL_SCALE;
-  for (let i = 0; i < COUNT; i++) {
-    const [x, y] = cellOrigin(i, cell);
-    drawScaled(ctx, toImageData(state.gridPixels, i, size, model.channels), x, y, CELL_SCALE);
+  for (let i = 0; i < layout.count; i++) {
+    const [x, y] = cellOrigin(layout, size, i);
+    drawScaled(ctx, toImageData(state.gridPixels, i, size, model.channels), x, y, layout.scale);
   }
+  ui.grid.dataset.labels = layout.labels ? Array.from(layout.labels).join(",") : "";
   drawMarks();
-}
-
-/** Top-left corner of grid cell `i`: cells of side `cell` with a gap of GAP around each. */
-function cellOrigin(i: number, cell: number): [number, number] {
-  return [GAP + (i % COLUMNS) * (cell + GAP), GAP + Math.floor(i / COLUMNS) * (cell + GAP)];
 }
 
 /** Outlines A (blue) and B (orange) in the gaps around their images, with a letter in the corner. */
 function drawMarks(): void {
   const ctx = ui.grid.getContext("2d")!;
-  const cell = state.model.manifest.imageSize * CELL_SCALE;
+  const size = state.model.manifest.imageSize;
+  const cell = size * state.layout.scale;
   const ring = (i: number, colour: string) => {
-    const [x, y] = cellOrigin(i, cell);
+    const [x, y] = cellOrigin(state.layout, size, i);
     ctx.strokeStyle = colour;
     ctx.strokeRect(x - 2.5, y - 2.5, cell + 5, cell + 5);
   };
@@ -132,7 +156,7 @@ function drawMarks(): void {
     [state.to, "#f08c00", "B"],
   ] as const) {
     ring(index, colour);
-    const [x, y] = cellOrigin(index, cell);
+    const [x, y] = cellOrigin(state.layout, size, index);
     ctx.fillStyle = colour;
     ctx.fillRect(x - 1, y - 1, 15, 15);
     ctx.fillStyle = "#fff";
@@ -146,8 +170,11 @@ async function renderInspector(): Promise<void> {
   const { generator, manifest } = state.model;
   const code = slerp(state.codes[state.from], state.codes[state.to], state.t);
   const z = tf.tensor2d(code, [1, generator.zDim]);
-  const { images, attentionMaps } = generator.forward(z);
-  z.dispose();
+  const label = walkLabel(state.layout.labels, state.from, state.to, state.t);
+  const labels = label === undefined ? undefined : tf.tensor1d([label], "int32");
+  const { images, attentionMaps } = generator.forward(z, labels ? { labels } : {});
+  tf.dispose([z, ...(labels ? [labels] : [])]);
+  ui.image.dataset.label = label === undefined ? "" : String(label);
   const pixels = (await images.data()) as Float32Array;
   state.maps = [];
   for (const m of attentionMaps) state.maps.push((await m.data()) as Float32Array);
@@ -162,7 +189,8 @@ async function renderInspector(): Promise<void> {
 
 const timings: Record<string, string> = {};
 function timing(what: "grid" | "image", started: number): void {
-  timings[what] = `${what === "grid" ? `${COUNT} digits` : "1 image"} in ${Math.round(performance.now() - started)} ms`;
+  const { subject, layout } = state;
+  timings[what] = `${what === "grid" ? `${layout.count} ${layout.count === 1 ? subject.singular : subject.plural}` : "1 image"} in ${Math.round(performance.now() - started)} ms`;
   ui.status.textContent = `Last drawn: ${Object.values(timings).join(", ")}.`;
 }
 
@@ -212,15 +240,59 @@ function drawOverlay(): void {
 function setSeed(seed: number): void {
   state.seed = seed;
   ui.seed.value = String(seed);
-  const url = new URL(location.href);
-  url.searchParams.set("seed", String(seed));
-  history.replaceState(null, "", url); // The address fixes the grid: reload or share it.
+  updateAddress();
   request("grid");
+}
+
+/** The address fixes the grid (seed and class): reload or share it. */
+function updateAddress(): void {
+  const url = new URL(location.href);
+  url.searchParams.set("seed", String(state.seed));
+  if (state.choice === "all") url.searchParams.delete("class");
+  else url.searchParams.set("class", className(state.model.manifest, state.choice));
+  history.replaceState(null, "", url);
+}
+
+/** Picks the grid's class (a conditional generator): a new layout, A and B kept where they still exist. */
+function setClass(choice: ClassChoice): void {
+  state.choice = choice;
+  state.layout = gridLayout(state.model.generator.numClasses, choice);
+  ui.classSelect.value = String(choice);
+  updateAddress();
+  describeGrid();
+  const last = state.layout.count - 1;
+  for (const input of [ui.from, ui.to]) input.max = String(last);
+  if (state.from > last || state.to > last) {
+    state.from = 0;
+    state.to = Math.min(1, last);
+    ui.from.value = String(state.from);
+    ui.to.value = String(state.to);
+  }
+  request("grid");
+}
+
+/** The grid's title and caption, from the subject and the class choice. */
+function describeGrid(): void {
+  const { manifest, generator } = state.model;
+  const { plural } = state.subject;
+  const numClasses = generator.numClasses;
+  if (numClasses === undefined) {
+    ui.gridTitle.textContent = `New ${plural}`;
+    ui.gridCaption.textContent = "";
+  } else if (state.choice === "all") {
+    const rows = state.layout.rows;
+    const names = Array.from({ length: rows }, (_, c) => className(manifest, c)).join(", ");
+    ui.gridTitle.textContent = `New ${plural}: one row per class`;
+    ui.gridCaption.textContent = `Rows: ${names}${rows < numClasses ? ` (the first ${rows} of ${numClasses} classes)` : ""}.`;
+  } else {
+    ui.gridTitle.textContent = `New ${plural} of class ${className(manifest, state.choice)}`;
+    ui.gridCaption.textContent = "";
+  }
 }
 
 function clampIndex(input: HTMLInputElement, fallback: number): number {
   const v = Number(input.value);
-  const i = Number.isInteger(v) && v >= 0 && v < COUNT ? v : fallback;
+  const i = Number.isInteger(v) && v >= 0 && v < state.layout.count ? v : fallback;
   input.value = String(i);
   return i;
 }
@@ -247,13 +319,13 @@ function wireControls(): void {
     state.t = Number(ui.walk.value) / 100;
     request("inspector");
   });
+  ui.classSelect.addEventListener("change", () => setClass(ui.classSelect.value === "all" ? "all" : Number(ui.classSelect.value)));
   ui.grid.addEventListener("click", (e) => {
     const rect = ui.grid.getBoundingClientRect();
-    const cell = state.model.manifest.imageSize * CELL_SCALE + GAP;
-    const col = Math.floor(((e.clientX - rect.left) * (ui.grid.width / rect.width) - GAP / 2) / cell);
-    const row = Math.floor(((e.clientY - rect.top) * (ui.grid.height / rect.height) - GAP / 2) / cell);
-    if (col < 0 || col >= COLUMNS || row < 0 || row >= COLUMNS) return;
-    const i = row * COLUMNS + col;
+    const x = (e.clientX - rect.left) * (ui.grid.width / rect.width);
+    const y = (e.clientY - rect.top) * (ui.grid.height / rect.height);
+    const i = cellAt(state.layout, state.model.manifest.imageSize, x, y);
+    if (i === undefined) return;
     if (e.shiftKey) setWalkEnds(state.from, i);
     else {
       ui.walk.value = "0";
@@ -283,6 +355,19 @@ function showBackend(choice: BackendChoice): void {
   ui.backend.dataset.backend = choice.name;
 }
 
+/** "a digit", "an image". */
+function article(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
+}
+
+/** ", 2 classes: 7, 8" for a conditional generator. */
+function conditionalNote({ manifest, generator }: LoadedModel): string {
+  const k = generator.numClasses;
+  if (k === undefined) return "";
+  const names = Array.from({ length: Math.min(k, 12) }, (_, c) => className(manifest, c)).join(", ");
+  return `, ${k} ${k === 1 ? "class" : "classes"}: ${names}${k > 12 ? ", …" : ""}`;
+}
+
 function fail(e: unknown): void {
   document.body.dataset.state = "error";
   ui.status.classList.add("error");
@@ -293,26 +378,51 @@ function fail(e: unknown): void {
 async function start(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const t0 = performance.now();
-  const choice = await selectBackend(params.get("backend"));
-  showBackend(choice);
-  console.info(`backend ${choice.name} ready in ${Math.round(performance.now() - t0)} ms`);
+  const backend = await selectBackend(params.get("backend"));
+  showBackend(backend);
+  console.info(`backend ${backend.name} ready in ${Math.round(performance.now() - t0)} ms`);
   // The model folder: ./model/ next to the page (what the build ships), or ?model=<folder>.
   const base = new URL(params.get("model") ?? "model/", document.baseURI);
   if (!base.pathname.endsWith("/")) base.pathname += "/";
   const model = await loadModel(base);
   const { manifest } = model;
+  const subject = subjectOf(manifest);
   const step = manifest.source.step === null ? "" : `, step ${manifest.source.step}`;
   ui.modelInfo.textContent =
-    `${manifest.model.model.toUpperCase()} generator (width ${manifest.model.width}, z ${manifest.model.zDim}) ` +
+    `${manifest.model.model.toUpperCase()} generator (width ${manifest.model.width}, z ${manifest.model.zDim}${conditionalNote(model)}) ` +
     `from run ${manifest.source.run}${step}.`;
+  document.title = `GAN toolkit: ${subject.plural} from a generator in the browser`;
+  ui.newDigits.textContent = `New ${subject.plural}`;
+  ui.gridHint.textContent = `Click ${article(subject.singular)} to start the walk there (A); shift-click to end it there (B).`;
+  const numClasses = model.generator.numClasses;
+  ui.classPicker.hidden = numClasses === undefined;
+  if (numClasses !== undefined) {
+    ui.classSelect.add(new Option("all classes: one row per class", "all"));
+    for (let c = 0; c < numClasses; c++) ui.classSelect.add(new Option(className(manifest, c), String(c)));
+  }
   for (const [i, a] of manifest.attention.entries()) ui.layer.add(new Option(`after layer ${a.after} (${a.side}×${a.side})`, String(i)));
   ui.layer.value = String(Math.max(0, manifest.attention.length - 1)); // The finer map by default.
   ui.layer.disabled = ui.clear.disabled = manifest.attention.length === 0;
 
   const seed = Number(params.get("seed") ?? 0);
-  state = { model, seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0, codes: [], gridPixels: new Float32Array(0), from: 0, to: 1, t: 0, maps: [], pixel: null };
+  const choice = parseClassChoice(params.get("class"), manifest, numClasses);
+  state = {
+    model,
+    subject,
+    seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
+    choice,
+    layout: gridLayout(numClasses, choice),
+    codes: [],
+    gridPixels: new Float32Array(0),
+    from: 0,
+    to: 1,
+    t: 0,
+    maps: [],
+    pixel: null,
+  };
   wireControls();
-  setSeed(state.seed);
+  ui.seed.value = String(state.seed);
+  setClass(choice); // the words, the address and the grid
 }
 
 start().catch(fail);

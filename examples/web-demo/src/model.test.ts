@@ -5,11 +5,11 @@
 import "@tensorflow/tfjs-backend-cpu";
 import { createHash } from "node:crypto";
 import { encodeSafetensors } from "@gan/layers";
+import { createGenerator } from "@gan/sagan";
+import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadModel, type WebManifest } from "./model";
-import { createGenerator } from "@gan/sagan";
-import type { GanGenerator } from "@gan/spec";
 
 const BASE = new URL("http://127.0.0.1/model/");
 
@@ -116,6 +116,34 @@ describe("loadModel", () => {
       trained.dispose();
     }
   });
+  it("builds a class-conditional generator from numClasses, whose labels choose the class", async () => {
+    const trained = createGenerator({ zDim: 8, width: 2, seed: 8, numClasses: 2 });
+    // Fresh embeddings are γ = 1, β = 0 for every class: make the classes differ, as training does.
+    const state = trained.stateDict();
+    const random = Object.fromEntries(
+      Object.entries(state)
+        .filter(([name]) => /_embed\./.test(name))
+        .map(([name, t], i) => [name, tf.randomNormal(t.shape, name.includes("gamma") ? 1 : 0, 0.5, "float32", i)]),
+    );
+    expect(Object.keys(random).length).toBeGreaterThan(0);
+    trained.loadStateDict({ ...state, ...random }, { strict: true });
+    tf.dispose(Object.values(random));
+    trained.eval();
+    serve(trained, { numClasses: 2 });
+    const { generator } = await loadModel(BASE);
+    const drawClasses = (g: GanGenerator, labels: number[]) =>
+      tf.tidy(() => g.forward(tf.reshape(tf.linspace(-1, 1, 16), [2, 8]), { labels: tf.tensor1d(labels, "int32") }).images.dataSync() as Float32Array);
+    try {
+      expect(generator.numClasses).toBe(2);
+      expect(drawClasses(generator, [0, 1])).toEqual(drawClasses(trained, [0, 1]));
+      expect(drawClasses(generator, [1, 0])).not.toEqual(drawClasses(generator, [0, 1]));
+      expect(() => generator.forward(tf.zeros([2, 8]))).toThrow(/labels/);
+    } finally {
+      generator.dispose();
+      trained.dispose();
+    }
+  });
+
   it("refuses a manifest outside the schema, naming the file and the field, before fetching the weights", async () => {
     const trained = createGenerator({ zDim: 8, width: 2, seed: 7 });
     serve(trained, { width: 1000 });

@@ -1,7 +1,7 @@
-import { type WebManifest, checkWebManifest } from "@gan/recipes";
 import { createGenerator as createDcganGenerator } from "@gan/dcgan";
 import { decodeSafetensors } from "@gan/layers";
-import { type NormalizableLayer, createGenerator } from "@gan/sagan";
+import { checkWebManifest, type WebManifest } from "@gan/recipes";
+import { createGenerator, type NormalizableLayer } from "@gan/sagan";
 import type { GanGenerator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 

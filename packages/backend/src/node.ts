@@ -5,12 +5,15 @@
  *
  * @packageDocumentation
  */
-export { selectBackend } from "./select-backend";
-export type { BackendName, SelectBackendOptions, SelectedBackend } from "./select-backend";
-export { BackendUnavailableError, NATIVE_PACKAGES } from "./native-backend";
-export type { NativeBackendName } from "./native-backend";
-export { idleCpuThreads, resolveThreads, startWasmBackend } from "./wasm-backend";
-export { MAX_WASM_THREADS } from "./wasm-threads";
-export type { WasmBackendOptions, WasmStartResult } from "./wasm-backend";
-export { defaultModuleLoader } from "./load-optional";
+
 export type { ModuleLoader } from "./load-optional";
+export { defaultModuleLoader } from "./load-optional";
+export type { NativeBackendName } from "./native-backend";
+export { BackendUnavailableError, NATIVE_PACKAGES } from "./native-backend";
+export type { BackendName, SelectBackendOptions, SelectedBackend } from "./select-backend";
+export { selectBackend } from "./select-backend";
+export type { ThreadGovernorOptions, ThreadProbe } from "./thread-governor";
+export { ThreadGovernor } from "./thread-governor";
+export type { WasmBackendOptions, WasmStartResult } from "./wasm-backend";
+export { idleCpuThreads, resolveThreads, startWasmBackend, wasmThreadGovernor } from "./wasm-backend";
+export { MAX_WASM_THREADS } from "./wasm-threads";

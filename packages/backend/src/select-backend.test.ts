@@ -1,6 +1,6 @@
 import os from "node:os";
-import * as tf from "@tensorflow/tfjs-core";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { backendInfo, describeBackend } from "./backend-info";
 import type { ModuleLoader } from "./load-optional";
@@ -51,7 +51,7 @@ describe("selectBackend", () => {
     expect(trainingKernelsRegistered()).toBe(true);
     const info = backendInfo();
     expect(info).toMatchObject({ name: "wasm", tfjsVersion: tf.version_core, simd: true, trainingKernels: true });
-    // `auto` by default: one thread per idle logical CPU.
+    // `auto` by default: one thread per logical CPU (at most 8), switched by the governor while training.
     expect(info.threadCount).toBeGreaterThanOrEqual(1);
     expect(info.threadCount).toBeLessThanOrEqual(resolveThreads("auto"));
     expect(info.threads).toBe((info.threadCount ?? 1) > 1);

@@ -1,9 +1,9 @@
-import * as tf from "@tensorflow/tfjs-core";
-import * as wasm from "@tensorflow/tfjs-backend-wasm";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import * as wasm from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * Most threads the multithreaded build can use: it starts a pool of 8 workers.
@@ -21,6 +21,95 @@ interface WasmThreadedModule {
   cwrap(name: string, returnType: string | null, argTypes: string[]): unknown;
   tfjs?: Record<string, unknown>;
   PThread?: { runningWorkers?: Array<{ unref?: () => void }> };
+  HEAPU8: Uint8Array;
+}
+
+/** The C bridge of tfjs's wasm module that the thread switch uses. */
+interface ThreadsBridge {
+  initWithThreadsCount(count: number): void;
+  getThreadsCount(): number;
+}
+
+/**
+ * Switches XNNPACK between the two thread pools of an adaptive start ({@link threadedWasmFactory} with
+ * `adaptive`): the pool of `max` threads the backend started with and a pool of 1 (no worker threads). Both are
+ * made once at start-up; a switch only repoints tfjs's `threadpool` global, so it is instant, starts no thread,
+ * leaks nothing and can happen any number of times. Switch only between steps, never while a kernel runs.
+ * Results are the same bit for bit with either pool (XNNPACK splits the work into tiles, never a sum).
+ */
+export interface WasmThreadSwitch {
+  /** The larger pool's threads (the count the backend started with). */
+  readonly max: number;
+  /** The threads XNNPACK uses now, read from the C side (1 or `max`). */
+  threads(): number;
+  /** Makes XNNPACK use `count` threads from now on: 1 or `max` (other counts throw). */
+  set(count: number): void;
+}
+
+let activeSwitch: WasmThreadSwitch | null = null;
+
+/** The thread switch of the running adaptive wasm backend, or null (no adaptive start, or it could not be made). */
+export function wasmThreadSwitch(): WasmThreadSwitch | null {
+  return activeSwitch;
+}
+
+/** Bytes at the start of the wasm memory searched for tfjs's `threadpool` global (static data lies below the heap). */
+const STATIC_SCAN_BYTES = 4 << 20;
+
+/** Where tfjs's `threadpool` global lives (a word index into the wasm memory) and the 1-thread pool it pointed to. */
+interface PoolSlot {
+  word: number;
+  onePool: number;
+}
+
+function memoryWords(module: WasmThreadedModule): Int32Array {
+  const buffer = module.HEAPU8.buffer;
+  return new Int32Array(buffer, 0, Math.min(buffer.byteLength, STATIC_SCAN_BYTES) >> 2);
+}
+
+/**
+ * Makes a pool of 1 thread (no worker threads) and finds tfjs's `threadpool` global, a pointer in the module's static
+ * data that the wasm binary does not export. Call it before the backend makes its own pool, while the global is
+ * still null: `init_with_threads_count(1)` points it at the new pool, so the word that changed and, written back as
+ * null, makes `get_threads_count()` answer -1 (tfjs's "no pool") is the global. Returns why not when no word fits
+ * (another tfjs build); nothing is lost then, the backend makes its pool as usual.
+ */
+function findPoolSlot(module: WasmThreadedModule): PoolSlot | string {
+  const tfjs = module.tfjs as unknown as ThreadsBridge;
+  if (tfjs.getThreadsCount() !== -1) return "tfjs's thread pool already exists";
+  const before = memoryWords(module).slice();
+  tfjs.initWithThreadsCount(1);
+  const after = memoryWords(module);
+  for (let i = 0; i < before.length; i++) {
+    const pool = after[i];
+    // A pointer to a pool on the heap, stored below it, that was null.
+    if (before[i] !== 0 || pool <= 0 || i * 4 >= pool) continue;
+    Atomics.store(after, i, 0);
+    const emptied = tfjs.getThreadsCount();
+    Atomics.store(after, i, pool);
+    if (emptied === -1 && tfjs.getThreadsCount() === 1) return { word: i, onePool: pool };
+  }
+  return "tfjs's thread pool pointer was not found in the wasm memory";
+}
+
+/** The switch between the pool the backend made (`max` threads, now in `slot`) and the 1-thread pool. */
+function switchFor(module: WasmThreadedModule, slot: PoolSlot, max: number): WasmThreadSwitch | string {
+  const tfjs = module.tfjs as unknown as ThreadsBridge;
+  const maxPool = Atomics.load(memoryWords(module), slot.word);
+  if (tfjs.getThreadsCount() !== max || maxPool === slot.onePool) return `the backend runs ${tfjs.getThreadsCount()} threads, not ${max}`;
+  const pools = new Map<number, number>([
+    [max, maxPool],
+    [1, slot.onePool],
+  ]);
+  return {
+    max,
+    threads: () => tfjs.getThreadsCount(),
+    set(count: number) {
+      const pool = pools.get(count);
+      if (pool === undefined) throw new Error(`@gan/backend: the wasm thread switch has pools of 1 and ${max} threads, not ${count}`);
+      Atomics.store(memoryWords(module), slot.word, pool);
+    },
+  };
 }
 
 /** The pthread worker script shipped beside this module (src/ in tests, dist/ when built). */
@@ -44,8 +133,15 @@ export async function threadedWasmUnavailable(): Promise<string | null> {
 /**
  * A backend factory for tfjs's `wasm` backend that runs its multithreaded SIMD build with `threads`
  * XNNPACK threads (clamped to 1–8). The backend is tfjs's own BackendWasm with all its kernels.
+ *
+ * With `adaptive`, it also makes a 1-thread pool beside the `threads` one and a {@link WasmThreadSwitch} between
+ * them ({@link wasmThreadSwitch}); `onSwitchFailure` hears why when that cannot be done (the backend then runs
+ * `threads` threads, fixed).
  */
-export function threadedWasmFactory(threads: number): () => Promise<tf.KernelBackend> {
+export function threadedWasmFactory(
+  threads: number,
+  options: { adaptive?: boolean; onSwitchFailure?: (why: string) => void } = {},
+): () => Promise<tf.KernelBackend> {
   const count = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(threads)));
   return async () => {
     const require = createRequire(import.meta.url);
@@ -76,12 +172,19 @@ export function threadedWasmFactory(threads: number): () => Promise<tf.KernelBac
       disposeData: module.cwrap("dispose_data", null, ["number"]),
       dispose: module.cwrap("dispose", null, []),
     };
+    // Before the backend makes its pool: a 1-thread pool to switch to, and where the pool pointer lives.
+    const slot = options.adaptive && count > 1 ? findPoolSlot(module) : null;
     // Starts XNNPACK's thread pool: its threads run (and wait for work) in the pool's workers for good.
     const backend = new wasm.BackendWasm(module as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0]);
     // Emscripten keeps a worker referenced while its thread runs, so the pool's idle threads would keep
     // Node from ever exiting; they only wait for the main thread, so let the process end without them.
     for (const worker of module.PThread?.runningWorkers ?? []) worker.unref?.();
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+    if (slot != null) {
+      const made = typeof slot === "string" ? slot : switchFor(module, slot, count);
+      if (typeof made === "string") options.onSwitchFailure?.(made);
+      else activeSwitch = made;
+    }
     return backend;
   };
 }

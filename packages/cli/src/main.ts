@@ -27,7 +27,7 @@ function backendOption(): Option {
 }
 
 function threadsOption(): Option {
-  return new Option("--threads <n>", "wasm backend threads: 1-8 or auto (default auto: one per idle logical CPU, at most 8)").argParser(
+  return new Option("--threads <n>", "wasm backend threads: 1-8 or auto (default auto: one per logical CPU, at most 8; in gan train 1 while that trains faster, rechecked every minute)").argParser(
     (v) => (v === "auto" ? "auto" : int(1)(v)),
   );
 }
@@ -100,6 +100,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--lecam <weight>", "LeCam regularisation of D's loss with this weight, > 0 (Tseng et al. 2021; e.g. 0.3)", positive)
     .option("--eval-every <epochs>", "score FID, KID, purity and balance every this many epochs into metrics.jsonl and fid.png", int(1))
     .option("--eval-n <n>", "samples and real reference digits per evaluation (default 400; needs --eval-every)", int(2))
+    .option("--eval-dataset <name>", "the data set whose classifier and real test images score the samples: mnist | fashion-mnist (default: the recipe's, else mnist; needs an evaluation)")
     .option("--no-eval", "no evaluation, even when the recipe has one")
     .option("--max-minutes <m>", "stop (with a checkpoint) after this long", positive)
     .option("--plugin <file>", "a module to load first, e.g. one that calls registerLayer() (repeatable)", collect, [])
@@ -280,7 +281,7 @@ Resume (--resume --out <run>):
     --epochs <n>   train further, or stop earlier
     --g-lr, --d-lr a new learning rate (e.g. lower after a divergence); Adam keeps its moments
   Run options, free to change: --data (the same images, wherever they are now), --backend, --threads,
-  --max-minutes, --sample-every, --checkpoint-every, --keep, --eval-every, --eval-n, --no-eval, --plugin,
+  --max-minutes, --sample-every, --checkpoint-every, --keep, --eval-every, --eval-n, --eval-dataset, --no-eval, --plugin,
   --skip-invalid, --quiet.
   A missing or empty <run>, or one without config.json or without a checkpoint, is an error (exit 1), never a
   fresh run. A corrupt latest checkpoint is an error naming it, why, and the command that resumes from the

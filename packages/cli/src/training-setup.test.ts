@@ -24,6 +24,7 @@ describe("trainingSetup", () => {
       diffAugmentTranslation: 0.0625,
     });
     expect(formatTrainingSetup(trainingSetup({ diffAugment: "translation", diffAugmentTranslation: 0.25 }))).toBe("DiffAugment translation (translation 0.25)");
+    expect(formatTrainingSetup(trainingSetup({ evalEvery: 10, evalDataset: "fashion-mnist" }))).toBe("eval every 10 epoch(s) (n=400, fashion-mnist)");
   });
 
   it("names the flag and what it expected", () => {
@@ -36,7 +37,11 @@ describe("trainingSetup", () => {
     expect(() => trainingSetup({ evalEvery: 0 })).toThrow("--eval-every: expected an integer >= 1, got 0");
     expect(() => trainingSetup({ evalEvery: 1, evalN: 1 })).toThrow("--eval-n: expected an integer >= 2, got 1");
     expect(() => trainingSetup({ evalN: 8 })).toThrow("--eval-n needs --eval-every");
-    expect(() => trainingSetup({ evalEvery: 1 }, 3)).toThrow("--eval-every: the evaluation scores grayscale digits; it needs --channels 1");
+    // --eval-dataset: which classifier and real images score the samples.
+    expect(trainingSetup({ evalEvery: 2, evalDataset: "fashion-mnist" })).toEqual({ eval: { everyEpochs: 2, n: 400, dataset: "fashion-mnist" } });
+    expect(() => trainingSetup({ evalEvery: 2, evalDataset: "cifar" })).toThrow("--eval-dataset: expected one of mnist, fashion-mnist, got cifar");
+    expect(() => trainingSetup({ evalDataset: "mnist" })).toThrow("--eval-dataset needs --eval-every <epochs>");
+    expect(() => trainingSetup({ evalEvery: 1 }, 3)).toThrow("--eval-every: the evaluation scores grayscale images; it needs --channels 1");
     expect(() => trainingSetup({ beta1: 1 })).toThrow("--beta1: expected a number in [0, 1), got 1");
     expect(() => trainingSetup({ beta2: -0.1 })).toThrow("--beta2: expected a number in [0, 1), got -0.1");
     expect(() => trainingSetup({ gLr: 0 })).toThrow("--g-lr: expected a number > 0, got 0");
@@ -57,12 +62,16 @@ describe("trainingSetup", () => {
     expect(trainingSetup({ emaDecay: 0.9 }, 1, base)).toEqual({ ema: { decay: 0.9, startStep: 0 } });
     expect(trainingSetup({ diffAugmentTranslation: 0.25 }, 1, base)).toEqual({ diffAugmentTranslation: 0.25 });
     expect(trainingSetup({ evalN: 16 }, 1, base)).toEqual({ eval: { everyEpochs: 12, n: 16 } });
+    // --eval-dataset alone keeps the recipe's schedule; the recipe's classes stay only with its own data set.
+    const fashion = { eval: { everyEpochs: 12, n: 400, dataset: "fashion-mnist" as const, classes: [0, 1] } };
+    expect(trainingSetup({ evalDataset: "mnist" }, 1, fashion)).toEqual({ eval: { everyEpochs: 12, n: 400, dataset: "mnist" } });
+    expect(trainingSetup({ evalN: 8 }, 1, fashion)).toEqual({ eval: { everyEpochs: 12, n: 8, dataset: "fashion-mnist", classes: [0, 1] } });
     const off = trainingSetup({ ema: false, diffAugment: false, noEval: true }, 1, base);
     expect(Object.keys(off).sort()).toEqual(["diffAugment", "diffAugmentTranslation", "ema", "eval"]);
     expect(Object.values(off).every((v) => v === undefined)).toBe(true);
     expect(() => trainingSetup({ ema: false, emaDecay: 0.9 }, 1, base)).toThrow("--ema-decay needs --ema");
     expect(() => trainingSetup({ diffAugment: false, diffAugmentTranslation: 0.1 }, 1, base)).toThrow("--diff-augment-translation needs --diff-augment");
-    expect(() => trainingSetup({ noEval: true, evalEvery: 2 }, 1, base)).toThrow("--no-eval: not with --eval-every or --eval-n");
+    expect(() => trainingSetup({ noEval: true, evalEvery: 2 }, 1, base)).toThrow("--no-eval: not with --eval-every, --eval-n or --eval-dataset");
   });
 
   it("checkDiffAugmentPolicy normalises a policy", () => {

@@ -1,6 +1,6 @@
 import { type DiffAugmentOp, diffAugmentPolicy } from "@gan/layers";
 import { LOSS_NAMES } from "@gan/losses";
-import { ARTICLE_OPTIMIZER, type TrainingSetup } from "@gan/recipes";
+import { ARTICLE_OPTIMIZER, EVAL_DATASETS, type EvalDatasetName, type TrainingSetup } from "@gan/recipes";
 
 export type { TrainingSetup };
 
@@ -47,6 +47,11 @@ export interface TrainingFlags {
   noEval?: boolean;
   /** Samples (and real reference digits) per evaluation, at least 2 (`--eval-n`, default 400; needs `evalEvery`). */
   evalN?: number;
+  /**
+   * The data set whose classifier and real test images score the samples (`--eval-dataset`: `mnist` or
+   * `fashion-mnist`; default: the recipe's, else MNIST; needs an evaluation).
+   */
+  evalDataset?: string;
   /** Adam β1 of both optimizers, in [0, 1) (`--beta1`, default 0 as the reference). */
   beta1?: number;
   /** Adam β2 of both optimizers, in [0, 1) (`--beta2`, default 0.9 as the reference). */
@@ -135,18 +140,28 @@ export function trainingSetup(flags: TrainingFlags, channels: 1 | 3 = 1, base: T
     setup.lecam = flags.lecam;
   }
 
+  const dataset = flags.evalDataset;
+  if (dataset !== undefined && !(EVAL_DATASETS as readonly string[]).includes(dataset)) {
+    throw new Error(`--eval-dataset: expected one of ${EVAL_DATASETS.join(", ")}, got ${dataset}`);
+  }
   if (flags.noEval) {
-    if (flags.evalEvery !== undefined || flags.evalN !== undefined) throw new Error("--no-eval: not with --eval-every or --eval-n");
+    if (flags.evalEvery !== undefined || flags.evalN !== undefined || dataset !== undefined) {
+      throw new Error("--no-eval: not with --eval-every, --eval-n or --eval-dataset");
+    }
     if (base.eval) setup.eval = undefined;
   } else if (flags.evalEvery === undefined && !base.eval) {
     if (flags.evalN !== undefined) throw new Error("--eval-n needs --eval-every <epochs>");
-  } else if (flags.evalEvery !== undefined || flags.evalN !== undefined) {
+    if (dataset !== undefined) throw new Error("--eval-dataset needs --eval-every <epochs>");
+  } else if (flags.evalEvery !== undefined || flags.evalN !== undefined || dataset !== undefined) {
     const n = flags.evalN ?? base.eval?.n ?? DEFAULT_EVAL_N;
     const everyEpochs = flags.evalEvery ?? base.eval?.everyEpochs;
     if (!Number.isSafeInteger(everyEpochs) || (everyEpochs as number) < 1) throw new Error(`--eval-every: expected an integer >= 1, got ${everyEpochs}`);
     if (!Number.isSafeInteger(n) || n < 2) throw new Error(`--eval-n: expected an integer >= 2, got ${flags.evalN}`);
-    if (channels !== 1) throw new Error("--eval-every: the evaluation scores grayscale digits; it needs --channels 1");
-    setup.eval = { everyEpochs: everyEpochs as number, n };
+    if (channels !== 1) throw new Error("--eval-every: the evaluation scores grayscale images; it needs --channels 1");
+    const chosen = (dataset ?? base.eval?.dataset) as EvalDatasetName | undefined;
+    // The recipe's classes belong to its data set: another data set is scored over all of its classes.
+    const classes = dataset === undefined || dataset === base.eval?.dataset ? base.eval?.classes : undefined;
+    setup.eval = { everyEpochs: everyEpochs as number, n, ...(chosen ? { dataset: chosen } : {}), ...(classes ? { classes } : {}) };
   }
   return setup;
 }
@@ -233,7 +248,7 @@ export function formatTrainingSetup(setup: TrainingSetup): string {
     parts.push(`DiffAugment ${setup.diffAugment}${shift}`);
   }
   if (setup.lecam !== undefined) parts.push(`LeCam ${setup.lecam}`);
-  if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n})`);
+  if (setup.eval) parts.push(`eval every ${setup.eval.everyEpochs} epoch(s) (n=${setup.eval.n}${setup.eval.dataset ? `, ${setup.eval.dataset}` : ""})`);
   const betas = (["beta1", "beta2"] as const).filter((k) => setup[k] !== undefined).map((k) => `${k} ${setup[k]}`);
   if (betas.length > 0) parts.push(`Adam ${betas.join(", ")}`);
   if (setup.loss) parts.push(`loss ${setup.loss}`);

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { type Recipe, type RecipeOverrides, withOverrides } from "./recipe";
-export { recipes, fastRecipe, saganRecipe, dcganRecipe, RECIPE_NAMES, type RecipeName, getRecipe } from "./named-recipes";
+export { recipes, fastRecipe, fastConditionalRecipe, fastUnlabelledRecipe, saganRecipe, dcganRecipe, RECIPE_NAMES, type RecipeName, getRecipe } from "./named-recipes";
 export { applyRecipe, type ApplyRecipeOptions, type AppliedRecipe } from "./apply-recipe";
 export { buildModels, isConditional, latentGapSpec, MODELS, type ModelName, type ModelSpec, type LatentGapSpec } from "./model-spec";
 export {

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyRecipe } from "./apply-recipe";
 import { RECIPE_NAMES, dcganRecipe, fastRecipe, getRecipe, recipes, saganRecipe } from "./named-recipes";
+import { buildModels } from "./model-spec";
 import { withOverrides } from "./recipe";
 import { checkTrainingSetup, resolveTrainingSetup } from "./training-setup";
 
@@ -12,7 +13,7 @@ beforeAll(async () => {
 
 describe("named recipes", () => {
   it("are the article's DCGAN and SAGAN and the fast recipe", () => {
-    expect(RECIPE_NAMES).toEqual(["fast", "sagan", "dcgan"]);
+    expect(RECIPE_NAMES).toEqual(["fast", "fastConditional", "fastUnlabelled", "sagan", "dcgan"]);
     expect(recipes.sagan.model).toEqual({ model: "sagan", zDim: 20, width: 64, channels: 1 });
     expect(recipes.sagan.training).toEqual({ loss: "hinge", gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
     expect(recipes.dcgan.training.loss).toBe("bce");
@@ -20,11 +21,27 @@ describe("named recipes", () => {
     expect(recipes.fast.model.workingSize).toBe(32);
   });
 
+  it("the recipes for any data are the fast recipe without its two-mode prior, conditional or not", () => {
+    const { latentGap, ...rest } = recipes.fast.model;
+    expect(latentGap).toBeDefined();
+    expect(recipes.fastConditional.model).toEqual({ ...rest, conditional: true });
+    expect(recipes.fastUnlabelled.model).toEqual(rest);
+    expect(recipes.fastConditional.training).toEqual(recipes.fast.training);
+    expect(recipes.fastUnlabelled.training).not.toBe(recipes.fast.training);
+    // A conditional recipe gets its class count from the data; buildModels needs it given.
+    expect(() => buildModels({ ...recipes.fastConditional.model, seed: 0 })).toThrow(/numClasses: a conditional model/);
+    const { generator } = buildModels({ ...recipes.fastConditional.model, numClasses: 10, width: 2, seed: 0 });
+    const labels = tf.tensor1d([0, 9], "int32");
+    const image = tf.tidy(() => generator.forward(tf.randomNormal([2, 20], 0, 1, "float32", 1), { labels }).images);
+    expect(image.shape).toEqual([2, 64, 64, 1]);
+    tf.dispose([image, labels]);
+  });
+
   it("getRecipe returns a copy and names the recipes it knows", () => {
     const copy = getRecipe("fast");
     copy.model.width = 99;
     expect(fastRecipe.model.width).toBe(16);
-    expect(() => getRecipe("fastest")).toThrow(/Unknown recipe 'fastest': expected one of fast, sagan, dcgan/);
+    expect(() => getRecipe("fastest")).toThrow(/Unknown recipe 'fastest': expected one of fast, fastConditional, fastUnlabelled, sagan, dcgan/);
     expect(() => getRecipe("__proto__")).toThrow(/Unknown recipe/);
   });
 

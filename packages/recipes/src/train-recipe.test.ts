@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { fastRecipe } from "./named-recipes";
 import { withOverrides } from "./recipe";
-import { EMA_SAMPLES_FOLDER, conditionalGrid, trainRecipe } from "./train-recipe";
+import { EMA_SAMPLES_FOLDER, conditionalGrid, evalScope, trainRecipe } from "./train-recipe";
 
 let tmp: string;
 beforeAll(async () => {
@@ -90,6 +90,14 @@ describe("trainRecipe", () => {
     const named = arrayDataSource(images, { batchSize: 4, labels: [0, 1, 0, 1, 1, 0, 1, 0], classes: ["cats", "dogs"] });
     await expect(trainRecipe(scored, { data: named, runDir: join(tmp, "conditional-named"), progress: false })).rejects.toThrow(/eval: a conditional run is scored per class.*got cats, dogs/);
     images.dispose();
+  });
+
+  it("evalScope: class folders named by their class number, bare (MNIST) or with the class name (Fashion-MNIST)", () => {
+    const evaluation = { everyEpochs: 1, n: 4, dataset: "fashion-mnist" as const };
+    expect(evalScope(evaluation, ["0-t-shirt-top", "1-trouser", "9-ankle-boot"], true)).toEqual({ dataset: "fashion-mnist", classes: [0, 1, 9], conditional: true, classLabels: "index" });
+    expect(evalScope({ everyEpochs: 1, n: 4 }, ["7", "8"], true)).toEqual({ dataset: "mnist", classes: [7, 8], conditional: true, classLabels: "index" });
+    expect(() => evalScope(evaluation, ["10-x", "1-trouser"], true)).toThrow(/class numbers 0–9.*got 10-x, 1-trouser/);
+    expect(evalScope(evaluation, ["cats"], false)).toEqual({ dataset: "fashion-mnist" });
   });
 
   it("conditionalGrid: one class per row, at most 64 images and 8 columns", () => {

@@ -189,15 +189,16 @@ export function conditionalGrid(numClasses: number): { count: number; columns: n
 /**
  * What the evaluation scores: the recipe's data set (default MNIST) and classes; for a conditional run the classes
  * its class folders are named by (`7/`, `8/` → classes 7 and 8, the generator's labels 0 and 1: `classLabels:
- * "index"`), whose per-class accuracy it reports.
+ * "index"`; Fashion-MNIST's `0-t-shirt-top/` … `9-ankle-boot/` by their leading number), whose per-class accuracy
+ * it reports. Exported for tests.
  */
-function evalScope(
+export function evalScope(
   evaluation: NonNullable<TrainingSetup["eval"]>,
   classNames: readonly string[] | undefined,
   conditional: boolean,
 ): { dataset: "mnist" | "fashion-mnist"; classes?: number[]; conditional?: boolean; classLabels?: "index" } {
   const dataset = evaluation.dataset ?? "mnist";
-  const numbered = classNames?.every((c) => /^[0-9]$/.test(c)) ? classNames.map(Number) : undefined;
+  const numbered = classNames?.every((c) => /^[0-9](-|$)/.test(c)) ? classNames.map((c) => Number(c[0])) : undefined;
   if (!conditional) return { dataset, ...(evaluation.classes ? { classes: evaluation.classes } : {}) };
   if (!numbered) {
     throw new Error(

@@ -113,6 +113,9 @@ describe("gan train --conditional", () => {
     expect(classLabel("8", 2, ["7", "8"])).toBe(1);
     expect(classLabel("0", 2, ["7", "8"])).toBe(0);
     expect(classLabel("cat", 3, ["dog", "cat", "emu"])).toBe(1);
+    // Fashion-MNIST's folders: by the whole name, the class name or the index.
+    const fashion = ["0-t-shirt-top", "1-trouser", "2-pullover", "3-dress"];
+    expect([classLabel("3-dress", 4, fashion), classLabel("dress", 4, fashion), classLabel("1", 4, fashion)]).toEqual([3, 3, 1]);
     expect(() => classLabel("2", 2, undefined)).toThrow("--class: expected a label index in [0, 2), got '2'");
   }, 120_000);
 });

@@ -68,9 +68,13 @@ async function locate(path: string, ema = false): Promise<{ weights: string; run
   }
 }
 
-/** The label of `--class` for a generator with `numClasses` classes named `names`: a recorded name first, else an index. */
+/**
+ * The label of `--class` for a generator with `numClasses` classes named `names`: a recorded name first (a folder
+ * named `3-dress` by `3-dress` or `dress`), else an index.
+ */
 export function classLabel(given: string, numClasses: number, names: readonly string[] | undefined): number {
-  const byName = names?.indexOf(given) ?? -1;
+  let byName = names?.indexOf(given) ?? -1;
+  if (byName < 0) byName = names?.findIndex((name) => name.replace(/^\d+-/, "") === given) ?? -1;
   if (byName >= 0 && byName < numClasses) return byName;
   const index = /^\d+$/.test(given) ? Number(given) : Number.NaN;
   if (Number.isSafeInteger(index) && index < numClasses) return index;

@@ -1,4 +1,4 @@
-import { type BackendName, selectBackend } from "@gan/backend/node";
+import { type BackendName, selectBackend, wasmThreadGovernor } from "@gan/backend/node";
 import { type ModelSpec, type Recipe, RunExtraSchema, getRecipe, isConditional, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
 import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
@@ -28,7 +28,10 @@ export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, T
   batchSize?: number;
   out: string;
   backend: BackendName;
-  /** wasm backend threads: 1–8, or `"auto"` (the default: one per idle logical CPU, at most 8). */
+  /**
+   * wasm backend threads: 1–8 (fixed), or `"auto"` (the default: one per logical CPU, at most 8, and 1 whenever that
+   * trains faster: `wasmThreadGovernor` of `@gan/backend/node`, fed every step).
+   */
   threads?: number | "auto";
   seed: number;
   resume: boolean;
@@ -126,6 +129,7 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     warn: (m) => io.stderr.write(`${m}\n`),
     ...(options.threads ? { threads: options.threads } : {}),
   });
+  const threadGovernor = backend.name === "wasm" && (options.threads ?? "auto") === "auto" ? wasmThreadGovernor() : null;
   io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${recipe.batchSize}`);
   if (data.classes) io.log(`classes: ${data.classes.length} (${shortList(data.classes)}), one conditional label each`);
   io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
@@ -158,7 +162,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       checkpointEvery: options.checkpointEvery,
       keep: options.keep,
       progress: false,
-      callbacks: options.quiet ? [] : [progressBar(io.stderr)],
+      // threads: auto on wasm: all the logical CPUs, or 1 while other processes keep them busy, decided from step times.
+      callbacks: [...(threadGovernor ? [threadGovernor.callback] : []), ...(options.quiet ? [] : [progressBar(io.stderr)])],
       config: { data: options.data, backend },
     }).catch((e: unknown) => {
       if (e instanceof UnusableCheckpointError) throw unusableCheckpoint(e, options);
