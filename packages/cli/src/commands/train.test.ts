@@ -103,7 +103,7 @@ describe("gan train: quality flags on the command line", () => {
   it("refuses to evaluate colour runs before training, as a command-line error", async () => {
     const r = await run(...tiny(join(tmp, "colour")), "--channels", "3", "--eval-every", "1");
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^error: --eval-every: the evaluation scores grayscale digits; it needs --channels 1\n/);
+    expect(r.err).toMatch(/^error: --eval-every: the evaluation scores grayscale images; it needs --channels 1\n/);
   });
 
   it("--ema --diff-augment --eval-every: EMA in every checkpoint, eval lines with EMA scores, fid.png; --resume keeps the setup", async () => {
@@ -388,7 +388,7 @@ describe("gan train: quality flags on the command line", () => {
 
     const unknown = await run("train", "--recipe", "fastest", "--data", data);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/--recipe <name>.*fast, sagan, dcgan/);
+    expect(unknown.err).toMatch(/--recipe <name>.*fast, fastConditional, fastUnlabelled, sagan, dcgan/);
   });
 
   it("--no-g-spectral-norm is for SAGAN only", async () => {
