@@ -20,7 +20,7 @@ export {
   checkTrainingSetup,
 } from "./training-setup";
 export { diffAugmentState, addDiffAugment, DIFF_AUGMENT_STATE_FILE } from "./diff-augment-state";
-export { WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "./web-manifest";
+export { WEB_MANIFEST, type WebManifest, type WebManifestAttention, webManifestAttention, webManifestModel } from "./web-manifest";
 export { ModelSpecSchema, RecipeModelSchema, LatentGapSpecSchema, checkModelSpec } from "./model-spec-schema";
 export { TrainingSetupSchema, TRAINING_LIMITS } from "./training-setup-schema";
 export { RecipeSchema, checkRecipe } from "./recipe-schema";

@@ -57,3 +57,30 @@ export interface WebManifest {
 /** The manifest's file name; the page fetches `<model folder>/manifest.json`. */
 export const WEB_MANIFEST = "manifest.json";
 
+
+/**
+ * SAGAN's attention blocks of the generator `spec` describes, in forward order (after layers 3 and 4 unless
+ * `attentionAfter` says otherwise; layer k attends over a 2^(k+1)-pixel side); empty for DCGAN.
+ */
+export function webManifestAttention(spec: Pick<ModelSpec, "model" | "attentionAfter">): WebManifestAttention[] {
+  if (spec.model !== "sagan") return [];
+  const after = [...(spec.attentionAfter ?? [3, 4])].sort((x, y) => x - y);
+  return after.map((layer, i) => ({ name: `self_attntion${i + 1}`, after: layer, side: 2 ** (layer + 1) }));
+}
+
+/**
+ * The manifest's `model` block for the generator `spec` describes: the fields a page needs to rebuild it, each
+ * optional one written only when it differs from the reference (see {@link WebManifest}).
+ */
+export function webManifestModel(spec: ModelSpec | Omit<ModelSpec, "seed">): WebManifest["model"] {
+  return {
+    model: spec.model,
+    zDim: spec.zDim,
+    width: spec.width,
+    channels: spec.channels,
+    ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
+    ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
+    ...(spec.latentGap ? { latentGap: spec.latentGap } : {}),
+    ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}),
+  };
+}

@@ -9,7 +9,7 @@
  * (sample grids, the EMA's grid, saving the generator) runs as a job between two steps, never during one.
  */
 import { ArrayImageDataset, DataLoader } from "@gan/data";
-import { applyRecipe, getRecipe, type ModelSpec, type Recipe, type RecipeName, type WebManifest, type WebManifestAttention, withOverrides } from "@gan/recipes";
+import { applyRecipe, getRecipe, type ModelSpec, type Recipe, type RecipeName, type WebManifest, webManifestAttention, webManifestModel, withOverrides } from "@gan/recipes";
 import {
   CHECKPOINT_FILES,
   type CheckpointStore,
@@ -90,16 +90,6 @@ export function runRecipe(config: RunConfig, channels: 1 | 3): Recipe {
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
     training: { eval: undefined },
   });
-}
-
-/**
- * SAGAN's attention blocks of the generator `spec` describes, as `gan export-web` lists them: after layers 3 and
- * 4 by default, layer k drawing a 2^(k+1)-pixel side.
- */
-export function attentionBlocks(spec: Pick<ModelSpec, "model" | "attentionAfter">): WebManifestAttention[] {
-  if (spec.model !== "sagan") return [];
-  const after = [...(spec.attentionAfter ?? [3, 4])].sort((x, y) => x - y);
-  return after.map((layer, i) => ({ name: `self_attntion${i + 1}`, after: layer, side: 2 ** (layer + 1) }));
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
@@ -347,19 +337,10 @@ export class TrainingSession {
     const manifest: WebManifest = {
       format: "gan-web",
       version: 1,
-      model: {
-        model: spec.model,
-        zDim: spec.zDim,
-        width: spec.width,
-        channels: spec.channels,
-        ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
-        ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
-        ...(spec.latentGap ? { latentGap: spec.latentGap } : {}),
-        ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}),
-      },
+      model: webManifestModel(spec),
       ...(spec.numClasses !== undefined && this.data.classes ? { classes: [...this.data.classes] } : {}),
       imageSize: 64,
-      attention: attentionBlocks(spec),
+      attention: webManifestAttention(spec),
       weights: { file: CHECKPOINT_FILES.generator, bytes: weights.byteLength, sha256: await sha256(weights) },
       source: { run: this.config.id, checkpoint, step, backend, ema: options.ema === true },
       exportedAt: new Date().toISOString(),

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { type ModelSpec, RunExtraSchema, WEB_MANIFEST, type WebManifest, type WebManifestAttention } from "@gan/recipes";
+import { type ModelSpec, RunExtraSchema, WEB_MANIFEST, type WebManifest, type WebManifestAttention, webManifestAttention, webManifestModel } from "@gan/recipes";
 
 export { WEB_MANIFEST, type WebManifest, type WebManifestAttention };
 import type { CommandIO } from "./train";
@@ -26,11 +26,6 @@ export interface ExportWebOptions {
  * The attention blocks of the generator `spec` describes (the reference's after layers 3 and 4), named as in its
  * state dict; layer k of the generator outputs a 2^(k+1)-pixel side (4, 8, 16, 32).
  */
-function saganAttention(spec: ModelSpec): WebManifestAttention[] {
-  const after = [...(spec.attentionAfter ?? [3, 4])].sort((x, y) => x - y);
-  return after.map((layer, i) => ({ name: `self_attntion${i + 1}`, after: layer, side: 2 ** (layer + 1) }));
-}
-
 /** The run folder and checkpoint folder that `path` (a run or a checkpoint folder) points to. */
 async function locateCheckpoint(path: string): Promise<{ runDir: string; checkpoint: string }> {
   const full = resolve(path);
@@ -73,7 +68,7 @@ function checkWeights(shapes: Map<string, number[]>, spec: ModelSpec, source: st
     ["last.0.weight", [spec.workingSize === 32 ? spec.width * 2 : spec.width, spec.channels, 4, 4]],
   ];
   const kind = spec.model === "dcgan" ? "dcgan generator" : `sagan generator ${spectralNorm ? "with spectral norm" : "without spectral norm (--no-g-spectral-norm)"}`;
-  if (spec.model === "sagan") expect.push(...saganAttention(spec).map((a): [string, number[]] => [`${a.name}.gamma`, [1]]));
+  if (spec.model === "sagan") expect.push(...webManifestAttention(spec).map((a): [string, number[]] => [`${a.name}.gamma`, [1]]));
   for (const [name, shape] of expect) {
     const got = shapes.get(name);
     if (!got) throw new Error(`${source}: no tensor '${name}'; these are not the weights of a ${kind}`);
@@ -112,20 +107,11 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
   const manifest: WebManifest = {
     format: "gan-web",
     version: 1,
-    model: {
-      model: spec.model,
-      zDim: spec.zDim,
-      width: spec.width,
-      channels: spec.channels,
-      ...(spec.generatorSpectralNorm === false ? { generatorSpectralNorm: false as const } : {}),
-      ...(spec.workingSize === 32 ? { workingSize: 32 as const } : {}),
-      ...(spec.latentGap ? { latentGap: spec.latentGap } : {}),
-      ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}),
-    },
+    model: webManifestModel(spec),
     // A viewer's class picker: the class names in label order, when the conditional run recorded them.
     ...(spec.numClasses !== undefined && config.extra?.classes ? { classes: [...config.extra.classes] } : {}),
     imageSize: 64,
-    attention: spec.model === "sagan" ? saganAttention(spec) : [],
+    attention: webManifestAttention(spec),
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
     source: {
       run: basename(runDir),
