@@ -4,13 +4,13 @@
  * passed over for wasm unless asked for (`?backend=`). wasm is `@gan/backend`'s `useWasmBackend` (tfjs's wasm
  * backend with the toolkit's training kernels).
  *
- * WebGPU needs `@tensorflow/tfjs-backend-webgpu` registered: the example does not depend on it yet (it could not be
- * installed offline where this was written), so WebGPU is reported as unavailable with that reason; importing the
- * package in worker.ts is all it takes to try it.
+ * WebGPU is `@tensorflow/tfjs-backend-webgpu`, registered by its import below; it is chosen only where the browser
+ * has a hardware WebGPU adapter and the test convolution comes out right.
  */
 import { backendInfo, describeBackend, useWasmBackend } from "@gan/backend";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
+import "@tensorflow/tfjs-backend-webgpu";
 import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import wasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
 import wasmThreadedSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url";
