@@ -15,6 +15,7 @@ function governed(options: Partial<ThreadGovernorOptions> = {}) {
     },
     log: (line) => lines.push(line),
     now: () => clock,
+    firstProbeAfterSteps: 20, // the tests below count from step 20; the default (8) has its own test
     ...options,
   });
   /** Runs `n` steps whose duration depends on the threads in use (the fake machine). */
@@ -48,6 +49,15 @@ describe("ThreadGovernor", () => {
     expect(g.governor.threads).toBe(1);
     expect(g.governor.probes).toEqual([{ step: 28, at: 20 * 1500 + 4 * 900 + 4 * 1500, from: 2, to: 1, fromMs: 1500, toMs: 900, switched: true }]);
     expect(g.lines).toEqual(["[@gan/backend] threads: 2 → 1 (step 1.50 s → 900 ms; other processes are using the CPUs)"]);
+  });
+
+  it("by default probes first after step 8, so a run on a busy machine loses at most ~16 steps", () => {
+    const g = governed({ firstProbeAfterSteps: undefined });
+    g.run(7, loaded);
+    expect(g.counts).toEqual([]);
+    g.run(9, loaded);
+    expect(g.counts).toEqual([1, 2, 1, 2, 1, 2, 1, 2, 1]);
+    expect(g.governor.probes).toEqual([expect.objectContaining({ step: 16, from: 2, to: 1, switched: true })]);
   });
 
   it("goes back after a probe that was not faster, and tells nothing", () => {

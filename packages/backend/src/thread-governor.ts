@@ -12,7 +12,7 @@ export interface ThreadGovernorOptions {
   now?: () => number;
   /** Steps left out at the start: the first ones compile kernels and grow the heap (default 3). */
   warmupSteps?: number;
-  /** The first probe comes after this many steps (default 20), to leave a bad start early. */
+  /** The first probe comes after this many steps (default 8), to leave a bad start early (about 2–3 s of the fast recipe). */
   firstProbeAfterSteps?: number;
   /**
    * Later probes come every this many seconds of training (default 60); each later probe that keeps the count doubles
@@ -100,7 +100,7 @@ export class ThreadGovernor {
     this.options = {
       now: options.now ?? (() => performance.now()),
       warmupSteps: options.warmupSteps ?? 3,
-      firstProbeAfterSteps: options.firstProbeAfterSteps ?? 20,
+      firstProbeAfterSteps: options.firstProbeAfterSteps ?? 8,
       probeEverySeconds: options.probeEverySeconds ?? 60,
       maxProbeShare: options.maxProbeShare ?? 0.05,
       probeSteps: Math.max(1, options.probeSteps ?? 4),

@@ -94,7 +94,7 @@ describe("threads: 'auto' on wasm (the adaptive thread pools)", () => {
     if (governor == null) throw new Error("no governor");
     const threadSwitch = wasmThreadSwitch();
     const callback = governor.callback;
-    // Fake step times: 1 thread twice as fast (a busy machine). The first probe comes after 20 steps.
+    // Fake step times: 1 thread twice as fast (a busy machine). The first probe comes after 8 steps.
     for (let i = 0; i < 28; i++) callback.onBatchEnd({}, { stepMs: threadSwitch?.threads() === 1 ? 500 : 1000 });
     expect(governor.threads).toBe(1);
     expect(threadSwitch?.threads()).toBe(1);
