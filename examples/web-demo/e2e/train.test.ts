@@ -4,21 +4,16 @@
  * its IndexedDB checkpoint to the same weights as an unbroken run, the saved generator loads in `gan sample`, and a
  * folder of the user's images with one broken file trains on the others.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os, { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { build, type PreviewServer, preview } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, CHROMIUM_FLAGS, freePort, root, runNode } from "./support";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 const gan = join(dirname(createRequire(import.meta.url).resolve("@gan/cli/package.json")), "dist", "bin.js");
 /** A tiny run: the fast recipe at width 4, batch 8. */
 const TINY = "backend=wasm&width=4&batch=8";
@@ -31,23 +26,7 @@ let baseUrl: string;
 const requests: string[] = [];
 
 function ganCommand(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [gan, ...args], (error, stdout, stderr) => {
-      if (error) reject(new Error(`gan ${args.join(" ")} failed:\n${stdout}${stderr}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  return runNode(gan, args);
 }
 
 beforeAll(async () => {

@@ -4,20 +4,15 @@
  * (public/model: the EMA generator of `gan demo`, made by scripts/ship-model.mjs); a second model, trained here in seconds with
  * the `gan` command line and exported with `gan export-web` next to the page, checks that path end to end.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, cp, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build, type PreviewServer, preview } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, CHROMIUM_FLAGS, freePort, root, runNode } from "./support";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 /** Where the screenshot goes; `UPDATE_SCREENSHOT=1` also copies it to the README's screenshot.png. */
 const SCREENSHOT = join(root, ".tmp", "screenshot.png");
 
@@ -39,23 +34,7 @@ const requests: string[] = [];
 
 /** Runs scripts/make-model.mjs (gan prepare, gan train, gan export-web); resolves with its output. */
 function makeModel(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(root, "scripts", "make-model.mjs"), ...args], (error, stdout, stderr) => {
-      if (error) reject(new Error(`make-model.mjs ${args.join(" ")} failed:\n${stdout}${stderr}`));
-      else resolve(stdout.trim());
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  return runNode(join(root, "scripts", "make-model.mjs"), args);
 }
 
 beforeAll(async () => {
