@@ -5,9 +5,11 @@
 // parameters frozen for G's step: `--loop same`); the article's loop as written, which computes gradients it
 // throws away, is a second column. A 2048² fp32 torch.mm gives the machine's matmul ceiling, and each step's
 // FLOPs (counted by reference_step.py) give our GFLOP/s as a share of it.
-// Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64 [--threads 1,auto]
+// Options: --models dcgan,sagan --backends wasm --rounds 2 --iters 5 --warmup 1 --batch 64 [--threads 1,auto] [--side 32|64|128]
 // (--threads: wasm thread counts to compare, each its own row, interleaved with the others and PyTorch within each
 // round; default: selectBackend's default, one per logical CPU. PyTorch runs with one thread per logical CPU.)
+// (--side: both sides run the scaled nets for that image side, tools/bench/scaled-nets.mjs and `scaled_nets` in
+// reference_step.py, the article's blocks stacked from 4×4 to the side; default: the article's 64×64 nets.)
 import { execFileSync, spawnSync } from "node:child_process";
 import os from "node:os";
 import { dirname, join } from "node:path";
@@ -24,9 +26,10 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "1" },
     batch: { type: "string", default: "64" },
     threads: { type: "string" },
+    side: { type: "string" },
   },
 });
-const common = ["--batch", values.batch, "--iters", values.iters, "--warmup", values.warmup];
+const common = ["--batch", values.batch, "--iters", values.iters, "--warmup", values.warmup, ...(values.side ? ["--side", values.side] : [])];
 const threadVariants = values.threads == null ? [null] : values.threads.split(",");
 const torchThreads = String(os.availableParallelism());
 const hasTorch = spawnSync("/usr/bin/python3", ["-c", "import torch"]).status === 0;
@@ -84,6 +87,7 @@ for (const model of values.models.split(",")) {
     const ms = median(times);
     const line = {
       model,
+      side: Number(values.side ?? 64),
       backend,
       threads_option: asked ?? "default",
       threads: [...threadCounts].sort().join(","), // what each process ran with ("auto" counts idle CPUs at start)
@@ -111,6 +115,6 @@ for (const r of results) {
   const threads = r.threads_option === String(r.threads) ? r.threads : `${r.threads_option}: ${r.threads}`;
   const share = r.gflops && r.ceiling_gflops ? ` = ${Math.round((100 * r.gflops) / r.ceiling_gflops)}%` : "";
   console.log(
-    `| ${r.model} | ${r.backend} (${threads}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | **${r.ratio ?? "-"}×** | ${r.pytorch_article_loop_ms_per_iter ?? "-"} | ${r.ratio_article_loop ?? "-"}× | ${r.gflops ?? "-"} / ${r.pytorch_gflops ?? "-"} (${r.ceiling_gflops ?? "-"})${share} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`,
+    `| ${r.model}${values.side ? ` ${r.side}×${r.side}` : ""} | ${r.backend} (${threads}) | ${r.ms_per_iter} | ${r.pytorch_ms_per_iter ?? "-"} | **${r.ratio ?? "-"}×** | ${r.pytorch_article_loop_ms_per_iter ?? "-"} | ${r.ratio_article_loop ?? "-"}× | ${r.gflops ?? "-"} / ${r.pytorch_gflops ?? "-"} (${r.ceiling_gflops ?? "-"})${share} | ${r.peak_rss_mb} / ${r.pytorch_peak_rss_mb ?? "-"} |`,
   );
 }

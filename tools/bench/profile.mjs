@@ -4,8 +4,8 @@
 // Every kernel registered for the backend is wrapped with a timer. Prints a table per kernel the engine ran
 // (inclusive time: a custom kernel that runs other kernels is charged for them), one per (kernel, input
 // shapes) of every kernel run, nested ones included (self time: nested kernels charged to themselves), and
-// the step time not spent in kernels (engine bookkeeping, gradient tape, JS). Timings of the profiled steps
-// are a little slower than unprofiled ones.
+// the step time not spent in kernels (engine bookkeeping, gradient tape, JS); Conv2D rows also show their GFLOP/s.
+// Timings of the profiled steps are a little slower than unprofiled ones.
 import { parseArgs } from "node:util";
 import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
@@ -79,7 +79,12 @@ for (const config of tf.getKernelsForBackend(backendName)) {
           .map((t) => `[${t.shape}]`)
           .join(" ");
         const key = `${config.kernelName} ${shapes}`;
-        const s = byShape.get(key) ?? { ms: 0, calls: 0 };
+        const s = byShape.get(key) ?? { ms: 0, calls: 0, flop: 0 };
+        if (config.kernelName === "Conv2D" && out?.shape) {
+          // multiply-adds: every output value gathers kh·kw·inChannels inputs
+          const [kh, kw, inChannels] = args.inputs.filter.shape;
+          s.flop += 2 * out.shape.reduce((a, b) => a * b, 1) * kh * kw * inChannels;
+        }
         s.ms += self;
         s.calls++;
         byShape.set(key, s);
@@ -142,7 +147,7 @@ console.log("\n| kernel | ms/iter | share | calls/iter |\n|---|---|---|---|");
 for (const r of rows.slice(0, Number(values.top))) {
   console.log(`| ${r.name} | ${fmt(r.ms)} | ${((100 * r.ms) / stepMs).toFixed(1)}% | ${r.calls} |`);
 }
-const shapeRows = [...byShape.entries()].map(([name, v]) => ({ name, ms: v.ms / iters, calls: v.calls / iters }));
+const shapeRows = [...byShape.entries()].map(([name, v]) => ({ name: name + (v.flop ? ` (${(v.flop / v.ms / 1e6).toFixed(0)} GF/s)` : ""), ms: v.ms / iters, calls: v.calls / iters }));
 shapeRows.sort((a, b) => b.ms - a.ms);
 console.log("\n| kernel and input shapes | ms/iter | calls/iter |\n|---|---|---|");
 for (const r of shapeRows.slice(0, Number(values.top))) console.log(`| ${r.name} | ${fmt(r.ms)} | ${r.calls} |`);

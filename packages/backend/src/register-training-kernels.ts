@@ -2,6 +2,8 @@ import { batchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
 import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
 import { identity } from "./kernels/identity";
+import { leakyRelu } from "./kernels/leaky-relu";
+import { transpose } from "./kernels/transpose";
 import { LEAKY_RELU_GRAD, installLeakyReluGradient, leakyReluGrad, restoreLeakyReluGradient } from "./kernels/leaky-relu-grad";
 import { mean, sum } from "./kernels/reduce";
 import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD, fusedAttention, fusedAttentionGrad } from "./kernels/fused-attention";
@@ -39,6 +41,16 @@ export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; ker
     name: "Mean",
     reason: "as Sum",
     kernel: mean,
+  },
+  {
+    name: "Transpose",
+    reason: "stock kernel moves one element at a time; matrix-like permutations (weight layouts) now run as SIMD transposes",
+    kernel: transpose,
+  },
+  {
+    name: "LeakyRelu",
+    reason: "stock kernel is a scalar C loop; ours is one SIMD pass, bit-identical",
+    kernel: leakyRelu,
   },
   {
     name: LEAKY_RELU_GRAD,

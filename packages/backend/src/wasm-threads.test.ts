@@ -7,6 +7,7 @@ import { FUSED_ATTENTION, FUSED_ATTENTION_GRAD } from "./kernels/fused-attention
 import { simdKernels } from "./kernels/simd-kernels";
 import type { WasmBackend } from "./kernels/wasm-internals";
 import { selectBackend } from "./select-backend";
+import { threadedWasmWorkers } from "./wasm-threads";
 import { randomArray, relativeError, valuesOn } from "./test-utils";
 
 describe("the multithreaded wasm build in Node", () => {
@@ -15,6 +16,13 @@ describe("the multithreaded wasm build in Node", () => {
     await selectBackend("wasm", { threads: 2, log: () => {}, warn });
     expect(warn).not.toHaveBeenCalled();
     expect(backendInfo()).toMatchObject({ name: "wasm", threads: true, threadCount: 2, simd: true, trainingKernels: true });
+  });
+
+  it("lets go of the pre-spawned workers that run no thread (the build starts 8)", () => {
+    const workers = threadedWasmWorkers();
+    expect(workers?.unused).toBe(0);
+    expect(workers?.running).toBeGreaterThanOrEqual(1);
+    expect(workers?.running).toBeLessThan(8);
   });
 
   it("says so when another thread count is asked for later", async () => {

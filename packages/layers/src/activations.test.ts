@@ -40,3 +40,44 @@ describe("activations", () => {
     expect(() => new LeakyReLU(Number.NaN)).toThrow(/negativeSlope must be a finite number, got NaN/);
   });
 });
+
+describe("ReLU and LeakyReLU keep their output, not their input, for the backward pass", () => {
+  const x = tf.tensor1d([-2, -0.5, 0, 0.25, 3, -1e-30, 7]);
+  const dy = tf.tensor1d([0.3, -1.2, 0.7, 2, -0.4, 1.1, 0.9]);
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+  /** Distinct full-size buffers the tape keeps for one call of `f` (saved tensors may share one). */
+  const kept = (f: (v: tf.Tensor) => tf.Tensor) => {
+    const engine = tf.engine() as unknown as { state: { activeTape: Array<{ saved?: tf.Tensor[] }> | null } };
+    const v = tf.variable(x);
+    const buffers = new Set<object>();
+    tf.variableGrads(() => {
+      const y = tf.sum(f(v)) as tf.Scalar;
+      for (const node of engine.state.activeTape ?? []) for (const t of node.saved ?? []) if (t.size === x.size) buffers.add(t.dataId);
+      return y;
+    }, [v]);
+    v.dispose();
+    return buffers.size;
+  };
+
+  for (const [name, layer, stock] of [
+    ["ReLU", new ReLU(), (v: tf.Tensor) => tf.relu(v)],
+    ["LeakyReLU(0.1)", new LeakyReLU(0.1), (v: tf.Tensor) => tf.leakyRelu(v, 0.1)],
+    ["LeakyReLU(0)", new LeakyReLU(0), (v: tf.Tensor) => tf.leakyRelu(v, 0)],
+    ["LeakyReLU(-0.5)", new LeakyReLU(-0.5), (v: tf.Tensor) => tf.leakyRelu(v, -0.5)],
+  ] as const) {
+    it(`${name}: the same output and gradient bits as tfjs's op`, () => {
+      const [ours, theirs] = [(v: tf.Tensor) => layer.forward(v), stock].map((f) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), dy))));
+      expect(bits(layer.forward(x))).toEqual(bits(stock(x)));
+      expect(bits(ours(x))).toEqual(bits(theirs(x)));
+    });
+  }
+
+  it("so an activation after another op leaves that op's output free", () => {
+    // v (kept by mul) and the activation's output (kept by sum, and now by the activation too); tfjs's ops also keep
+    // mul's output.
+    expect(kept((v) => new ReLU().forward(tf.mul(v, 2)))).toBe(2);
+    expect(kept((v) => tf.relu(tf.mul(v, 2)))).toBe(3);
+    expect(kept((v) => new LeakyReLU(0.1).forward(tf.mul(v, 2)))).toBe(2);
+    expect(kept((v) => tf.leakyRelu(tf.mul(v, 2), 0.1))).toBe(3);
+  });
+});

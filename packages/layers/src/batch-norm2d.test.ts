@@ -55,6 +55,40 @@ describe("BatchNorm2d", () => {
     bn.dispose();
   });
 
+  it("keeps one full-size tensor less for the backward pass than tfjs ops would, with their gradients bit for bit", () => {
+    const bn = new BatchNorm2d(5);
+    bn.getParameter("weight").assign(tf.tensor1d([1.1, 0.9, -0.7, 1.3, 0.5]));
+    bn.getParameter("bias").assign(tf.tensor1d([0.1, -0.2, 0.3, 0, 0.05]));
+    const x = tf.randomNormal([3, 4, 4, 5], 0, 2, "float32", 9) as tf.Tensor4D;
+    const r = tf.randomNormal([3, 4, 4, 5], 0, 1, "float32", 10);
+    const [weight, bias] = [bn.getParameter("weight"), bn.getParameter("bias")];
+    // What BatchNorm2d computed before, with tfjs's gradients of mul and add.
+    const plain = (v: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+      const mean = tf.mean(v, [0, 1, 2]);
+      const centred = tf.sub(v, mean);
+      const inverse = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [0, 1, 2]), 1e-5));
+      return tf.sum(tf.mul(tf.add(tf.mul(centred, tf.mul(inverse, w)), b), r));
+    };
+    const ours = (v: tf.Tensor) => tf.sum(tf.mul(bn.forward(v as tf.Tensor4D), r));
+    const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)));
+    const expected = bits(tf.grads(plain)([x, weight, bias]));
+    const { grads } = tf.variableGrads(() => ours(x) as tf.Scalar, [weight, bias]);
+    const dx = tf.grad(ours)(x);
+    expect(bits([dx, grads[weight.name], grads[bias.name]])).toEqual(expected);
+    // What the tape keeps: count the full-size tensors saved by one training forward.
+    const saved = (f: () => tf.Tensor) => {
+      const engine = tf.engine() as unknown as { state: { activeTape: Array<{ saved?: tf.Tensor[] }> | null } };
+      let count = 0;
+      tf.variableGrads(() => {
+        const y = f() as tf.Scalar;
+        for (const node of engine.state.activeTape ?? []) count += (node.saved ?? []).filter((t) => t.size === x.size).length;
+        return y;
+      }, [weight]);
+      return count;
+    };
+    expect(saved(() => ours(x))).toBe(saved(() => plain(x, weight, bias)) - 1);
+  });
+
   it("has PyTorch's parameters and buffers in PyTorch's order", () => {
     const bn = new BatchNorm2d(4);
     expect(Object.keys(bn.stateDict())).toEqual(["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);

@@ -72,22 +72,24 @@ export class BatchNorm2d extends Module {
       throw new Error(`BatchNorm2d expects input [B, H, W, ${this.numFeatures}] (NHWC), got [${x.shape}]`);
     }
     return tf.tidy(() => {
-      let mean: tf.Tensor;
+      let centred: tf.Tensor;
       let variance: tf.Tensor;
       if (this.training) {
         const n = x.shape[0] * x.shape[1] * x.shape[2];
         if (n < 2) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input [${x.shape}]`);
-        mean = tf.mean(x, [0, 1, 2]);
-        variance = tf.mean(tf.square(tf.sub(x, mean)), [0, 1, 2]);
+        const mean = tf.mean(x, [0, 1, 2]);
+        // One `x − mean` for the variance and the output: each tensor an op makes is kept for the backward pass.
+        centred = tf.sub(x, mean);
+        variance = tf.mean(tf.square(centred), [0, 1, 2]);
         this.updateRunningStats(mean, variance, n);
       } else {
-        mean = this.getBuffer("running_mean");
+        centred = tf.sub(x, this.getBuffer("running_mean"));
         variance = this.getBuffer("running_var");
       }
       const inverse = tf.rsqrt(tf.add(variance, this.eps));
-      if (!this.affine) return tf.mul(tf.sub(x, mean), inverse) as tf.Tensor4D;
+      if (!this.affine) return tf.mul(centred, inverse) as tf.Tensor4D;
       const scale = tf.mul(inverse, this.getParameter("weight"));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), this.getParameter("bias")) as tf.Tensor4D;
+      return scaleAndShift(centred as tf.Tensor4D, scale as tf.Tensor1D, this.getParameter("bias") as tf.Tensor1D);
     });
   }
 
@@ -113,3 +115,25 @@ export class BatchNorm2d extends Module {
     count.assign(tf.add(count, tf.scalar(1, "int32")));
   }
 }
+
+/**
+ * `centred · scale + shift` (per channel) with tfjs's own gradients for `mul` then `add`, computed the same way
+ * (so the same bits), but without keeping the product `centred · scale` for the backward pass, which `add` saves
+ * only for its shape: one full-size activation less per BatchNorm layer while training.
+ */
+const scaleAndShift = tf.customGrad((centred, scale, shift, save) => {
+  const [c, s, b] = [centred, scale, shift] as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+  (save as (tensors: tf.Tensor[]) => void)([c, s]);
+  return {
+    value: tf.tidy(() => tf.add(tf.mul(c, s), b)),
+    gradFunc: (dy, saved) => {
+      const [cs, ss] = saved as [tf.Tensor4D, tf.Tensor1D];
+      const g = dy as tf.Tensor4D;
+      return [
+        tf.mul(g, ss),
+        tf.reshape(tf.sum(tf.mul(g, cs), [0, 1, 2]), ss.shape),
+        tf.reshape(tf.sum(g, [0, 1, 2]), ss.shape),
+      ];
+    },
+  };
+}) as (centred: tf.Tensor4D, scale: tf.Tensor1D, shift: tf.Tensor1D) => tf.Tensor4D;

@@ -2,6 +2,7 @@ import type { Random } from "@gan/layers";
 import type { GanDiscriminator, GanGenerator, GanLoss } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { applyOrderedGradients } from "./adam";
+import { leanVariableGrads } from "./lean-variable-grads";
 import type { ScoreKind } from "./options";
 
 /** What the step functions need: the models, their trainable variables, optimizers, loss and RNG. */
@@ -84,7 +85,7 @@ export function discriminatorStep(parts: StepParts, real: tf.Tensor4D, realLabel
   let realScore: tf.Scalar | undefined;
   let fakeScore: tf.Scalar | undefined;
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = leanVariableGrads(() => {
       const realLogits = discriminator.forward(real, withLabels(realLabels)).logits;
       const fakeLogits = discriminator.forward(fake, withLabels(fakeLabels)).logits;
       realScore = tf.keep(meanScore(realLogits, scores));
@@ -123,7 +124,7 @@ export function generatorStep(parts: StepParts, batchSize: number): GeneratorSte
   const options = withLabels(labels);
   let fakeScore: tf.Scalar | undefined;
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = leanVariableGrads(() => {
       const fakeLogits = discriminator.forward(generator.forward(z, options).images, options).logits;
       fakeScore = tf.keep(meanScore(fakeLogits, scores));
       return loss.generatorLoss(fakeLogits);

@@ -3,7 +3,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { randomArray } from "../test-utils";
 import { transposeMatrix } from "./heap-copy";
-import { assembleSimdModule, simdKernels, webAssemblyApi } from "./simd-kernels";
+import { assembleSimdModule, simdKernels, transposeAt, webAssemblyApi } from "./simd-kernels";
 import { type WasmBackend, heapF32, heapIndex } from "./wasm-internals";
 
 // GAN_WASM_NO_SIMD_KERNELS=1 turns the module off (to test the JS fallbacks): nothing to test here then.
@@ -23,6 +23,22 @@ describe.skipIf(process.env.GAN_WASM_NO_SIMD_KERNELS === "1")("SIMD loops", () =
     expect(simdKernels(backend)).not.toBeNull();
     expect(simdKernels(backend)).toBe(simdKernels(backend));
   });
+
+  // Destination rows 2 KB or 4 KB apart go through padded strips (transposeAt): whole strips, a part strip at the
+  // end, a source with its own stride; the scratch is freed.
+  for (const [rows, cols, dstStride] of [[1024, 1024, 1024], [256, 70, 512], [300, 33, 1024]]) {
+    it(`transposeAt ${rows} × ${cols} into rows ${dstStride} floats apart like the JS loop`, () => {
+      const src = tf.tensor(randomArray(rows * (cols + 1), cols), [rows, cols + 1]);
+      const dst = tf.zeros([cols, dstStride]);
+      const ref = tf.zeros([cols, dstStride]);
+      const buffers = backend.numDataIds();
+      transposeAt(backend, heapIndex(backend, src), cols + 1, heapIndex(backend, dst), dstStride, rows, cols);
+      expect(backend.numDataIds()).toBe(buffers);
+      transposeMatrix(heapF32(backend), heapIndex(backend, src), cols + 1, heapIndex(backend, ref), dstStride, rows, cols);
+      expect(Array.from(dst.dataSync())).toEqual(Array.from(ref.dataSync()));
+      tf.dispose([src, dst, ref]);
+    });
+  }
 
   for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [37, 61], [64, 8], [8, 1024], [130, 67]]) {
     it(`transpose ${rows} × ${cols} (strided, into a bigger matrix) like the JS loop`, () => {
