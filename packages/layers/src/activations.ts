@@ -18,17 +18,17 @@ const reluKeepingOutput = tf.customGrad((x, save) => {
  */
 function leakyReluKeepingOutput(alpha: number): (x: tf.Tensor) => tf.Tensor {
   return tf.customGrad((input, save) => {
-      const y = tf.leakyRelu(input as tf.Tensor, alpha);
-      (save as (tensors: tf.Tensor[]) => void)([y]);
-      return {
-        value: y,
-        gradFunc: (dy, [saved]) => {
-          const config = tf.getGradient("LeakyRelu");
-          if (config == null) return tf.where(tf.greater(saved, 0), dy as tf.Tensor, tf.mul(dy as tf.Tensor, alpha));
-          return (config.gradFunc(dy, [saved], { alpha }) as Record<string, () => tf.Tensor>).x();
-        },
-      };
-    }) as (x: tf.Tensor) => tf.Tensor;
+    const y = tf.leakyRelu(input as tf.Tensor, alpha);
+    (save as (tensors: tf.Tensor[]) => void)([y]);
+    return {
+      value: y,
+      gradFunc: (dy, [saved]) => {
+        const config = tf.getGradient("LeakyRelu");
+        if (config == null) return tf.where(tf.greater(saved, 0), dy as tf.Tensor, tf.mul(dy as tf.Tensor, alpha));
+        return (config.gradFunc(dy, [saved], { alpha }) as Record<string, () => tf.Tensor>).x();
+      },
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
 }
 
 /** `max(0, x)`, as `torch.nn.ReLU`. Has no parameters. */

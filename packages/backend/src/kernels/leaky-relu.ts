@@ -1,4 +1,4 @@
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { stockWasmKernel } from "./kernel-registry";
 import { simdKernels } from "./simd-kernels";
 import { type KernelArgs, heapIndex } from "./wasm-internals";
@@ -19,7 +19,7 @@ export function leakyRelu(args: KernelArgs): tf.TensorInfo {
     return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   }
   const out = backend.makeOutput(x.shape, "float32");
-  const size = x.shape.reduce((a, b) => a * b, 1);
+  const size = tf.util.sizeFromShape(x.shape);
   simd.leakyRelu(4 * heapIndex(backend, x), 4 * heapIndex(backend, out), size, alpha);
   return out;
 }

@@ -5,7 +5,7 @@
 // into the tensors' data. Where WebAssembly SIMD or the memory is not available the callers use their JS
 // loops (see {@link simdKernels}).
 import { transposeMatrix } from "./heap-copy";
-import { type WasmBackend, heapF32 } from "./wasm-internals";
+import { type WasmBackend, disposeIntermediate, heapF32, heapIndex } from "./wasm-internals";
 
 /** The exported functions; all offsets are in bytes, strides and sizes in float32 elements. */
 export interface SimdKernels {
@@ -412,7 +412,7 @@ function transposeThroughStrips(
   const padded = rows + 16;
   const scratch = backend.makeOutput([STRIP, padded], "float32");
   try {
-    const at = backend.dataIdMap.get(scratch.dataId).memoryOffset >>> 2;
+    const at = heapIndex(backend, scratch);
     const heap = heapF32(backend);
     for (let c0 = 0; c0 < cols; c0 += STRIP) {
       const width = Math.min(STRIP, cols - c0);
@@ -420,6 +420,6 @@ function transposeThroughStrips(
       for (let c = 0; c < width; c++) heap.copyWithin(dst + (c0 + c) * dstStride, at + c * padded, at + c * padded + rows);
     }
   } finally {
-    backend.disposeData(scratch.dataId);
+    disposeIntermediate(backend, scratch);
   }
 }

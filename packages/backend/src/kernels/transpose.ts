@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { stockWasmKernel } from "./kernel-registry";
 import { transposeAt } from "./simd-kernels";
-import { type KernelArgs, heapIndex } from "./wasm-internals";
+import { type KernelArgs, disposeIntermediate, heapIndex } from "./wasm-internals";
 
 /**
  * A permutation with the axes that move together merged: `[O, I, kh, kw]` by `[2, 3, 1, 0]` is `[O, I, kh·kw]`
@@ -62,7 +62,7 @@ export function transpose(args: KernelArgs): tf.TensorInfo {
       for (let i = 0; i < a; i++) transposeAt(backend, src + i * b * k, k, at + i * k * b, b, b, k);
       transposeAt(backend, at, k * b, dst, a, a, k * b);
     } finally {
-      backend.disposeData(scratch.dataId);
+      disposeIntermediate(backend, scratch);
     }
   }
   return out;
