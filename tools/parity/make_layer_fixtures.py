@@ -1,5 +1,6 @@
 """Parity fixtures for the core layers of @gan/layers (Conv2d, ConvTranspose2d, BatchNorm2d, activations,
-nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling, the latent gap) and a safetensors
+nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling, the latent gap, minibatch
+standard deviation) and a safetensors
 interoperability file.
 
 Run from the repository root with Debian's PyTorch 1.13:
@@ -231,6 +232,38 @@ def latent_gap_fixtures():
     save_safetensors(os.path.join(OUT, "layers_latent_gap.safetensors"), out)
 
 
+class MinibatchStd(nn.Module):
+    """StyleGAN2's MinibatchStdLayer (stylegan2-ada-pytorch, networks.py) with one channel: the standard deviation
+    over groups of `group_size` samples (sample n in group n mod N/G), averaged over channels and positions,
+    appended as a channel. Here G must divide N."""
+
+    def __init__(self, group_size=4):
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x):
+        N, C, H, W = x.shape
+        G = min(self.group_size, N)
+        y = x.reshape(G, -1, 1, C, H, W)
+        y = y - y.mean(dim=0)
+        y = y.square().mean(dim=0)
+        y = (y + 1e-8).sqrt()
+        y = y.mean(dim=[2, 3, 4])
+        y = y.reshape(-1, 1, 1, 1)
+        y = y.repeat(G, 1, H, W)
+        return torch.cat([x, y], dim=1)
+
+
+def minibatch_std_fixtures():
+    """MinibatchStd with groups of 4 (batch 8), of the whole batch (batch 3) and of 2 (batch 6)."""
+    torch.manual_seed(9)
+    out = {}
+    run_case(out, "mbstd.g4", MinibatchStd(4), torch.randn(8, 3, 4, 5), {})
+    run_case(out, "mbstd.whole", MinibatchStd(4), torch.randn(3, 2, 3, 3), {})
+    run_case(out, "mbstd.g2", MinibatchStd(2), torch.randn(6, 5, 2, 2), {})
+    save_safetensors(os.path.join(OUT, "layers_minibatch_std.safetensors"), out)
+
+
 FIXTURES = {
     "conv": conv_fixtures,
     "conv_transpose": conv_transpose_fixtures,
@@ -240,6 +273,7 @@ FIXTURES = {
     "interop": interop_fixture,
     "resample": resample_fixtures,
     "latent_gap": latent_gap_fixtures,
+    "minibatch_std": minibatch_std_fixtures,
 }
 
 if __name__ == "__main__":

@@ -20,5 +20,6 @@ export {
 export { planBatchMatMul } from "./kernels/batch-mat-mul";
 export type { BatchMatMulPlan } from "./kernels/batch-mat-mul";
 export { FUSED_ATTENTION, FUSED_ATTENTION_GRAD } from "./kernels/fused-attention";
+export { ADAM_UPDATE, type AdamUpdateAttrs } from "./kernels/adam-update";
 export { planPhaseConvolution } from "./kernels/conv2d-backprop-input";
 export type { MergedAxis, PhaseConvolutionPlan, PhasePlan } from "./kernels/conv2d-backprop-input";

@@ -1,3 +1,4 @@
+import { ADAM_UPDATE, adamUpdate } from "./kernels/adam-update";
 import { batchMatMul } from "./kernels/batch-mat-mul";
 import { conv2DBackpropFilter } from "./kernels/conv2d-backprop-filter";
 import { conv2DBackpropInput } from "./kernels/conv2d-backprop-input";
@@ -66,6 +67,11 @@ export const TRAINING_KERNELS: ReadonlyArray<{ name: string; reason: string; ker
     name: FUSED_ATTENTION_GRAD,
     reason: "new: its gradient, recomputing the attention per batch element instead of keeping it",
     kernel: fusedAttentionGrad,
+  },
+  {
+    name: ADAM_UPDATE,
+    reason: "new: one Adam update per parameter in one SIMD pass (tfjs's optimizer runs 13 ops, each a pass with a new tensor); bit-identical",
+    kernel: adamUpdate,
   },
 ];
 

@@ -42,3 +42,28 @@ export async function valuesOn(backend: string, fn: () => tf.Tensor | tf.Tensor[
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object): tf.Tensor {
   return tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
 }
+
+/**
+ * Wraps the wasm kernel `name` so that its runs are counted (to check that a path takes the fast kernel):
+ * `calls()` reads the count, `restore()` puts the kernel back as it was.
+ */
+export function countWasmKernelCalls(name: string): { calls: () => number; restore: () => void } {
+  const kernel = tf.getKernel(name, "wasm");
+  if (kernel == null) throw new Error(`countWasmKernelCalls: no wasm kernel '${name}'`);
+  let count = 0;
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    ...kernel,
+    kernelFunc: (args) => {
+      count++;
+      return kernel.kernelFunc(args);
+    },
+  });
+  return {
+    calls: () => count,
+    restore: () => {
+      tf.unregisterKernel(name, "wasm");
+      tf.registerKernel(kernel);
+    },
+  };
+}

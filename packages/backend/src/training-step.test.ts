@@ -10,7 +10,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FUSED_ATTENTION } from "./kernels/fused-attention";
 import { registerTrainingKernels, trainingKernelsRegistered } from "./register-training-kernels";
-import { randomArray, relativeError } from "./test-utils";
+import { countWasmKernelCalls, randomArray, relativeError } from "./test-utils";
 
 describe("SAGAN training on wasm with the fast kernels", () => {
   beforeAll(async () => {
@@ -35,19 +35,10 @@ describe("SAGAN training on wasm with the fast kernels", () => {
       callbacks: [],
     });
     // Count the fused kernel's runs: the steps must take the fast path.
-    const kernel = tf.getKernel(FUSED_ATTENTION, "wasm")!;
-    let fused = 0;
-    tf.unregisterKernel(FUSED_ATTENTION, "wasm");
-    tf.registerKernel({
-      ...kernel,
-      kernelFunc: (args) => {
-        fused++;
-        return kernel.kernelFunc(args);
-      },
-    });
+    const fused = countWasmKernelCalls(FUSED_ATTENTION);
     try {
       await trainer.trainStep(images);
-      expect(fused).toBe(10); // G's 2 blocks × 2 forwards (D step, G step) + D's 2 blocks × 3 (real, fake, G step)
+      expect(fused.calls()).toBe(10); // G's 2 blocks × 2 forwards (D step, G step) + D's 2 blocks × 3 (real, fake, G step)
       const before = { tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds(), bytes: tf.memory().numBytes };
       const losses: number[] = [];
       for (let i = 0; i < 20; i++) {
@@ -59,8 +50,7 @@ describe("SAGAN training on wasm with the fast kernels", () => {
       expect(tf.engine().backend.numDataIds()).toBe(before.data);
       expect(tf.memory().numBytes).toBe(before.bytes);
     } finally {
-      tf.unregisterKernel(FUSED_ATTENTION, "wasm");
-      tf.registerKernel(kernel);
+      fused.restore();
       trainer.dispose();
       images.dispose();
       generator.dispose();

@@ -118,6 +118,11 @@ export function createProgram(io: CommandIO): Command {
       int(1),
     )
     .option(
+      "--minibatch-std [group]",
+      "SAGAN: the discriminator sees how much the samples of each group of this many (default 4) differ (minibatch standard deviation, before its last layer)",
+      int(2),
+    )
+    .option(
       "--conditional",
       "class-conditional nets: label the images by their class sub-folders (as 'gan prepare mnist' writes them: 0/ … 9/), one class per row in the sample grids; config.json records the classes for 'gan sample --class' / '--per-class'",
     )
@@ -126,8 +131,9 @@ export function createProgram(io: CommandIO): Command {
     .addHelpText("after", RESUME_HELP)
     .action(async (opts, cmd: Command) => {
       // Commander names --d-attention-after's value dAttentionAfter, gives gSpectralNorm true unless --no-g-spectral-norm
-      // and eval true unless --no-eval. --latent-gap without a value is true: one split coordinate.
-      const { dAttentionAfter, gSpectralNorm, latentGap, eval: evaluate, channels, ...rest } = opts;
+      // and eval true unless --no-eval. --latent-gap without a value is true: one split coordinate; --minibatch-std
+      // without a value is true: groups of 4.
+      const { dAttentionAfter, gSpectralNorm, latentGap, minibatchStd, eval: evaluate, channels, ...rest } = opts;
       const flags = { ...rest, ...(evaluate === false ? { noEval: true } : {}) };
       try {
         // Flag combinations (--ema-decay without --ema...) are command-line errors, checked against the recipe.
@@ -143,6 +149,7 @@ export function createProgram(io: CommandIO): Command {
           given: givenOptions(cmd),
           ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
           ...(latentGap !== undefined ? { latentGap: latentGapSpec(latentGap === true ? 1 : latentGap) } : {}),
+          ...(minibatchStd !== undefined ? { discriminatorMinibatchStd: minibatchStd === true ? 4 : minibatchStd } : {}),
           ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
           ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
         },
@@ -313,7 +320,12 @@ PyTorch's names, shapes and dtypes (float32, int64 num_batches_tracked). In PyTo
  * `TrainCommandOptions` names.
  */
 function givenOptions(cmd: Command): Set<string> {
-  const names: Record<string, string> = { dAttentionAfter: "discriminatorAttentionAfter", gSpectralNorm: "generatorSpectralNorm", eval: "noEval" };
+  const names: Record<string, string> = {
+    dAttentionAfter: "discriminatorAttentionAfter",
+    gSpectralNorm: "generatorSpectralNorm",
+    minibatchStd: "discriminatorMinibatchStd",
+    eval: "noEval",
+  };
   const given = new Set<string>();
   for (const key of Object.keys(cmd.opts())) {
     if (cmd.getOptionValueSource(key) === "cli") given.add(names[key] ?? key);

@@ -15,6 +15,7 @@ export const MODEL_FIELD_FLAGS: Readonly<Record<keyof ModelSpec, string>> = {
   generatorSpectralNorm: "--no-g-spectral-norm",
   workingSize: "--working-size",
   latentGap: "--latent-gap",
+  discriminatorMinibatchStd: "--minibatch-std",
   conditional: "--conditional",
   // No flag of its own: --conditional takes it from the data's class sub-folders.
   numClasses: "--conditional",

@@ -22,6 +22,7 @@ export { ReLU, LeakyReLU, Tanh } from "./activations";
 export { Sequential, takesLabels, type Layer4D, type ConditionalLayer4D } from "./sequential";
 export { Upsample2d } from "./upsample2d";
 export { AvgPool2d } from "./avg-pool2d";
+export { MinibatchStdDev, type MinibatchStdDevOptions } from "./minibatch-std";
 export { LatentGap, type LatentGapOptions } from "./latent-gap";
 export {
   IMAGE_SIZE,

@@ -31,6 +31,7 @@ const modelEntries = {
   generatorSpectralNorm: v.optional(v.boolean((i) => `expected true or false, got ${i.received}`)),
   workingSize: v.optional(oneOf([32, 64] as const)),
   latentGap: v.optional(LatentGapSpecSchema),
+  discriminatorMinibatchStd: v.optional(intIn(2, 256)),
   numClasses: v.optional(intIn(1, MODEL_LIMITS.maxClasses)),
   conditional: v.optional(v.boolean((i) => `expected true or false, got ${i.received}`)),
 };

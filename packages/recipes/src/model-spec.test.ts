@@ -56,6 +56,22 @@ describe("buildModels: generatorSpectralNorm", () => {
   });
 });
 
+describe("buildModels: discriminatorMinibatchStd", () => {
+  it("gives SAGAN's discriminator the layer (its last convolution reads one channel more); the generator is unchanged", () => {
+    const reference = buildModels(sagan);
+    const std = buildModels({ ...sagan, discriminatorMinibatchStd: 4 });
+    try {
+      expect(keys(std.generator)).toEqual(keys(reference.generator));
+      const [ref, ours] = [reference.discriminator.stateDict()["last.weight"], std.discriminator.stateDict()["last.weight"]];
+      expect(ours.shape).toEqual([ref.shape[0], (ref.shape[1] as number) + 1, ref.shape[2], ref.shape[3]]);
+      expect((std.discriminator as unknown as { minibatchStd?: { groupSize: number } }).minibatchStd?.groupSize).toBe(4);
+      expect(() => buildModels({ ...sagan, model: "dcgan", discriminatorMinibatchStd: 4 })).toThrow("discriminatorMinibatchStd: applies to sagan only, not to dcgan");
+    } finally {
+      for (const m of [reference.generator, reference.discriminator, std.generator, std.discriminator]) m.dispose();
+    }
+  });
+});
+
 describe("buildModels of a conditional spec", () => {
   it("builds class-conditional nets for numClasses, and asks for it when only conditional is set", () => {
     for (const model of ["dcgan", "sagan"] as const) {

@@ -44,6 +44,12 @@ export interface ModelSpec {
   /** A latent prior with separate modes for the generator (`GeneratorConfig.latentGap`); absent: normal codes. */
   latentGap?: LatentGapSpec;
   /**
+   * SAGAN's discriminator measures how much the samples of each group of this many differ, before its last
+   * convolution (`SaganConfig.minibatchStd`, `MinibatchStdDev` of `@gan/layers`); absent: no such layer, as the
+   * article.
+   */
+  discriminatorMinibatchStd?: number;
+  /**
    * Class-conditional nets over this many classes (`numClasses` of the factories, at most
    * `MODEL_LIMITS.maxClasses`): conditional BatchNorm in the generator, a projection head in the discriminator;
    * both then take `{ labels }`. Absent: the unconditional nets.
@@ -82,7 +88,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   if (spec.conditional === false && spec.numClasses !== undefined) throw new Error("numClasses: given with conditional: false");
   const base = { zDim: spec.zDim, width: spec.width, channels: spec.channels, ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}) };
   if (spec.model === "dcgan") {
-    for (const key of ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm"] as const) {
+    for (const key of ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "discriminatorMinibatchStd"] as const) {
       if (spec[key] !== undefined) throw new Error(`${key}: applies to sagan only, not to dcgan`);
     }
     if (spec.workingSize !== undefined && spec.workingSize !== 64) throw new Error("workingSize: applies to sagan only, not to dcgan");
@@ -106,6 +112,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const size = spec.workingSize ? { workingSize: spec.workingSize } : {};
   const gap = spec.latentGap ? { latentGap: spec.latentGap } : {};
   const generator = createGenerator({ ...base, ...size, ...gap, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) });
-  const discriminator = createDiscriminator({ ...base, ...size, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) });
+  const std = spec.discriminatorMinibatchStd !== undefined ? { minibatchStd: spec.discriminatorMinibatchStd } : {};
+  const discriminator = createDiscriminator({ ...base, ...size, ...std, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) });
   return { generator, discriminator };
 }

@@ -35,8 +35,15 @@ export function wantsMaps(options: ForwardOptions | undefined, where: string): b
 /**
  * A discriminator's logits `[B]` from the 4×4 map `h` its last convolution reads: `last(h)`, plus the projection
  * term `⟨embed(labels), h⟩` when the discriminator is conditional (`embed` given; `labels` checked by the caller).
+ * `lastInput` is what `last` reads when it is not `h` itself (`h` with the minibatch standard deviation channel).
  */
-export function projectedLogits(last: Conv2d, embed: ProjectionHead | undefined, h: tf.Tensor4D, labels: tf.Tensor1D | undefined): tf.Tensor1D {
-  const logits = tf.reshape(last.forward(h), [h.shape[0]]) as tf.Tensor1D;
+export function projectedLogits(
+  last: Conv2d,
+  embed: ProjectionHead | undefined,
+  h: tf.Tensor4D,
+  labels: tf.Tensor1D | undefined,
+  lastInput: tf.Tensor4D = h,
+): tf.Tensor1D {
+  const logits = tf.reshape(last.forward(lastInput), [h.shape[0]]) as tf.Tensor1D;
   return embed ? (tf.add(logits, embed.forward(h, labels)) as tf.Tensor1D) : logits;
 }

@@ -75,6 +75,12 @@ export interface SaganConfig extends SaganReferenceConfig, GeneratorConfig {
    * 32×32, such as MNIST's 28×28 digits.
    */
   workingSize?: 32 | 64;
+  /**
+   * Discriminator only: a {@link MinibatchStdDev} with groups of this many samples before `last`, whose input
+   * gains one channel (Karras et al. 2018; StyleGAN2 uses 4). It shows the discriminator how much the samples of
+   * a batch differ, against a generator that draws too few kinds of image. Default: none, as the reference.
+   */
+  minibatchStd?: number;
 }
 
 /** A {@link SaganConfig} with every default filled in. */
@@ -88,6 +94,8 @@ export interface ResolvedSaganConfig extends ResolvedModelConfig {
   workingSize: 32 | 64;
   /** The latent gap of the generator, or undefined. */
   latentGap: LatentGap | undefined;
+  /** The discriminator's minibatch standard deviation group size, or undefined. */
+  minibatchStd: number | undefined;
 }
 
 /** A {@link SaganReferenceConfig} with every default filled in. */
@@ -99,7 +107,7 @@ export interface ResolvedSaganReferenceConfig extends ResolvedModelConfig {
 }
 
 /** The options only the variants take; the article's classes refuse them. */
-export const VARIANT_OPTIONS = ["attentionAfter", "workingSize", "latentGap"] as const;
+export const VARIANT_OPTIONS = ["attentionAfter", "workingSize", "latentGap", "minibatchStd"] as const;
 
 const defaultAttention: AttentionFactory = (channels, random) => new SelfAttention2d(channels, { random });
 const defaultNormalize: NormalizeFn = (layer, random) => spectralNorm(layer, { random });
@@ -145,7 +153,18 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
     throw new Error(`${where}: option 'workingSize' must be 32 or 64, got ${JSON.stringify(config.workingSize)}`);
   }
   const latentGap = resolveLatentGap(config.latentGap, base.zDim, where);
-  return { ...base, attention, normalize, numClasses, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap };
+  const minibatchStd = config.minibatchStd;
+  if (minibatchStd !== undefined && !(Number.isInteger(minibatchStd) && minibatchStd >= 2)) {
+    throw new Error(`${where}: option 'minibatchStd' must be a group size, an integer >= 2, got ${JSON.stringify(minibatchStd)}`);
+  }
+  return { ...base, attention, normalize, numClasses, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap, minibatchStd };
+}
+
+/** Throws, naming `where`, when a generator's config has the discriminator's `minibatchStd`. */
+export function refuseMinibatchStd(config: SaganConfig, where: string): void {
+  if (typeof config === "object" && config !== null && config.minibatchStd !== undefined) {
+    throw new Error(`${where}: option 'minibatchStd' belongs to the discriminator (it measures a batch of images)`);
+  }
 }
 
 /** Throws, naming `where`, when a discriminator's config has the generator's `latentGap`. */

@@ -5,20 +5,26 @@ import { FlexibleSaganGenerator } from "./flexible-generator";
 import { SaganGenerator } from "./generator";
 
 /**
- * Whether `config` asks for the article's layout: attention after layers 3 and 4, working size 64 and no latent
- * gap (each absent or at that value). The plugin slots and the shared model options may be anything.
+ * Whether `config` asks for the article's layout: attention after layers 3 and 4, working size 64, no latent
+ * gap and no minibatch standard deviation (each absent or at that value). The plugin slots and the shared model
+ * options may be anything.
  */
 export function isReferenceLayout(config: SaganConfig): boolean {
   if (typeof config !== "object" || config === null) return true; // let the class report it
   const after = config.attentionAfter;
   const referenceAttention = after === undefined || (Array.isArray(after) && after.length === 2 && after.includes(3) && after.includes(4));
-  return referenceAttention && (config.workingSize === undefined || config.workingSize === 64) && config.latentGap === undefined;
+  return (
+    referenceAttention &&
+    (config.workingSize === undefined || config.workingSize === 64) &&
+    config.latentGap === undefined &&
+    config.minibatchStd === undefined
+  );
 }
 
 /** `config` without the layout options, which the article's classes refuse. */
 function referenceConfig(config: SaganConfig): SaganReferenceConfig {
   if (typeof config !== "object" || config === null) return config;
-  const { attentionAfter: _after, workingSize: _size, latentGap: _gap, ...rest } = config;
+  const { attentionAfter: _after, workingSize: _size, latentGap: _gap, minibatchStd: _std, ...rest } = config;
   return rest;
 }
 

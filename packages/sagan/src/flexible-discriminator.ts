@@ -1,4 +1,16 @@
-import { AvgPool2d, Conv2d, IMAGE_SIZE, LeakyReLU, Module, type ProjectionHead, Sequential, checkImages, checkLabels, dcganInit } from "@gan/layers";
+import {
+  AvgPool2d,
+  Conv2d,
+  IMAGE_SIZE,
+  LeakyReLU,
+  MinibatchStdDev,
+  Module,
+  type ProjectionHead,
+  Sequential,
+  checkImages,
+  checkLabels,
+  dcganInit,
+} from "@gan/layers";
 import type { DiscriminatorOutput, ForwardOptions, GanDiscriminator } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter, projectedLogits, wantsMaps } from "./attention-stack";
@@ -15,7 +27,8 @@ const WHERE = "FlexibleSaganDiscriminator";
  * `w, 2w, 4w, 8w` channels, each optionally followed by an attention block (`attentionAfter`; named
  * `self_attntion1`, ... in layer order); `last` is a plain 4×4 convolution to one logit. With `workingSize: 32`
  * there is no `layer1`: `pool` averages 2×2 blocks of the 64×64 input and `layer2` reads the image channels.
- * With `numClasses`, a projection head `embed` as in {@link SaganDiscriminator}.
+ * With `numClasses`, a projection head `embed` as in {@link SaganDiscriminator}. With `minibatchStd`, a
+ * {@link MinibatchStdDev} (`minibatchStd`, no parameters) before `last`, which then reads `8w + 1` channels.
  */
 export class FlexibleSaganDiscriminator extends Module implements GanDiscriminator {
   /** Number of classes of a conditional discriminator; undefined for an unconditional one. */
@@ -38,6 +51,8 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
   readonly workingSize: 32 | 64;
   /** 2×2 average pooling of the 64×64 input; undefined at working size 64. */
   readonly pool: AvgPool2d | undefined;
+  /** The minibatch standard deviation before `last`; undefined without the `minibatchStd` option. */
+  readonly minibatchStd: MinibatchStdDev | undefined;
   /** The attention blocks, by the layer (1–4) they follow. */
   readonly attentions = new Map<number, AttentionModule>();
 
@@ -74,7 +89,9 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
     attend(3, w * 4);
     this.layer4 = this.registerModule("layer4", down(w * 4, w * 8)); // → 4×4
     attend(4, w * 8);
-    this.last = this.registerModule("last", new Conv2d(w * 8, 1, 4, { stride: 1, random })); // → 1×1
+    this.minibatchStd = c.minibatchStd === undefined ? undefined : this.registerModule("minibatchStd", new MinibatchStdDev({ groupSize: c.minibatchStd }));
+    const lastIn = this.minibatchStd ? w * 8 + 1 : w * 8;
+    this.last = this.registerModule("last", new Conv2d(lastIn, 1, 4, { stride: 1, random })); // → 1×1
     this.embed = c.numClasses === undefined ? undefined : this.registerModule("embed", projectionHead(c.numClasses, w * 8, random));
     if (c.init === "dcgan") dcganInit(this, random);
   }
@@ -97,7 +114,8 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 4, this.layer4.forward(out), wanted, maps);
-      return { logits: projectedLogits(this.last, this.embed, out, labels), attentionMaps: maps };
+      const features = this.minibatchStd ? this.minibatchStd.forward(out) : out;
+      return { logits: projectedLogits(this.last, this.embed, out, labels, features), attentionMaps: maps };
     });
   }
 }

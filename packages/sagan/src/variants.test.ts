@@ -103,6 +103,31 @@ describe("createDiscriminator", () => {
     D.dispose();
   });
 
+  it("adds the minibatch standard deviation before the last layer with minibatchStd, and only to the discriminator", () => {
+    const D = createDiscriminator({ width: 4, seed: 8, workingSize: 32, attentionAfter: [], minibatchStd: 4 }) as FlexibleSaganDiscriminator;
+    expect(D).toBeInstanceOf(FlexibleSaganDiscriminator);
+    expect(D.minibatchStd?.groupSize).toBe(4);
+    // last reads the 8w feature channels and the added one; the layer itself has no parameters.
+    expect(D.last.inChannels).toBe(4 * 8 + 1);
+    expect(Object.keys(D.stateDict()).filter((k) => k.startsWith("minibatchStd"))).toEqual([]);
+    const x = tf.randomUniform([8, 64, 64, 1], -1, 1, "float32", 12) as tf.Tensor4D;
+    const { logits } = D.forward(x, { attentionMaps: false });
+    expect(logits.shape).toEqual([8]);
+    // A batch of one image repeated has no spread: the logits differ from those of the same image among others.
+    const copies = tf.tile(tf.slice(x, [0], [1]), [8, 1, 1, 1]) as tf.Tensor4D;
+    const alone = D.forward(copies, { attentionMaps: false }).logits.dataSync()[0];
+    expect(Math.abs(alone - logits.dataSync()[0])).toBeGreaterThan(1e-4);
+    // The same weights for the same seed as without it, apart from last.
+    const plain = createDiscriminator({ width: 4, seed: 8, workingSize: 32, attentionAfter: [] });
+    expect(Array.from(plain.stateDict()["layer2.0.weight_orig"].dataSync())).toEqual(Array.from(D.stateDict()["layer2.0.weight_orig"].dataSync()));
+    expect(() => createGenerator({ width: 2, minibatchStd: 4 })).toThrow(/FlexibleSaganGenerator: option 'minibatchStd' belongs to the discriminator/);
+    expect(() => createDiscriminator({ width: 2, minibatchStd: 1 })).toThrow(/option 'minibatchStd' must be a group size, an integer >= 2, got 1/);
+    expect(() => new SaganDiscriminator({ width: 2, minibatchStd: 4 } as never)).toThrow(/SaganDiscriminator: option 'minibatchStd' .* FlexibleSaganDiscriminator/);
+    tf.dispose([x, copies, logits]);
+    D.dispose();
+    plain.dispose();
+  });
+
   it("refuses the generator's latent gap, naming the option", () => {
     expect(() => createDiscriminator({ width: 2, latentGap: {} })).toThrow(/FlexibleSaganDiscriminator: option 'latentGap' belongs to the generator/);
     expect(() => new SaganDiscriminator({ width: 2, latentGap: {} } as never)).toThrow(/SaganDiscriminator: option 'latentGap' belongs to the generator/);

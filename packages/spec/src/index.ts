@@ -137,4 +137,4 @@ export interface AttentionLayer extends TrainableModule {
   forward(x: tf.Tensor4D, options?: ForwardOptions): AttentionOutput;
 }
 
-export { FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL } from "./kernels";
+export { ADAM_UPDATE_KERNEL, FUSED_ATTENTION_KERNEL, FUSED_ATTENTION_GRAD_KERNEL } from "./kernels";

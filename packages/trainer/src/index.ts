@@ -30,7 +30,7 @@ export {
   type NonFiniteTensor,
 } from "./errors";
 export { discriminatorStep, generatorStep, conditionalClasses, drawLabels, type StepParts, type DiscriminatorStepResult, type GeneratorStepResult } from "./gan-step";
-export { createAdam, applyOrderedGradients, exportAdamState, importAdamState, type AdamSettings } from "./adam";
+export { createAdam, FusedAdamOptimizer, applyOrderedGradients, exportAdamState, importAdamState, type AdamSettings } from "./adam";
 export { leanVariableGrads } from "./lean-variable-grads";
 export { FixedNoise, fixedLabels, generateInEvalMode } from "./sampler";
 

@@ -4,7 +4,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerTrainingKernels, unregisterTrainingKernels } from "../register-training-kernels";
-import { randomArray, valuesOn } from "../test-utils";
+import { countWasmKernelCalls, randomArray, valuesOn } from "../test-utils";
 import { LEAKY_RELU_GRAD } from "./leaky-relu-grad";
 
 const shapes = [[1], [3], [4, 4], [2, 7, 5, 3], [64, 33]];
@@ -31,23 +31,13 @@ describe("LeakyReLU's fused gradient on wasm", () => {
     it(`equals tfjs's gradient bit for bit for [${shape}]`, async () => {
       const [expected] = await valuesOn("cpu", () => gradient(shape, 10 * i));
       await tf.setBackend("wasm");
-      let runs = 0;
-      const kernel = tf.getKernel(LEAKY_RELU_GRAD, "wasm")!;
-      tf.unregisterKernel(LEAKY_RELU_GRAD, "wasm");
-      tf.registerKernel({
-        ...kernel,
-        kernelFunc: (args) => {
-          runs++;
-          return kernel.kernelFunc(args);
-        },
-      });
+      const runs = countWasmKernelCalls(LEAKY_RELU_GRAD);
       try {
         const [actual] = await valuesOn("wasm", () => gradient(shape, 10 * i));
-        expect(runs).toBe(1);
+        expect(runs.calls()).toBe(1);
         expect(Array.from(actual)).toEqual(Array.from(expected));
       } finally {
-        tf.unregisterKernel(LEAKY_RELU_GRAD, "wasm");
-        tf.registerKernel(kernel);
+        runs.restore();
       }
     });
   });

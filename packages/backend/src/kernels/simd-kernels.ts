@@ -26,6 +26,30 @@ export interface SimdKernels {
   leakyReluGrad(x: number, dy: number, out: number, size: number, alpha: number): void;
   /** LeakyReLU: `out[i] = x[i] < 0 ? x[i]·alpha : x[i]` for i < size. */
   leakyRelu(x: number, out: number, size: number, alpha: number): void;
+  /**
+   * One Adam update in one pass, as tfjs's `AdamOptimizer` computes it op by op (the same float32 operations in
+   * the same order, so the same bits): `m' = m·beta1 + g·oneMinusBeta1`, `v' = v·beta2 + g²·oneMinusBeta2`,
+   * `x' = (m'/oneMinusAccBeta1) / (sqrt(v'/oneMinusAccBeta2) + epsilon) · negLr + x`, written to `outX`,
+   * `outM`, `outV` for i < size.
+   */
+  adamUpdate(
+    x: number,
+    m: number,
+    v: number,
+    g: number,
+    outX: number,
+    outM: number,
+    outV: number,
+    size: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    epsilon: number,
+    negLr: number,
+  ): void;
 }
 
 // --- a minimal assembler -------------------------------------------------------------------------------
@@ -76,6 +100,8 @@ const op = {
   fadd: [0x92],
   fsub: [0x93],
   fmul: [0x94],
+  fdiv: [0x95],
+  fsqrt: [0x91],
   fload: [0x2a, 2, 0],
   fgt: [0x5e],
   fstore: [0x38, 2, 0],
@@ -86,6 +112,8 @@ const op = {
   vadd: [0xfd, 0xe4, 0x01],
   vsub: [0xfd, 0xe5, 0x01],
   vmul: [0xfd, 0xe6, 0x01],
+  vdiv: [0xfd, 0xe7, 0x01],
+  vsqrt: [0xfd, 0xe3, 0x01],
   vgt: [0xfd, 0x44],
   vlt: [0xfd, 0x43],
   flt: [0x5d],
@@ -280,6 +308,49 @@ function leakyReluFunc(): Func {
   return { params: 3, extraParams: [F32], locals: [I32, I32, I32, V128, V128], body };
 }
 
+// adamUpdate(x, m, v, g, outX, outM, outV, size, beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1,
+//            oneMinusAccBeta2, epsilon, negLr: f32)
+function adamUpdateFunc(): Func {
+  const [x, m, v, g, outX, outM, outV, size] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const scalars = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [i, end, end4] = [16, 17, 18];
+  const splats = [19, 20, 21, 22, 23, 24, 25, 26]; // v128 copies of the scalars, in the same order
+  const [gv, mv, vv] = [27, 28, 29]; // v128: g, then m', v'
+  const [gs, ms, vs] = [30, 31, 32]; // f32: the same for the scalar tail
+  const at = (base: number) => [...op.get(base), ...op.get(i), ...op.add];
+  /** The update with `k` as the scalar or vector instruction set, `c(j)` the j-th constant, `t` the temporaries. */
+  const update = (k: { load: number[]; store: number[]; add: number[]; mul: number[]; div: number[]; sqrt: number[] }, c: (j: number) => number[], t: number[]) => [
+    ...at(g), ...k.load, ...op.set(t[0]),
+    // m' = m·beta1 + g·(1 − beta1)
+    ...at(outM), ...at(m), ...k.load, ...c(0), ...k.mul, ...op.get(t[0]), ...c(1), ...k.mul, ...k.add, ...op.tee(t[1]), ...k.store,
+    // v' = v·beta2 + g²·(1 − beta2)
+    ...at(outV), ...at(v), ...k.load, ...c(2), ...k.mul, ...op.get(t[0]), ...op.get(t[0]), ...k.mul, ...c(3), ...k.mul, ...k.add, ...op.tee(t[2]), ...k.store,
+    // x' = (m'/(1 − β1ᵗ)) / (sqrt(v'/(1 − β2ᵗ)) + ε) · (−lr) + x
+    ...at(outX),
+    ...op.get(t[1]), ...c(4), ...k.div,
+    ...op.get(t[2]), ...c(5), ...k.div, ...k.sqrt, ...c(6), ...k.add,
+    ...k.div, ...c(7), ...k.mul, ...at(x), ...k.load, ...k.add, ...k.store,
+  ];
+  const vector = { load: op.vload, store: op.vstore, add: op.vadd, mul: op.vmul, div: op.vdiv, sqrt: op.vsqrt };
+  const scalar = { load: op.fload, store: op.fstore, add: op.fadd, mul: op.fmul, div: op.fdiv, sqrt: op.fsqrt };
+  const body = [
+    ...op.get(size), ...op.i32(2), ...op.shl, ...op.set(end),
+    ...op.get(size), ...op.i32(-4), ...op.and, ...op.i32(2), ...op.shl, ...op.set(end4),
+    ...scalars.flatMap((s, j) => [...op.get(s), ...op.vsplat, ...op.set(splats[j])]),
+    ...forLoop(i, op.i32(0), op.get(end4), 16, update(vector, (j) => op.get(splats[j]), [gv, mv, vv])),
+    ...op.whileNot([...op.get(i), ...op.get(end), ...op.geS], [
+      ...update(scalar, (j) => op.get(scalars[j]), [gs, ms, vs]),
+      ...op.get(i), ...op.i32(4), ...op.add, ...op.set(i),
+    ]),
+  ];
+  return {
+    params: 8,
+    extraParams: new Array(8).fill(F32),
+    locals: [I32, I32, I32, ...new Array(8).fill(V128), V128, V128, V128, F32, F32, F32],
+    body,
+  };
+}
+
 /** Assembles the module; `shared` when the backend's memory is a shared (threaded-build) one. */
 export function assembleSimdModule(shared: boolean): Uint8Array {
   const funcs: Array<[string, Func]> = [
@@ -288,6 +359,7 @@ export function assembleSimdModule(shared: boolean): Uint8Array {
     ["colSums", colSumsFunc()],
     ["leakyReluGrad", leakyReluGradFunc()],
     ["leakyRelu", leakyReluFunc()],
+    ["adamUpdate", adamUpdateFunc()],
   ];
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];

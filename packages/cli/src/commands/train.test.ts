@@ -325,6 +325,22 @@ describe("gan train: quality flags on the command line", () => {
     expect(dcgan.err).toMatch(/--working-size: applies to sagan only, not to dcgan/);
   }, 300_000);
 
+  it("--minibatch-std: recorded (groups of 4 without a value), rebuilt on --resume, a disagreeing value refused; SAGAN only", async () => {
+    const runDir = join(tmp, "minibatch-std");
+    const first = await run(...tiny(runDir), "--minibatch-std", "--epochs", "1", "--working-size", "32", "--attention-after", "3");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.model.discriminatorMinibatchStd).toBe(4);
+    await resumeRefusingModel(runDir, 2, ["--minibatch-std", "2"], "--minibatch-std: recorded 4, given 2");
+    const bad = await run(...tiny(join(tmp, "minibatch-std-1")), "--minibatch-std", "1");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--minibatch-std \[group\].*argument '1' is invalid/);
+    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--minibatch-std", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-mbstd"));
+    expect(dcgan.code).toBe(1);
+    expect(dcgan.err).toMatch(/--minibatch-std: applies to sagan only, not to dcgan/);
+  }, 300_000);
+
   it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web, for SAGAN and DCGAN; bad values named", async () => {
     const runDir = join(tmp, "latent-gap");
     const first = await run("train", "--latent-gap", ...tiny(runDir).slice(1), "--epochs", "1", "--working-size", "32", "--attention-after", "3");
