@@ -21,11 +21,11 @@ describe("named recipes", () => {
     expect(recipes.fast.model.workingSize).toBe(32);
   });
 
-  it("the recipes for any data are the fast recipe without its two-mode prior, conditional or not", () => {
+  it("the recipes for any data are the fast recipe without its two-mode prior, conditional or not (unlabelled at 64×64)", () => {
     const { latentGap, ...rest } = recipes.fast.model;
     expect(latentGap).toBeDefined();
     expect(recipes.fastConditional.model).toEqual({ ...rest, conditional: true });
-    expect(recipes.fastUnlabelled.model).toEqual(rest);
+    expect(recipes.fastUnlabelled.model).toEqual({ ...rest, workingSize: 64 });
     expect(recipes.fastConditional.training).toEqual(recipes.fast.training);
     expect(recipes.fastUnlabelled.training).not.toBe(recipes.fast.training);
     // A conditional recipe gets its class count from the data; buildModels needs it given.
