@@ -163,6 +163,17 @@ describe("the Train page in Chromium", () => {
     expect(backend).toBe("wasm");
     expect(why).toMatch(/^Why wasm: the first of webgpu → webgl → wasm → cpu that works here; passed over: webgpu: .+; webgl: /);
     expect(why).toMatch(/webgl: (renders in software \(.*(SwiftShader|llvmpipe).*\), slower than wasm|could not be initialised|.*WebGL)/i);
+    // The preview server sends COOP/COEP (vite.config.ts), so the page and its worker are cross-origin isolated and
+    // wasm runs its threaded build: one XNNPACK thread per logical CPU (at most 8), not tfjs's default of half.
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    const cpus = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threads = Math.min(cpus, 8);
+    expect(await page.textContent("#backend")).toMatch(
+      new RegExp(`^Backend: wasm \\(tfjs 4\\.22\\.0, SIMD, ${threads} threads?, training kernels\\)`),
+    );
+    // ?threads=1 asks for one.
+    await page.goto(`${baseUrl}train.html?threads=1`);
+    await waitState(page, ["idle"]);
     expect(await page.textContent("#backend")).toMatch(/^Backend: wasm \(tfjs 4\.22\.0, SIMD, 1 thread, training kernels\)/);
     // ?backend= still forces one.
     await page.goto(`${baseUrl}train.html?backend=cpu`);
@@ -336,7 +347,7 @@ describe("the Train page in Chromium", () => {
 /**
  * Not part of the test run: `pnpm train-screenshot` (TRAIN_SCREENSHOT=1) trains the fast recipe as the page
  * offers it (width 16, batch 32, MNIST 7/8) on wasm for TRAIN_SCREENSHOT_STEPS steps (300), saves the page as
- * train-screenshot.png (the README's), and measures steps per second on wasm and, a few steps, on WebGL.
+ * train-screenshot.png (the README's), and measures steps per second on wasm (threads as the page picks them, then one) and, a few steps, on WebGL.
  */
 describe.runIf(process.env.TRAIN_SCREENSHOT)("measure: the fast recipe's speed, and the README's screenshot", () => {
   const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
@@ -366,6 +377,14 @@ describe.runIf(process.env.TRAIN_SCREENSHOT)("measure: the fast recipe's speed, 
     await gridAt(page, "samples", steps);
     await gridAt(page, "samples-ema", steps);
     await page.screenshot({ path: join(root, "train-screenshot.png"), fullPage: true });
+    await context.close();
+  }, 3_600_000);
+
+  it("trains the fast recipe on wasm with one thread (?threads=1), for the speed table", async () => {
+    const steps = Number(process.env.TRAIN_SCREENSHOT_STEPS ?? 300);
+    const { context, page } = await newPage();
+    const { rate, shown, loads } = await timedRun(page, "backend=wasm&threads=1", steps, 5);
+    console.log(`wasm, 1 thread: steps 5–${steps} at ${rate.toFixed(2)} steps/s (page: ${shown.toFixed(2)}), load average (1, 5, 15 min) ${loads.join(" → ")}`);
     await context.close();
   }, 3_600_000);
 

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 // The wasm binaries come from the package's own dist/ and are emitted into the build next to the page (no CDN).
 import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import wasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
@@ -31,8 +31,9 @@ function describe(name: BackendName): string {
   if (name === "webgl") return `WebGL ${tf.env().getNumber("WEBGL_VERSION")}, ${webglRenderer()}`;
   if (name === "wasm") {
     const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT");
-    const threads = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT");
-    return `WebAssembly${simd ? " SIMD" : ""}${threads ? ", threads" : ", 1 thread"}`;
+    // Threads only where the page is cross-origin isolated; tfjs's default is then half the logical CPUs.
+    const threads = getThreadsCount();
+    return `WebAssembly${simd ? " SIMD" : ""}, ${threads} thread${threads === 1 ? "" : "s"}`;
   }
   return "plain JavaScript";
 }

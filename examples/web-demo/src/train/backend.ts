@@ -20,6 +20,8 @@ import { convolutionCheck, webglRenderer } from "../backend-probes";
 import { TRAIN_BACKENDS, type TrainBackend } from "./protocol";
 
 let adapter = "";
+/** wasm's XNNPACK threads (the page's `?threads=`); default one per logical CPU where the page is cross-origin isolated. */
+let wasmThreads: number | undefined;
 
 const probe: BackendProbe<TrainBackend> = {
   async unavailable(name, asked) {
@@ -32,6 +34,7 @@ const probe: BackendProbe<TrainBackend> = {
   async start(name) {
     if (name === "wasm") {
       await useWasmBackend({
+        ...(wasmThreads ? { threads: wasmThreads } : {}),
         wasmPaths: {
           "tfjs-backend-wasm.wasm": new URL(wasmPlain, self.location.href).href,
           "tfjs-backend-wasm-simd.wasm": new URL(wasmSimd, self.location.href).href,
@@ -55,7 +58,11 @@ const probe: BackendProbe<TrainBackend> = {
   },
 };
 
-/** Starts the best backend for training here (`preferred`, the page's `?backend=`, first). */
-export function selectTrainBackend(preferred?: string | null): Promise<BackendChoice<TrainBackend>> {
+/**
+ * Starts the best backend for training here (`preferred`, the page's `?backend=`, first). `threads` (the page's
+ * `?threads=`) sets wasm's XNNPACK threads.
+ */
+export function selectTrainBackend(preferred?: string | null, threads?: number): Promise<BackendChoice<TrainBackend>> {
+  wasmThreads = threads;
   return chooseBackend(TRAIN_BACKENDS, probe, preferred);
 }

@@ -9,8 +9,8 @@ export type TrainBackend = (typeof TRAIN_BACKENDS)[number];
 
 /** Page → worker. */
 export type Request =
-  /** Starts the best backend (`backend`, the page's `?backend=`, first); answers `ready`. */
-  | { type: "init"; backend?: string }
+  /** Starts the best backend (`backend`, the page's `?backend=`, first; `threads`, its `?threads=`, for wasm); answers `ready`. */
+  | { type: "init"; backend?: string; threads?: number }
   /** Builds the run (resuming it from its IndexedDB checkpoints when there are some); answers `opened`. */
   | { type: "open"; config: RunConfig; data: TrainData }
   | { type: "start" }

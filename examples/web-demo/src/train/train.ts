@@ -399,7 +399,8 @@ function wire(): void {
 
 async function main(): Promise<void> {
   wire();
-  await call({ type: "init", ...(params.get("backend") ? { backend: params.get("backend")! } : {}) }, "ready");
+  const threads = numberParam("threads");
+  await call({ type: "init", ...(params.get("backend") ? { backend: params.get("backend")! } : {}), ...(threads ? { threads } : {}) }, "ready");
   if (await reopen()) setState("ready");
   else {
     ui.runInfo.textContent = "No run yet: pick the data and a recipe, then start.";

@@ -29,9 +29,12 @@ function post(reply: Reply, transfer: Transferable[] = []): void {
   self.postMessage(reply, transfer);
 }
 
-/** Starts the best backend here (`preferred`, the page's `?backend=`, first) and tells the page which and why. */
-async function init(preferred: string | undefined): Promise<void> {
-  const choice = await selectTrainBackend(preferred);
+/**
+ * Starts the best backend here (`preferred`, the page's `?backend=`, first; `threads`, its `?threads=`, for wasm)
+ * and tells the page which and why.
+ */
+async function init(preferred: string | undefined, threads: number | undefined): Promise<void> {
+  const choice = await selectTrainBackend(preferred, threads);
   post({ type: "ready", backend: choice.name, detail: choice.detail, skipped: choice.skipped, asked: choice.asked });
 }
 
@@ -52,7 +55,7 @@ async function sendSamples(ema: boolean): Promise<void> {
 async function handle(request: Request): Promise<void> {
   switch (request.type) {
     case "init":
-      return init(request.backend);
+      return init(request.backend, request.threads);
     case "open": {
       if (session) throw new Error("a run is open already");
       store = new IndexedDbCheckpointStore({ database: databaseOf(request.config.id) });
