@@ -23,6 +23,8 @@ let work: string;
 let server: PreviewServer;
 let browser: Browser;
 let baseUrl: string;
+/** The second, not isolated, server's address (the test that starts it). */
+let plainUrl: string | undefined;
 const requests: string[] = [];
 
 function ganCommand(...args: string[]): Promise<string> {
@@ -117,10 +119,13 @@ async function savedFiles(page: Page): Promise<{ manifest: Record<string, unknow
   return { manifest: text("manifest.json"), config: text("config.json"), weights: Buffer.from(files["generator.safetensors"]) };
 }
 
-/** Trains the tiny run 10 steps without a break in a fresh context; resolves with the saved generator's SHA-256. */
-async function trainUnbroken(): Promise<string> {
+/**
+ * Trains the tiny run 10 steps without a break in a fresh context, from the page at `base`; resolves with the saved
+ * generator's SHA-256.
+ */
+async function trainUnbroken(base = baseUrl): Promise<string> {
   const { context, page } = await newPage();
-  await page.goto(`${baseUrl}train.html?${TINY}&steps=10`);
+  await page.goto(`${base}train.html?${TINY}&steps=10`);
   await waitState(page, ["idle"]);
   await page.click("#start");
   await waitState(page, ["done"]);
@@ -338,9 +343,40 @@ describe("the Train page in Chromium", () => {
     await context.close();
   });
 
+  it("trains on one thread where the host sends no cross-origin isolation headers, to the same weights", async () => {
+    // A second server for the same build whose headers turn isolation off, as a host without COOP/COEP would.
+    const port = await freePort();
+    const plain = await preview({
+      root,
+      logLevel: "warn",
+      build: { outDir: served },
+      preview: {
+        host: "127.0.0.1",
+        port,
+        strictPort: true,
+        open: false,
+        headers: { "Cross-Origin-Opener-Policy": "unsafe-none", "Cross-Origin-Embedder-Policy": "unsafe-none" },
+      },
+    });
+    try {
+      plainUrl = `http://127.0.0.1:${port}/`;
+      const { context, page } = await newPage();
+      await page.goto(`${plainUrl}train.html?${TINY}`);
+      await waitState(page, ["idle"]);
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+      expect(await page.textContent("#backend")).toMatch(/^Backend: wasm \(tfjs 4\.22\.0, SIMD, 1 thread, training kernels\)/);
+      await context.close();
+      // tfjs's plain SIMD build on one thread computes the bits its threaded build computes on several.
+      expect(await trainUnbroken(plainUrl)).toBe(await unbrokenSha());
+    } finally {
+      await new Promise<void>((resolve) => plain.httpServer.close(() => resolve()));
+    }
+  });
+
   it("loaded everything from the page's own server", () => {
     expect(requests.length).toBeGreaterThan(5);
-    expect(requests.filter((url) => !url.startsWith(baseUrl) && !/^(data|blob):/.test(url))).toEqual([]);
+    const local = (url: string) => url.startsWith(baseUrl) || (plainUrl !== undefined && url.startsWith(plainUrl));
+    expect(requests.filter((url) => !local(url) && !/^(data|blob):/.test(url))).toEqual([]);
   });
 });
 
