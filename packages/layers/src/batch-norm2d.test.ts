@@ -55,6 +55,47 @@ describe("BatchNorm2d", () => {
     bn.dispose();
   });
 
+  it("keeps the cumulative average's batch count on the host: no download per batch; a loaded count is read once", () => {
+    const bn = new BatchNorm2d(3, { momentum: null });
+    const x = get(tensors, "bn.cumulative0.x") as tf.Tensor4D;
+    const dataSync = tf.Tensor.prototype.dataSync;
+    let reads = 0;
+    tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
+      reads++;
+      return dataSync.call(this);
+    } as typeof dataSync;
+    try {
+      bn.resetRunningStats();
+      for (let i = 0; i < 3; i++) tf.dispose(bn.forward(x));
+      expect(reads).toBe(0);
+      // A state dict with another count: read once, known again after the update.
+      const nine = tf.scalar(9, "int32");
+      bn.loadStateDict({ ...bn.stateDict(), num_batches_tracked: nine }, { finite: false });
+      nine.dispose();
+      reads = 0;
+      tf.dispose(bn.forward(x));
+      tf.dispose(bn.forward(x));
+      expect(reads).toBe(1);
+    } finally {
+      tf.Tensor.prototype.dataSync = dataSync;
+    }
+    expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(11);
+    // The loaded count weighs the next batches by 1/10, then 1/11, as PyTorch's momentum=None does.
+    const again = new BatchNorm2d(3, { momentum: null });
+    again.resetRunningStats();
+    for (let i = 0; i < 3; i++) tf.dispose(again.forward(x));
+    const start = again.getBuffer("running_mean").dataSync().slice();
+    const batch = tf.tidy(() => tf.mean(x, [0, 1, 2]).dataSync().slice());
+    const expected = Array.from(start, (m, c) => {
+      const after10 = Math.fround(Math.fround(m * Math.fround(1 - 1 / 10)) + Math.fround(batch[c] * Math.fround(1 / 10)));
+      return after10 * (1 - 1 / 11) + batch[c] / 11;
+    });
+    const got = bn.getBuffer("running_mean").dataSync();
+    for (let c = 0; c < 3; c++) expect(got[c]).toBeCloseTo(expected[c], 5);
+    bn.dispose();
+    again.dispose();
+  });
+
   it("keeps one full-size tensor less for the backward pass than tfjs ops would, with their gradients bit for bit", () => {
     const bn = new BatchNorm2d(5);
     bn.getParameter("weight").assign(tf.tensor1d([1.1, 0.9, -0.7, 1.3, 0.5]));

@@ -100,19 +100,35 @@ export class BatchNorm2d extends Module {
       this.getBuffer("running_var").assign(tf.onesLike(this.getBuffer("running_var")));
       this.getBuffer("num_batches_tracked").assign(tf.scalar(0, "int32"));
     });
+    this.knownCount = { dataId: this.getBuffer("num_batches_tracked").dataId, value: 0 };
+  }
+
+  /**
+   * `num_batches_tracked` as this module last wrote it, valid while the buffer still holds that data (loading a
+   * state dict replaces its data id). The cumulative average needs the count on the host each batch, and reading it
+   * back is a synchronous download: a stall on GPU backends, and an error on WebGPU in software.
+   */
+  private knownCount: { dataId: object; value: number } | undefined;
+
+  private knownBatchCount(count: tf.Tensor): number | undefined {
+    const known = this.knownCount;
+    return known !== undefined && known.dataId === count.dataId ? known.value : undefined;
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
     const runningMean = this.getBuffer("running_mean");
     const runningVar = this.getBuffer("running_var");
     const count = this.getBuffer("num_batches_tracked");
-    const m = this.momentum ?? 1 / (count.dataSync()[0] + 1);
+    const known = this.knownBatchCount(count);
+    const batches = this.momentum === null ? (known ?? count.dataSync()[0]) : known;
+    const m = this.momentum ?? 1 / ((batches ?? 0) + 1);
     // Assigning is invisible to the gradient tape, and these values feed nothing the loss depends on, so
     // backpropagation never reaches them; the caller's tidy frees the temporaries.
     const unbiased = tf.mul(variance, n / (n - 1));
     runningMean.assign(tf.add(tf.mul(runningMean, 1 - m), tf.mul(mean, m)));
     runningVar.assign(tf.add(tf.mul(runningVar, 1 - m), tf.mul(unbiased, m)));
     count.assign(tf.add(count, tf.scalar(1, "int32")));
+    this.knownCount = batches === undefined ? undefined : { dataId: count.dataId, value: batches + 1 };
   }
 }
 

@@ -5,6 +5,7 @@ export { Random, defaultRandom, manualSeed, type RandomState } from "./random";
 export { WeightedModule } from "./weighted-module";
 export {
   encodeSafetensors,
+  encodeSafetensorsAsync,
   decodeSafetensors,
   type SafetensorsContent,
   type SafetensorsDtype,

@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../test/parity";
-import { BatchNorm2d, decodeSafetensors, encodeSafetensors } from "./index";
+import { BatchNorm2d, decodeSafetensors, encodeSafetensors, encodeSafetensorsAsync } from "./index";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -49,6 +49,34 @@ describe("safetensors", () => {
       expect(values(r), name).toEqual(values(t));
     }
     tf.dispose([...Object.values(tensors), ...Object.values(back.tensors)]);
+  });
+
+  it("encodes the same bytes asynchronously (encodeSafetensorsAsync: await data(), no synchronous download)", async () => {
+    const tensors = {
+      w: tf.tensor2d([0.5, -1.25, 3e-8, 7, Number.NaN, -0], [2, 3]),
+      "bn.num_batches_tracked": tf.scalar(12, "int32"),
+      i: tf.tensor1d([-1, 2], "int32"),
+      mask: tf.tensor1d([true, false], "bool"),
+      empty: tf.zeros([0, 4]),
+    };
+    const options = { metadata: { format: "pt" }, int64: ["bn.num_batches_tracked"] };
+    const sync = encodeSafetensors(tensors, options);
+    const dataSync = tf.Tensor.prototype.dataSync;
+    let syncReads = 0;
+    tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
+      syncReads++;
+      return dataSync.call(this);
+    } as typeof dataSync;
+    try {
+      const async = await encodeSafetensorsAsync(tensors, options);
+      expect(syncReads).toBe(0);
+      expect(Buffer.from(async).equals(Buffer.from(sync))).toBe(true);
+    } finally {
+      tf.Tensor.prototype.dataSync = dataSync;
+    }
+    const text = tf.tensor1d(["a"], "string");
+    await expect(encodeSafetensorsAsync({ s: text })).rejects.toThrow(/tensor 's' has dtype string, which cannot be stored/);
+    tf.dispose([text, ...Object.values(tensors)]);
   });
 
   it("reads a file written by tools/parity/common.py (every dtype it emits, unaligned data, 0-d and empty tensors)", () => {

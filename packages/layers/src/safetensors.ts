@@ -27,13 +27,33 @@ export interface EncodeSafetensorsOptions {
 
 /** Serialises tensors to safetensors bytes. float32 → F32, int32 → I32 (or I64 when listed), bool → BOOL. */
 export function encodeSafetensors(tensors: Record<string, tf.Tensor>, options: EncodeSafetensorsOptions = {}): Uint8Array {
+  return encodeValues(
+    Object.entries(tensors).map(([name, t]) => ({ name, t, values: t.dataSync() })),
+    options,
+  );
+}
+
+/**
+ * {@link encodeSafetensors} that downloads the tensors with `await data()`: the same bytes, and what to use where the
+ * tensors may live on a GPU (WebGL, WebGPU). A synchronous download stalls the GPU there, and WebGPU's, which goes
+ * through a canvas, fails outright in browsers that render WebGPU in software (Chromium's SwiftShader).
+ */
+export async function encodeSafetensorsAsync(tensors: Record<string, tf.Tensor>, options: EncodeSafetensorsOptions = {}): Promise<Uint8Array> {
+  const entries = Object.entries(tensors);
+  const values = await Promise.all(entries.map(([, t]) => t.data()));
+  return encodeValues(
+    entries.map(([name, t], i) => ({ name, t, values: values[i] })),
+    options,
+  );
+}
+
+function encodeValues(entries: Array<{ name: string; t: tf.Tensor; values: tf.DataTypeMap[tf.NumericDataType] }>, options: EncodeSafetensorsOptions): Uint8Array {
   const int64 = new Set(options.int64 ?? []);
   const header: Record<string, unknown> = {};
   if (options.metadata && Object.keys(options.metadata).length > 0) header.__metadata__ = options.metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    const values = t.dataSync();
+  for (const { name, t, values } of entries) {
     let bytes: Uint8Array;
     let dtype: string;
     if (t.dtype === "float32") {

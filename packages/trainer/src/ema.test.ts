@@ -232,9 +232,9 @@ describe("generatorEma callback", () => {
     const cb = generatorEma({ decay: 0.9 });
     const ctx = (step: number) => ({ generator: g, step, resumed: false }) as unknown as TrainerContext;
     await cb.onTrainStart!(ctx(0));
-    cb.state!(ctx(1)); // folds step 1 in, recomputes the statistics, encodes the file
+    await cb.state!(ctx(1)); // folds step 1 in, recomputes the statistics, encodes the file
     const before = tf.memory().numTensors;
-    for (let step = 2; step < 5; step++) cb.state!(ctx(step));
+    for (let step = 2; step < 5; step++) await cb.state!(ctx(step));
     expect(tf.memory().numTensors).toBe(before);
     cb.ema!.dispose();
     g.dispose();

@@ -139,7 +139,9 @@ export class ModelEma {
       tf.dispose(Object.values(saved));
     };
     try {
-      this.model.loadStateDict(Object.fromEntries(this.shadow), { strict: true });
+      // Not checked for NaN/Inf: that would download every weight synchronously each time (a stall on GPU backends,
+      // and an error on WebGPU in software); averages of finite weights are finite, and the trainer checks the losses.
+      this.model.loadStateDict(Object.fromEntries(this.shadow), { strict: true, finite: false });
     } catch (e) {
       restore();
       throw e;

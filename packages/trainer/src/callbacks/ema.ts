@@ -1,4 +1,4 @@
-import { decodeSafetensors, encodeSafetensors, Random, standingStatistics } from "@gan/layers";
+import { decodeSafetensors, encodeSafetensorsAsync, Random, standingStatistics } from "@gan/layers";
 import type { GanGenerator, TrainableModule } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import type { CheckpointFileMap, TrainerCallback, TrainerContext } from "../callback";
@@ -107,11 +107,11 @@ export function generatorEma(options: GeneratorEmaOptions = {}): GeneratorEmaCal
     restore(files: CheckpointFileMap) {
       restored = files[EMA_GENERATOR_FILE];
     },
-    state(ctx: TrainerContext): CheckpointFileMap {
+    async state(ctx: TrainerContext): Promise<CheckpointFileMap> {
       if (!ema) return {};
       catchUp(ctx.step);
       const state = ema.stateDict();
-      const bytes = encodeSafetensors(state, {
+      const bytes = await encodeSafetensorsAsync(state, {
         // int32 buffers (num_batches_tracked) as I64, PyTorch's type, as the trainer stores the generator.
         int64: Object.keys(state).filter((k) => state[k].dtype === "int32"),
         metadata: {

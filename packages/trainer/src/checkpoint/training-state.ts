@@ -1,4 +1,4 @@
-import { type Random, type RandomState, decodeSafetensors, encodeSafetensors } from "@gan/layers";
+import { type Random, type RandomState, decodeSafetensors, encodeSafetensorsAsync } from "@gan/layers";
 import type { GanDiscriminator, GanGenerator, GanLoss, TrainableModule } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { createAdam, exportAdamState, importAdamState } from "../adam";
@@ -108,9 +108,9 @@ export async function exportTrainingState(parts: TrainingParts, optimizers: Opti
       const { gLr, dLr } = parts.options;
       throw new NonFiniteCheckpointError({ step: position.step, epoch: position.epoch, gLr, dLr, tensors: nonFinite });
     }
-    for (const file of [CHECKPOINT_FILES.generator, CHECKPOINT_FILES.discriminator]) files[file] = encodeModule(tensors[file]);
+    for (const file of [CHECKPOINT_FILES.generator, CHECKPOINT_FILES.discriminator]) files[file] = await encodeModule(tensors[file]);
     for (const file of [CHECKPOINT_FILES.gOptimizer, CHECKPOINT_FILES.dOptimizer]) {
-      files[file] = encodeSafetensors(tensors[file], { metadata: { format: "gan-toolkit/adam", ...optimizerMetadata(parts.options, file) } });
+      files[file] = await encodeSafetensorsAsync(tensors[file], { metadata: { format: "gan-toolkit/adam", ...optimizerMetadata(parts.options, file) } });
     }
   } finally {
     gAdam.dispose();
@@ -197,11 +197,11 @@ export function jsonCopy(value: unknown): unknown {
 }
 
 /** A state dict as safetensors (int32 `num_batches_tracked` as I64, as PyTorch stores it). */
-function encodeModule(state: Record<string, tf.Tensor>): Uint8Array {
+function encodeModule(state: Record<string, tf.Tensor>): Promise<Uint8Array> {
   const int64 = Object.entries(state)
     .filter(([name, t]) => t.dtype === "int32" && name.endsWith("num_batches_tracked"))
     .map(([name]) => name);
-  return encodeSafetensors(state, { int64, metadata: { format: "pt" } });
+  return encodeSafetensorsAsync(state, { int64, metadata: { format: "pt" } });
 }
 
 function loadModule(module: TrainableModule, bytes: Uint8Array, source: string): void {
