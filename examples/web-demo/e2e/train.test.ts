@@ -132,6 +132,19 @@ async function savedFiles(page: Page): Promise<{ manifest: Record<string, unknow
   return { manifest: text("manifest.json"), config: text("config.json"), weights: Buffer.from(files["generator.safetensors"]) };
 }
 
+/** Writes the saved files into `work/name/` and draws 4 samples from them with `gan sample` in Node. */
+async function sampleInNode(saved: Awaited<ReturnType<typeof savedFiles>>, name: string): Promise<void> {
+  const folder = join(work, name);
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, "generator.safetensors"), saved.weights);
+  await writeFile(join(folder, "manifest.json"), JSON.stringify(saved.manifest));
+  await writeFile(join(folder, "config.json"), JSON.stringify(saved.config));
+  const png = join(work, `${name}.png`);
+  const out = await ganCommand("sample", "--checkpoint", join(folder, "generator.safetensors"), "--n", "4", "--out", png, "--backend", "wasm");
+  expect(out).toMatch(/wrote 4 samples/);
+  expect((await readFile(png)).length).toBeGreaterThan(100);
+}
+
 /**
  * Trains the tiny run 10 steps without a break in a fresh context, from the page at `base`; resolves with the saved
  * generator's SHA-256.
@@ -241,14 +254,7 @@ describe("the Train page in Chromium", () => {
     // Pausing (a checkpoint written) changes nothing: the weights are the unbroken run's.
     expect((saved.manifest.weights as { sha256: string }).sha256).toBe(await unbrokenSha());
     // The saved folder loads in Node: gan sample draws from it.
-    const folder = join(work, "saved");
-    await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, "generator.safetensors"), saved.weights);
-    await writeFile(join(folder, "manifest.json"), JSON.stringify(saved.manifest));
-    await writeFile(join(folder, "config.json"), JSON.stringify(saved.config));
-    const out = await ganCommand("sample", "--checkpoint", join(folder, "generator.safetensors"), "--n", "4", "--out", join(work, "sampled.png"), "--backend", "wasm");
-    expect(out).toMatch(/wrote 4 samples/);
-    expect((await readFile(join(work, "sampled.png"))).length).toBeGreaterThan(100);
+    await sampleInNode(saved, "saved");
     await context.close();
   });
 
@@ -416,13 +422,7 @@ describe("the Train page in Chromium", () => {
       await page.click("#save");
       const saved = await savedFiles(page);
       expect((saved.manifest.source as { step: number }).step).toBe(3);
-      const folder = join(work, "saved-webgpu");
-      await mkdir(folder, { recursive: true });
-      await writeFile(join(folder, "generator.safetensors"), saved.weights);
-      await writeFile(join(folder, "manifest.json"), JSON.stringify(saved.manifest));
-      await writeFile(join(folder, "config.json"), JSON.stringify(saved.config));
-      const out = await ganCommand("sample", "--checkpoint", join(folder, "generator.safetensors"), "--n", "4", "--out", join(work, "sampled-webgpu.png"), "--backend", "wasm");
-      expect(out).toMatch(/wrote 4 samples/);
+      await sampleInNode(saved, "saved-webgpu");
 
       const { context: wasmContext, page: wasmPage } = await newPage();
       await wasmPage.goto(`${baseUrl}train.html?backend=wasm&${run}`);

@@ -2,6 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectParity, get, gradientCase, loadFixture, loadParameters } from "../test/parity";
+import { countSyncReads } from "../test/sync-reads";
 import { BatchNorm2d, relativeError } from "./index";
 
 beforeAll(async () => {
@@ -55,30 +56,22 @@ describe("BatchNorm2d", () => {
     bn.dispose();
   });
 
-  it("keeps the cumulative average's batch count on the host: no download per batch; a loaded count is read once", () => {
+  it("keeps the cumulative average's batch count on the host: no download per batch; a loaded count is read once", async () => {
     const bn = new BatchNorm2d(3, { momentum: null });
     const x = get(tensors, "bn.cumulative0.x") as tf.Tensor4D;
-    const dataSync = tf.Tensor.prototype.dataSync;
-    let reads = 0;
-    tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
-      reads++;
-      return dataSync.call(this);
-    } as typeof dataSync;
-    try {
+    await countSyncReads((reads) => {
       bn.resetRunningStats();
       for (let i = 0; i < 3; i++) tf.dispose(bn.forward(x));
-      expect(reads).toBe(0);
+      expect(reads()).toBe(0);
       // A state dict with another count: read once, known again after the update.
       const nine = tf.scalar(9, "int32");
       bn.loadStateDict({ ...bn.stateDict(), num_batches_tracked: nine }, { finite: false });
       nine.dispose();
-      reads = 0;
+      const before = reads();
       tf.dispose(bn.forward(x));
       tf.dispose(bn.forward(x));
-      expect(reads).toBe(1);
-    } finally {
-      tf.Tensor.prototype.dataSync = dataSync;
-    }
+      expect(reads() - before).toBe(1);
+    });
     expect(bn.getBuffer("num_batches_tracked").dataSync()[0]).toBe(11);
     // The loaded count weighs the next batches by 1/10, then 1/11, as PyTorch's momentum=None does.
     const again = new BatchNorm2d(3, { momentum: null });

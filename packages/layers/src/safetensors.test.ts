@@ -2,6 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadFixture } from "../test/parity";
+import { countSyncReads } from "../test/sync-reads";
 import { BatchNorm2d, decodeSafetensors, encodeSafetensors, encodeSafetensorsAsync } from "./index";
 
 beforeAll(async () => {
@@ -61,19 +62,9 @@ describe("safetensors", () => {
     };
     const options = { metadata: { format: "pt" }, int64: ["bn.num_batches_tracked"] };
     const sync = encodeSafetensors(tensors, options);
-    const dataSync = tf.Tensor.prototype.dataSync;
-    let syncReads = 0;
-    tf.Tensor.prototype.dataSync = function (this: tf.Tensor) {
-      syncReads++;
-      return dataSync.call(this);
-    } as typeof dataSync;
-    try {
-      const async = await encodeSafetensorsAsync(tensors, options);
-      expect(syncReads).toBe(0);
-      expect(Buffer.from(async).equals(Buffer.from(sync))).toBe(true);
-    } finally {
-      tf.Tensor.prototype.dataSync = dataSync;
-    }
+    const { result: async, reads } = await countSyncReads(() => encodeSafetensorsAsync(tensors, options));
+    expect(reads).toBe(0);
+    expect(Buffer.from(async).equals(Buffer.from(sync))).toBe(true);
     const text = tf.tensor1d(["a"], "string");
     await expect(encodeSafetensorsAsync({ s: text })).rejects.toThrow(/tensor 's' has dtype string, which cannot be stored/);
     tf.dispose([text, ...Object.values(tensors)]);
