@@ -120,4 +120,18 @@ describe("TrainingSession", () => {
     }
     session.dispose();
   });
+
+  // The page asks for grids every couple of seconds, also while a save waits on its downloads (long on a GPU). The
+  // EMA's grid swaps the averaged weights and their standing statistics into the generator for a moment: run at the
+  // same time as a save, the saved file and the generator kept them.
+  it("runs one job at a time: grids asked for during a save leave the saved file and the generator as they were", async () => {
+    const session = await TrainingSession.open({ ...CONFIG, maxSteps: 2 }, squares(), new MemoryCheckpointStore());
+    await session.fit();
+    const trained = weights(session);
+    const alone = await session.save();
+    const [, during] = await Promise.all([session.samples(), session.save(), session.samples()]);
+    expect(Buffer.from(during.weights).equals(Buffer.from(alone.weights))).toBe(true);
+    expect(weights(session)).toEqual(trained);
+    session.dispose();
+  });
 });

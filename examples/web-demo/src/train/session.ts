@@ -107,6 +107,8 @@ export class TrainingSession {
   readonly resumedFrom: string | undefined;
   private readonly applied: ReturnType<typeof applyRecipe>;
   private readonly jobs: Job[] = [];
+  /** The job running now or last (see {@link TrainingSession.exclusive}). */
+  private lock: Promise<unknown> = Promise.resolve();
   private paused = false;
   private wake: (() => void) | undefined;
   private stopRequested = false;
@@ -240,7 +242,7 @@ export class TrainingSession {
           reject(e);
         }
       };
-      if (!this.fitting) void wrapped();
+      if (!this.fitting) void this.exclusive(wrapped);
       else {
         this.jobs.push(wrapped);
         this.wake?.();
@@ -302,7 +304,18 @@ export class TrainingSession {
   }
 
   private async runJobs(): Promise<void> {
-    while (this.jobs.length > 0) await this.jobs.shift()!();
+    while (this.jobs.length > 0) await this.exclusive(this.jobs.shift()!);
+  }
+
+  /**
+   * Runs jobs one at a time, also those asked for while no step runs. A job can wait on a download mid-way (long on
+   * a GPU): meanwhile another must not start, or the EMA grid's weights, swapped into the generator, end up in a
+   * saved file, or the generator keeps them.
+   */
+  private exclusive(job: Job): Promise<void> {
+    const done = this.lock.then(job);
+    this.lock = done.catch(() => undefined);
+    return done;
   }
 
   private async drawSamples(): Promise<Samples> {

@@ -1,0 +1,18 @@
+import { chromium } from "playwright-core";
+import { preview } from "vite";
+const server = await preview({ root: ".", logLevel: "warn", preview: { host: "127.0.0.1", port: 4791, strictPort: true, open: false } });
+const base = "http://127.0.0.1:4791/";
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--enable-unsafe-webgpu"] });
+const p = await b.newPage();
+p.on("console", (m) => { if (m.text().includes("DBG") || m.type() === "error") console.log(m.text().slice(0, 200)); });
+const wait = async (states) => (await p.waitForFunction((s) => { const st = document.body.dataset.state ?? ""; return st === "error" ? "error" : s.includes(st) ? st : false; }, states, { timeout: 600000 })).jsonValue();
+await p.goto(base + `train.html?backend=${process.argv[2]}&recipe=fast&width=2&batch=4&steps=2`);
+await wait(["idle"]);
+await p.click("#start");
+console.log(await wait(["done"]));
+await p.click("#save");
+await p.waitForSelector("#saved a[data-file='generator.safetensors']");
+const bytes = Buffer.from(await p.evaluate(async () => Array.from(new Uint8Array(await (await fetch(document.querySelector("#saved a[data-file='generator.safetensors']").href)).arrayBuffer()))));
+const n = Number(bytes.readBigUInt64LE(0)); const h = JSON.parse(bytes.subarray(8, 8 + n).toString());
+const [a] = h["layer1.1.running_var"].data_offsets; console.log("saved rv", bytes.readFloatLE(8 + n + a), bytes.readFloatLE(8 + n + a + 4));
+await b.close(); server.httpServer.close();
