@@ -110,18 +110,17 @@ export class BatchNorm2d extends Module {
    */
   private knownCount: { dataId: object; value: number } | undefined;
 
-  private knownBatchCount(count: tf.Tensor): number | undefined {
+  private batchCount(count: tf.Tensor): number {
     const known = this.knownCount;
-    return known !== undefined && known.dataId === count.dataId ? known.value : undefined;
+    return known !== undefined && known.dataId === count.dataId ? known.value : count.dataSync()[0];
   }
 
   private updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, n: number): void {
     const runningMean = this.getBuffer("running_mean");
     const runningVar = this.getBuffer("running_var");
     const count = this.getBuffer("num_batches_tracked");
-    const known = this.knownBatchCount(count);
-    const batches = this.momentum === null ? (known ?? count.dataSync()[0]) : known;
-    const m = this.momentum ?? 1 / ((batches ?? 0) + 1);
+    const batches = this.momentum === null ? this.batchCount(count) : undefined;
+    const m = batches === undefined ? (this.momentum as number) : 1 / (batches + 1);
     // Assigning is invisible to the gradient tape, and these values feed nothing the loss depends on, so
     // backpropagation never reaches them; the caller's tidy frees the temporaries.
     const unbiased = tf.mul(variance, n / (n - 1));
