@@ -23,8 +23,11 @@ afterAll(async () => {
 describe("gan train: divergence", () => {
   it("--g-lr 1e6 --d-lr 1e6 (DCGAN) stops with exit 3 before the loss reaches 1e37, naming a finite checkpoint and the command to resume it", async () => {
     const out = join(tmp, "diverged");
-    // One batch of 8 per epoch: a checkpoint after every step.
-    const result = await run("train", "--model", "dcgan", "--width", "4", "--batch-size", "8", "--epochs", "20", "--data", data, "--out", out, "--backend", "wasm", "--threads", "1", "--quiet", "--g-lr", "1e6", "--d-lr", "1e6");
+    // One batch of 8 per epoch and a checkpoint every epoch: a checkpoint after every step.
+    const result = await run(
+      ...["train", "--model", "dcgan", "--width", "4", "--batch-size", "8", "--epochs", "20", "--data", data, "--out", out, "--backend", "wasm", "--threads", "1", "--quiet"],
+      ...["--g-lr", "1e6", "--d-lr", "1e6", "--checkpoint-every", "1"],
+    );
     expect(result.code).toBe(DIVERGED_EXIT_CODE);
     const latest = await latestCheckpoint(out);
     expect(latest).toBeDefined();

@@ -78,8 +78,12 @@ export function createProgram(io: CommandIO): Command {
       false,
     )
     .option("--from <checkpoint>", "with --resume: continue from this checkpoint (step-0000120, or its folder) instead of the latest, e.g. the previous good one when the latest is corrupt")
-    .option("--sample-every <n>", "epochs between sample grids and attention maps", int(1), 1)
-    .option("--checkpoint-every <n>", "epochs between checkpoints", int(1), 1)
+    .option(
+      "--sample-every <n>",
+      "epochs between sample grids, attention maps and the loss plot (default: every epoch, or the fewest epochs that span 50 steps when epochs are shorter)",
+      int(1),
+    )
+    .option("--checkpoint-every <n>", "epochs between checkpoints (default: as --sample-every)", int(1))
     .option("--keep <n>", "checkpoints to keep", int(1), 3)
     .option("--width <n>", "width multiplier, the article's image_size (default: the recipe's; the article's: 64)", int(1))
     .option("--z-dim <n>", "latent size (default: the recipe's; the article's: 20)", int(1))

@@ -7,6 +7,7 @@
  */
 export { type Recipe, type RecipeOverrides, withOverrides } from "./recipe";
 export { recipes, fastRecipe, fastConditionalRecipe, fastUnlabelledRecipe, saganRecipe, dcganRecipe, RECIPE_NAMES, type RecipeName, getRecipe } from "./named-recipes";
+export { defaultSampleEvery, DEFAULT_STEPS_BETWEEN_SAMPLES } from "./sample-cadence";
 export { applyRecipe, type ApplyRecipeOptions, type AppliedRecipe } from "./apply-recipe";
 export { buildModels, isConditional, latentGapSpec, MODELS, type ModelName, type ModelSpec, type LatentGapSpec } from "./model-spec";
 export {

@@ -46,7 +46,7 @@ describe("trainRecipe", () => {
     try {
       // Progress on by default, to console.log, once (not once from trainRecipe and once from train()).
       const runDir = join(tmp, "early");
-      // Two epochs of one step each (8 images, batches of 4, 2 D steps); grids every 5 epochs, so only after the last.
+      // Two epochs of one step each (8 images, batches of 4, 2 D steps); grids every 50 epochs (the default spans 50 steps), so only after the last.
       await trainRecipe(tiny, { data: arrayDataSource(images, { batchSize: 4 }), runDir, maxMinutes: 60, firstSamplesAfterSeconds: 0 });
       const lines = printed.mock.calls.map((c) => String(c[0]));
       expect(lines.filter((l) => l.startsWith("training from step"))).toEqual(["training from step 0 of 2 (2 epochs, at most 1h00m)"]);

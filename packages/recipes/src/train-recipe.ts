@@ -6,6 +6,7 @@ import { type DataSource, type ProgressLogOptions, type TrainerCallback, dataLoa
 import { type TrainRunResult, sampleImages, train } from "@gan/trainer/node";
 import { applyRecipe } from "./apply-recipe";
 import { isConditional } from "./model-spec";
+import { defaultSampleEvery } from "./sample-cadence";
 import type { Recipe } from "./recipe";
 import type { TrainingSetup } from "./training-setup";
 
@@ -36,7 +37,10 @@ export interface TrainRecipeOptions {
   maxMinutes?: number;
   /** Stops the run after the current step. */
   signal?: AbortSignal;
-  /** Sample grids and attention maps every this many epochs (default: the recipe's evaluation cadence, else 5). */
+  /**
+   * Sample grids, attention maps and the loss plot every this many epochs (default: every epoch, or the fewest
+   * epochs that span 50 steps when epochs are shorter: {@link defaultSampleEvery}).
+   */
   sampleEvery?: number;
   /**
    * The early grids: a run (fresh or resumed) that has drawn no grid yet draws `samples/step-NNNNNNN.png` and
@@ -92,7 +96,7 @@ export async function trainRecipe(recipe: Recipe, options: TrainRecipeOptions): 
   const evaluation = recipe.training.eval;
   const scoring = evaluation && options.evaluate !== false && recipe.model.channels === 1 ? evalScope(evaluation, classes, conditional) : undefined;
   const run = applyRecipe(recipe, { seed, ...(numClasses !== undefined ? { numClasses } : {}) });
-  const sampleEvery = options.sampleEvery ?? run.training.eval?.everyEpochs ?? 5;
+  const sampleEvery = options.sampleEvery ?? defaultSampleEvery(data.batchesPerEpoch, run.trainerOptions.dSteps);
   const firstAfter = options.firstSamplesAfterSeconds === undefined ? {} : { firstAfterSeconds: options.firstSamplesAfterSeconds };
   // A conditional generator's grids: one class per row.
   const grid = numClasses === undefined ? {} : conditionalGrid(numClasses);

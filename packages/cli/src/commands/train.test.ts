@@ -149,7 +149,8 @@ describe("gan train: quality flags on the command line", () => {
     const refused = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--ema-decay", "0.5");
     expect(refused.code).toBe(2);
     expect(refused.err).toContain("  --ema: recorded decay 0.9 from step 0, given decay 0.5 from step 0\n");
-    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--d-lr", "3e-4");
+    // A checkpoint every epoch (the default groups these 2-step epochs until they span 50 steps: only the last).
+    const resumed = await run(...tiny(runDir), "--epochs", "3", "--resume", "--ema", "--d-lr", "3e-4", "--checkpoint-every", "1");
     expect(resumed.code).toBe(0);
     expect(resumed.err).toBe("");
     expect(resumed.out).toContain(`resume: --d-lr 0.0003 instead of the recorded 0.0004 (logged in ${join(runDir, "config.json")}'s history)`);
@@ -407,6 +408,24 @@ describe("gan train: quality flags on the command line", () => {
     expect(unknown.err).toMatch(/--recipe <name>.*fast, fastConditional, fastUnlabelled, sagan, dcgan/);
   });
 
+  it("without --sample-every and --checkpoint-every, short epochs are grouped until they span 50 steps; the flags give the cadence in epochs", async () => {
+    // 8 images in batches of 4: 2 steps an epoch, so the default draws and checkpoints every 25 epochs, and always
+    // after the last one.
+    const epochFiles = async (dir: string) => (await readdir(join(dir, "samples"))).filter((f) => f.startsWith("epoch-"));
+    const steps = async (dir: string) => (await listCheckpoints(dir)).map((c) => c.slice(-4));
+    const byDefault = join(tmp, "cadence-default");
+    const plain = ["train", "--model", "dcgan", "--data", data, "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--quiet", "--epochs", "3"];
+    expect((await run(...plain, "--out", byDefault)).code).toBe(0);
+    expect(await epochFiles(byDefault)).toEqual(["epoch-0002.png"]);
+    expect(await steps(byDefault)).toEqual(["0006"]);
+    const everyTwo = join(tmp, "cadence-2");
+    expect((await run(...plain, "--out", everyTwo, "--sample-every", "2")).code).toBe(0);
+    expect(await epochFiles(everyTwo)).toEqual(["epoch-0001.png", "epoch-0002.png"]);
+    expect(await steps(everyTwo)).toEqual(["0004", "0006"]);
+    const help = await run("train", "--help");
+    expect(help.out.replace(/\s+/g, " ")).toContain("--sample-every <n> epochs between sample grids, attention maps and the loss plot (default: every epoch, or the fewest epochs that span 50 steps when epochs are shorter)");
+  }, 300_000);
+
   it("--no-g-spectral-norm is for SAGAN only", async () => {
     const r = await run("train", "--model", "dcgan", "--data", data, "--no-g-spectral-norm", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-no-sn"));
     expect(r.code).toBe(1);
@@ -511,7 +530,7 @@ describe("gan train --resume: the record defines the run", () => {
 
   it("a corrupt latest checkpoint is named with why, and the command that resumes from the previous good one (--from)", async () => {
     const runDir = join(tmp, "corrupt");
-    expect((await run(...dcgan(runDir), "--epochs", "2", "--keep", "3")).code).toBe(0);
+    expect((await run(...dcgan(runDir), "--epochs", "2", "--keep", "3", "--checkpoint-every", "1")).code).toBe(0);
     const latest = join(runDir, "checkpoints", "step-0000004");
     await writeFile(join(latest, "state.json"), "{ half a state");
     const bare = ["train", "--resume", "--out", runDir, "--data", data, "--backend", "wasm", "--threads", "1", "--quiet"];

@@ -35,9 +35,13 @@ export interface TrainCommandOptions extends Partial<Omit<ModelSpec, "seed">>, T
   threads?: number | "auto";
   seed: number;
   resume: boolean;
-  /** Sample grids and attention maps every this many epochs. */
-  sampleEvery: number;
-  checkpointEvery: number;
+  /**
+   * Sample grids, attention maps and the loss plot every this many epochs (default: every epoch, or the fewest epochs
+   * that span 50 steps when epochs are shorter: `defaultSampleEvery` of `@gan/recipes`).
+   */
+  sampleEvery?: number;
+  /** Checkpoints every this many epochs (default: as `sampleEvery`). */
+  checkpointEvery?: number;
   keep: number;
   /** Stop (with a checkpoint) after this many minutes. */
   maxMinutes?: number;
@@ -158,8 +162,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       resume: options.resume,
       ...(options.from !== undefined ? { resumeFrom: basename(options.from) } : {}),
       signal: controller.signal,
-      sampleEvery: options.sampleEvery,
-      checkpointEvery: options.checkpointEvery,
+      ...(options.sampleEvery !== undefined ? { sampleEvery: options.sampleEvery } : {}),
+      ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
       keep: options.keep,
       progress: false,
       // threads: auto on wasm: all the logical CPUs, or 1 while other processes keep them busy, decided from step times.

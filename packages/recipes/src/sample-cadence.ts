@@ -1,0 +1,17 @@
+/** The fewest training steps between two default sample grids (and checkpoints): short epochs are grouped until they span this many. */
+export const DEFAULT_STEPS_BETWEEN_SAMPLES = 50;
+
+/**
+ * Epochs between sample grids, attention maps, loss plots and checkpoints when none is asked for: every epoch, or,
+ * when an epoch is shorter than {@link DEFAULT_STEPS_BETWEEN_SAMPLES} steps, the fewest whole epochs that span that
+ * many. A 166-image folder at batch 32 with two D batches per step trains 3 steps an epoch, so its grids come every
+ * 17 epochs (51 steps) instead of every second. With an epoch length the data does not tell: every epoch.
+ *
+ * @param batchesPerEpoch - the data's batches per epoch (`DataSource.batchesPerEpoch`), if known
+ * @param dSteps - D batches per training step (the recipe's `training.dSteps`)
+ */
+export function defaultSampleEvery(batchesPerEpoch: number | undefined, dSteps: number): number {
+  if (batchesPerEpoch === undefined || !(batchesPerEpoch > 0)) return 1;
+  const stepsPerEpoch = Math.ceil(batchesPerEpoch / Math.max(1, dSteps));
+  return Math.max(1, Math.ceil(DEFAULT_STEPS_BETWEEN_SAMPLES / stepsPerEpoch));
+}
