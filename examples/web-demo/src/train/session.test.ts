@@ -134,4 +134,47 @@ describe("TrainingSession", () => {
     expect(weights(session)).toEqual(trained);
     session.dispose();
   });
+
+  // Start pressed while a job runs (a grid asked for just before, waiting on its download): the first step must not
+  // train the generator that job may have swapped the EMA's weights into.
+  it("starts training only once a job already running has finished", async () => {
+    let firstStep!: () => void;
+    const stepped = new Promise<void>((resolve) => {
+      firstStep = resolve;
+    });
+    const session = await TrainingSession.open({ ...CONFIG, maxSteps: 1 }, squares(), new MemoryCheckpointStore(), () => firstStep());
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let stepSeenByJob: number | undefined;
+    const job = session.run(async () => {
+      await gate;
+      stepSeenByJob = session.step;
+    });
+    const fitting = session.fit();
+    // Long enough for a step of this width-2 net (under a second) had training started at once.
+    await Promise.race([stepped, new Promise((resolve) => setTimeout(resolve, 3000))]);
+    release();
+    await job;
+    expect(stepSeenByJob).toBe(0);
+    expect((await fitting).step).toBe(1);
+    session.dispose();
+
+    // Stop pressed while training waits for such a job: the run ends (it is not lost when training starts).
+    const stopped = await TrainingSession.open({ ...CONFIG, maxSteps: 3 }, squares(), new MemoryCheckpointStore());
+    let releaseAgain!: () => void;
+    const gateAgain = new Promise<void>((resolve) => {
+      releaseAgain = resolve;
+    });
+    const blocking = stopped.run(() => gateAgain);
+    const fittingAgain = stopped.fit();
+    const ended = stopped.stop();
+    releaseAgain();
+    await blocking;
+    expect(await ended).toMatchObject({ status: "aborted" });
+    expect(await fittingAgain).toMatchObject({ status: "aborted" });
+    expect(stopped.step).toBeLessThan(3);
+    stopped.dispose();
+  });
 });

@@ -199,10 +199,18 @@ export class TrainingSession {
     if (this.fitting) return this.fitting;
     this.stopRequested = false;
     this.recent = [];
-    this.fitting = this.trainer.fit().finally(() => {
-      this.fitting = undefined;
-      this.paused = false;
-    });
+    // A job already running (a grid asked for just before Start, which may hold the EMA's weights in the generator)
+    // finishes first.
+    this.fitting = this.lock
+      .then(() => {
+        const fitting = this.trainer.fit();
+        if (this.stopRequested) this.trainer.stop(); // stop() while waiting: fit() clears the trainer's own request
+        return fitting;
+      })
+      .finally(() => {
+        this.fitting = undefined;
+        this.paused = false;
+      });
     return this.fitting;
   }
 
