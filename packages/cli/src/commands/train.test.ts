@@ -415,11 +415,15 @@ describe("gan train: quality flags on the command line", () => {
     const steps = async (dir: string) => (await listCheckpoints(dir)).map((c) => c.slice(-4));
     const byDefault = join(tmp, "cadence-default");
     const plain = ["train", "--model", "dcgan", "--data", data, "--batch-size", "4", "--width", "4", "--backend", "wasm", "--threads", "1", "--quiet", "--epochs", "3"];
-    expect((await run(...plain, "--out", byDefault)).code).toBe(0);
+    const r = await run(...plain, "--out", byDefault);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("pictures every 25 epochs (50 steps), checkpoints every 25 epochs (50 steps), and both after the last step\n");
     expect(await epochFiles(byDefault)).toEqual(["epoch-0002.png"]);
     expect(await steps(byDefault)).toEqual(["0006"]);
     const everyTwo = join(tmp, "cadence-2");
-    expect((await run(...plain, "--out", everyTwo, "--sample-every", "2")).code).toBe(0);
+    const r2 = await run(...plain, "--out", everyTwo, "--sample-every", "2");
+    expect(r2.code).toBe(0);
+    expect(r2.out).toContain("pictures every 2 epochs (4 steps), checkpoints every 2 epochs (4 steps), and both after the last step\n");
     expect(await epochFiles(everyTwo)).toEqual(["epoch-0001.png", "epoch-0002.png"]);
     expect(await steps(everyTwo)).toEqual(["0004", "0006"]);
     const help = await run("train", "--help");

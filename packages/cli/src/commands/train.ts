@@ -1,5 +1,5 @@
 import { type BackendName, selectBackend, wasmThreadGovernor } from "@gan/backend/node";
-import { type ModelSpec, type Recipe, RunExtraSchema, getRecipe, isConditional, resolveTrainingSetup, withOverrides } from "@gan/recipes";
+import { type ModelSpec, type Recipe, RunExtraSchema, defaultSampleEvery, getRecipe, isConditional, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
 import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
 import { DivergenceError, UnusableCheckpointError } from "@gan/trainer";
@@ -137,6 +137,10 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   io.log(`data: ${data.length} images in ${options.data}, ${data.batchesPerEpoch} batches of up to ${recipe.batchSize}`);
   if (data.classes) io.log(`classes: ${data.classes.length} (${shortList(data.classes)}), one conditional label each`);
   io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
+  const sampleEvery = options.sampleEvery ?? defaultSampleEvery(data.batchesPerEpoch, training.dSteps);
+  const checkpointEvery = options.checkpointEvery ?? sampleEvery;
+  const stepsPerEpoch = data.batchesPerEpoch === undefined ? undefined : Math.ceil(data.batchesPerEpoch / training.dSteps);
+  io.log(`pictures ${everyEpochs(sampleEvery, stepsPerEpoch)}, checkpoints ${everyEpochs(checkpointEvery, stepsPerEpoch)}, and both after the last step`);
 
   const controller = new AbortController();
   let stoppedBy: TrainCommandResult["stoppedBy"];
@@ -162,8 +166,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
       resume: options.resume,
       ...(options.from !== undefined ? { resumeFrom: basename(options.from) } : {}),
       signal: controller.signal,
-      ...(options.sampleEvery !== undefined ? { sampleEvery: options.sampleEvery } : {}),
-      ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
+      sampleEvery,
+      checkpointEvery,
       keep: options.keep,
       progress: false,
       // threads: auto on wasm: all the logical CPUs, or 1 while other processes keep them busy, decided from step times.
@@ -182,6 +186,14 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
     if (timer) clearTimeout(timer);
     process.off("SIGINT", onSigint);
   }
+}
+
+/** "every epoch (32 steps)", "every 17 epochs (51 steps)"; without the steps when the epoch's length is unknown. */
+function everyEpochs(epochs: number, stepsPerEpoch: number | undefined): string {
+  const every = `every ${epochs === 1 ? "epoch" : `${epochs} epochs`}`;
+  if (stepsPerEpoch === undefined) return every;
+  const steps = epochs * stepsPerEpoch;
+  return `${every} (${steps} step${steps === 1 ? "" : "s"})`;
 }
 
 /** Up to 12 names, then an ellipsis. */
