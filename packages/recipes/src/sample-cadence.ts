@@ -1,3 +1,5 @@
+import { stepsPerEpoch } from "@gan/trainer";
+
 /** The fewest training steps between two default sample grids (and checkpoints): short epochs are grouped until they span this many. */
 export const DEFAULT_STEPS_BETWEEN_SAMPLES = 50;
 
@@ -11,7 +13,6 @@ export const DEFAULT_STEPS_BETWEEN_SAMPLES = 50;
  * @param dSteps - D batches per training step (the recipe's `training.dSteps`)
  */
 export function defaultSampleEvery(batchesPerEpoch: number | undefined, dSteps: number): number {
-  if (batchesPerEpoch === undefined || !(batchesPerEpoch > 0)) return 1;
-  const stepsPerEpoch = Math.ceil(batchesPerEpoch / Math.max(1, dSteps));
-  return Math.max(1, Math.ceil(DEFAULT_STEPS_BETWEEN_SAMPLES / stepsPerEpoch));
+  const steps = stepsPerEpoch(batchesPerEpoch, dSteps);
+  return steps === undefined || !(steps > 0) ? 1 : Math.ceil(DEFAULT_STEPS_BETWEEN_SAMPLES / steps);
 }

@@ -2,7 +2,7 @@ import type { GanDiscriminator, GanGenerator, GanLoss, GeneratorOutput } from "@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { TrainerContext } from "./callback";
 import type { CheckpointStore } from "./checkpoint/checkpoint-store";
-import type { DataSource } from "./data-source";
+import { type DataSource, stepsPerEpoch } from "./data-source";
 import type { ResolvedTrainerOptions } from "./options";
 
 /** What a {@link TrainerContext} is built from: the trainer, seen through the parts callbacks may use. */
@@ -29,7 +29,7 @@ export function callbackContext(
   run: { startStep: number; resumed: boolean; lastCheckpointStep: number },
 ): TrainerContext {
   const batchesPerEpoch = source.data.batchesPerEpoch;
-  const stepsPerEpoch = batchesPerEpoch === undefined ? undefined : Math.ceil(batchesPerEpoch / source.options.dSteps);
+  const steps = stepsPerEpoch(batchesPerEpoch, source.options.dSteps);
   return {
     generator: source.generator,
     discriminator: source.discriminator,
@@ -40,8 +40,8 @@ export function callbackContext(
     step: at.step,
     batchInEpoch: at.batchInEpoch,
     batchesPerEpoch,
-    stepsPerEpoch,
-    totalSteps: stepsPerEpoch === undefined ? undefined : stepsPerEpoch * source.options.epochs,
+    stepsPerEpoch: steps,
+    totalSteps: steps === undefined ? undefined : steps * source.options.epochs,
     ...run,
     canCheckpoint: source.store !== undefined,
     numClasses: source.numClasses,

@@ -103,3 +103,11 @@ export function arrayDataSource(images: tf.Tensor4D, options: ArrayDataSourceOpt
     },
   };
 }
+
+/**
+ * Training steps in an epoch of `batchesPerEpoch` batches when each step takes `dSteps` of them for D:
+ * `ceil(batchesPerEpoch / dSteps)`; undefined when the data does not tell its epoch's length.
+ */
+export function stepsPerEpoch(batchesPerEpoch: number | undefined, dSteps: number): number | undefined {
+  return batchesPerEpoch === undefined ? undefined : Math.ceil(batchesPerEpoch / dSteps);
+}

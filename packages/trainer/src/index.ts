@@ -14,7 +14,7 @@ export type { TrainResult } from "./training-loop";
 export { type StepValues, type RealBatch, ganIteration } from "./gan-iteration";
 export { type GanTrainerOptions, type ResolvedTrainerOptions, type ScoreKind, resolveTrainerOptions, resolveLoss, TRAINER_DEFAULTS } from "./options";
 export type { TrainerCallback, TrainerContext, TrainEnd, CheckpointFileMap } from "./callback";
-export { type DataSource, type DataBatch, type LabelledBatch, type ArrayDataSourceOptions, arrayDataSource, batchImages, batchLabels } from "./data-source";
+export { type DataSource, type DataBatch, type LabelledBatch, type ArrayDataSourceOptions, arrayDataSource, batchImages, batchLabels, stepsPerEpoch } from "./data-source";
 export { dataLoaderSource, type BatchLoader, type BatchLoaderState } from "./data-loader-source";
 export { type StepMetrics, type EpochMetrics, type EpochTotals, emptyEpochTotals, addStep, epochMetrics } from "./metrics";
 export {

@@ -4,7 +4,7 @@
  * page stays responsive while a step runs. It posts progress after every step and sample grids every couple of
  * seconds of training.
  */
-import { IndexedDbCheckpointStore } from "@gan/trainer";
+import { IndexedDbCheckpointStore, stepsPerEpoch } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectTrainBackend } from "./backend";
 import type { Reply, Request } from "./protocol";
@@ -68,7 +68,7 @@ async function handle(request: Request): Promise<void> {
         }
       });
       const { recipe, trainer } = session;
-      const steps = trainer.data.batchesPerEpoch === undefined ? undefined : Math.ceil(trainer.data.batchesPerEpoch / trainer.options.dSteps);
+      const steps = stepsPerEpoch(trainer.data.batchesPerEpoch, trainer.options.dSteps);
       post({
         type: "opened",
         step: session.step,

@@ -2,7 +2,7 @@ import { type BackendName, selectBackend, wasmThreadGovernor } from "@gan/backen
 import { type ModelSpec, type Recipe, RunExtraSchema, defaultSampleEvery, getRecipe, isConditional, resolveTrainingSetup, withOverrides } from "@gan/recipes";
 import { trainRecipe } from "@gan/recipes/node";
 import { type TrainRunResult, readRunConfig } from "@gan/trainer/node";
-import { DivergenceError, UnusableCheckpointError } from "@gan/trainer";
+import { DivergenceError, UnusableCheckpointError, stepsPerEpoch } from "@gan/trainer";
 import { basename } from "node:path";
 import { TrainingDivergedError } from "../divergence";
 import { openImageSource } from "../image-source";
@@ -139,8 +139,8 @@ export async function trainCommand(options: TrainCommandOptions, io: CommandIO):
   io.log(`training: recipe ${recipe.name}, ${formatTrainingSetup(training)}`);
   const sampleEvery = options.sampleEvery ?? defaultSampleEvery(data.batchesPerEpoch, training.dSteps);
   const checkpointEvery = options.checkpointEvery ?? sampleEvery;
-  const stepsPerEpoch = data.batchesPerEpoch === undefined ? undefined : Math.ceil(data.batchesPerEpoch / training.dSteps);
-  io.log(`pictures ${everyEpochs(sampleEvery, stepsPerEpoch)}, checkpoints ${everyEpochs(checkpointEvery, stepsPerEpoch)}, and both after the last step`);
+  const steps = stepsPerEpoch(data.batchesPerEpoch, training.dSteps);
+  io.log(`pictures ${everyEpochs(sampleEvery, steps)}, checkpoints ${everyEpochs(checkpointEvery, steps)}, and both after the last step`);
 
   const controller = new AbortController();
   let stoppedBy: TrainCommandResult["stoppedBy"];
