@@ -16,5 +16,6 @@ describe("defaultSampleEvery", () => {
     expect(defaultSampleEvery(13, 2)).toBe(8); // 400 digits at batch 32: 7 steps an epoch
     expect(defaultSampleEvery(7, 1)).toBe(8); // 400 digits at the article's batch 64
     expect(defaultSampleEvery(1, 1)).toBe(50);
+    expect(defaultSampleEvery(6, 0)).toBe(9); // a dSteps under 1 counts as 1 (6 steps an epoch), never a cadence of 0
   });
 });

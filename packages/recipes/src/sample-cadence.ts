@@ -13,6 +13,7 @@ export const DEFAULT_STEPS_BETWEEN_SAMPLES = 50;
  * @param dSteps - D batches per training step (the recipe's `training.dSteps`)
  */
 export function defaultSampleEvery(batchesPerEpoch: number | undefined, dSteps: number): number {
-  const steps = stepsPerEpoch(batchesPerEpoch, dSteps);
+  // dSteps below 1 (refused by the trainer) counts as 1, so that the cadence is always a whole number of epochs ≥ 1.
+  const steps = stepsPerEpoch(batchesPerEpoch, Math.max(1, dSteps));
   return steps === undefined || !(steps > 0) ? 1 : Math.ceil(DEFAULT_STEPS_BETWEEN_SAMPLES / steps);
 }
