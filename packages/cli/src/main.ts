@@ -1,6 +1,7 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DATASETS, DEFAULT_PREPARE_OUT, prepareCommand } from "./commands/prepare";
+import { clusterCommand } from "./commands/cluster";
 import { demoCommand } from "./commands/demo";
 import { exportWebCommand } from "./commands/export-web";
 import { exportTorchCommand } from "./commands/export-torch";
@@ -15,7 +16,7 @@ import { evalCommand } from "@gan/metrics/node";
 import { LOSS_NAMES } from "@gan/losses";
 import { MODELS, RECIPE_NAMES, getRecipe, latentGapSpec } from "@gan/recipes";
 import packageJson from "../package.json";
-import { generatorOf } from "./models";
+import { generatorOf, marginalWeights } from "./models";
 import { loadPlugins } from "./plugins";
 import { int, intList, layerListOrNone, numberIn, oneOf, positive } from "./parse";
 import { DEFAULT_DIFF_AUGMENT, DIFF_AUGMENT_OPS, checkDiffAugmentPolicy, trainingSetup } from "./training-setup";
@@ -56,6 +57,18 @@ export function createProgram(io: CommandIO): Command {
     .action(async (dataset, opts) => {
       opts.format ??= dataset === "emoji" ? "png" : "jpg";
       await prepareCommand({ dataset, ...opts }, io);
+    });
+
+  program
+    .command("cluster")
+    .description("sort an unlabelled image folder into sub-folders of look-alikes (k-means of 16×16 thumbnails): pseudo-classes for a conditional recipe")
+    .requiredOption("--data <dir>", "the image folder (searched recursively)")
+    .requiredOption("--clusters <k>", "clusters to form", int(1))
+    .requiredOption("--out <dir>", "the new folder: one sub-folder per cluster, cluster-00 the largest")
+    .option("--seed <n>", "seed of the k-means++ starts", int(0), 0)
+    .addOption(new Option("--channels <n>", "1 (grayscale) or 3 (RGB)").argParser((v) => Number(oneOf(["1", "3"] as const)(v)) as 1 | 3).default(1))
+    .action(async (opts) => {
+      await clusterCommand(opts, io);
     });
 
   program
@@ -178,6 +191,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--ema", "draw from the EMA generator (generator-ema.safetensors of the checkpoint)", false)
     .option("--class <class>", "a conditional run: every sample of this class, by the name config.json records (a class folder such as 7) or else by label index")
     .option("--per-class <n>", "a conditional run: a grid with one row per class, n samples in each (instead of --n)", int(1))
+    .option("--marginal", "a conditional run: labels in proportion to the images per class it trained on (its whole distribution, as of a 'gan cluster' folder)")
     .addOption(backendOption())
     .addOption(threadsOption())
     .option("--plugin <file>", "a module to load first (repeatable)", collect, [])
@@ -233,6 +247,7 @@ export function createProgram(io: CommandIO): Command {
     .option("--classes <list>", "classes the run trained on, e.g. 7,8 (default: 7,8 for mnist, all ten for fashion-mnist)", intList)
     .option("--conditional", "ask a conditional generator for n/classes samples per class and report conditional accuracy (default: when the generator has classes)")
     .option("--no-conditional", "never pass labels to the generator")
+    .option("--marginal", "a conditional run: score its whole distribution, labels in proportion to the images per class it trained on (a run on a 'gan cluster' folder); no conditional accuracy")
     .option("--class-labels <kind>", "a conditional generator's label for a class: class (itself) or index (its position in --classes)", oneOf(["class", "index"] as const))
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -240,7 +255,9 @@ export function createProgram(io: CommandIO): Command {
     .action(async (opts) => {
       await loadPlugins(opts.plugin);
       await useBackend(opts, io);
-      await evalCommand(opts, async (runDir) => generatorOf(runDir), io);
+      const { marginal, ...rest } = opts;
+      const labelWeights = marginal ? await marginalWeights(opts.run) : undefined;
+      await evalCommand({ ...rest, ...(labelWeights ? { labelWeights } : {}) }, async (runDir) => generatorOf(runDir), io);
     });
 
   program

@@ -1,6 +1,7 @@
-import { type ModelSpec, RunExtraSchema, buildModels } from "@gan/recipes";
+import { type ModelSpec, type RunExtra, RunExtraSchema, buildModels } from "@gan/recipes";
 import type { GanGenerator } from "@gan/spec";
 import { readRunConfig } from "@gan/trainer/node";
+import { basename, dirname, resolve } from "node:path";
 
 /** The `gan train` flag of each {@link ModelSpec} field: for flag overrides, resume checks and error messages. */
 export const MODEL_FIELD_FLAGS: Readonly<Record<keyof ModelSpec, string>> = {
@@ -47,4 +48,28 @@ export async function generatorOf(runDir: string): Promise<GanGenerator> {
     }
     throw e;
   }
+}
+
+/**
+ * `gan eval --marginal`'s label weights: the images per class (`extra.classCounts`) of the run that `run` (a run
+ * folder or one of its checkpoint folders) is, checked against its conditional generator's class count.
+ */
+export async function marginalWeights(run: string): Promise<number[]> {
+  const full = resolve(run);
+  const runDir = basename(full).startsWith("step-") ? dirname(dirname(full)) : full;
+  const extra = (await readRunConfig(runDir, RunExtraSchema)).extra;
+  const numClasses = extra?.model?.numClasses;
+  if (numClasses === undefined) throw new Error(`--marginal: the run in ${run} is not conditional; its samples are its whole distribution already`);
+  return classCountsOf(extra, numClasses, `${runDir}/config.json`);
+}
+
+/**
+ * The images per class a conditional run trained on (`extra.classCounts` of its `config.json`, read from `where`),
+ * checked against its generator's `numClasses`: the weights of `--marginal`.
+ */
+export function classCountsOf(extra: RunExtra | undefined, numClasses: number, where: string): number[] {
+  const counts = extra?.classCounts;
+  if (!counts) throw new Error(`--marginal: ${where} records no images per class (extra.classCounts; runs trained before it was recorded lack it)`);
+  if (counts.length !== numClasses) throw new Error(`--marginal: ${where} records ${counts.length} class counts, but the generator has ${numClasses} classes`);
+  return [...counts];
 }

@@ -13,6 +13,7 @@ export { type Batch, DataLoader, type DataLoaderOptions, type DataLoaderState } 
 export { ArrayImageDataset, type ArrayImageDatasetOptions, type ImageDataset, readBatch, toBatchTensor } from "./dataset";
 export { DataError, type DataErrorCode, type InvalidFile } from "./errors";
 export { FASHION_MNIST_CLASSES } from "./fashion-mnist-classes";
+export { type ClusterImagesOptions, clusterImages, type KMeansOptions, type KMeansResult, kMeans } from "./k-means";
 export { extensionOf, IMAGE_EXTENSIONS, UNSUPPORTED_IMAGE_EXTENSIONS } from "./formats";
 export { Normalizer } from "./normalize";
 export { resizeBicubicPil } from "./pil-resize";

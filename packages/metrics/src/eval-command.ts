@@ -37,6 +37,11 @@ export interface EvalCommandOptions {
   /** The conditional generator's label for a class: the class itself (default) or its index in `classes`. */
   classLabels?: "class" | "index";
   /**
+   * Score a conditional generator's whole distribution: labels in proportion to these weights (`gan eval
+   * --marginal` passes the run's `extra.classCounts`), no conditional accuracy. See `EvaluateOptions.labelWeights`.
+   */
+  labelWeights?: readonly number[];
+  /**
    * A `.png` file: draw the samples that fail the purity test into it (the first {@link REJECTED_GRID_MAX}, in
    * sample order, {@link REJECTED_GRID_COLUMNS} to a row) and log what the classifier called them. No file is
    * written when every sample passes. The scores are the same as without it.
@@ -97,6 +102,7 @@ export async function evalCommand(
       digits: options.digits,
       conditional: options.conditional,
       classLabels: options.classLabels,
+      labelWeights: options.labelWeights,
     };
     const { images, requestedLabels } = sampleForEvaluation(generator, scoring);
     try {

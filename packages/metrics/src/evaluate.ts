@@ -62,6 +62,13 @@ export interface EvaluateOptions {
    */
   classLabels?: "class" | "index";
   /**
+   * {@link evaluateGenerator}: score a conditional generator's whole distribution instead of each class: sample
+   * labels drawn in proportion to these weights (one per generator label, such as the images per class the run
+   * trained on: its `extra.classCounts`; {@link marginalLabels}), and no conditional accuracy (the labels need not
+   * be the data set's classes: clusters of `gan cluster` are not). Takes precedence over `conditional`.
+   */
+  labelWeights?: readonly number[];
+  /**
    * {@link evaluateImages}: the class each image was generated for (the classifier's labels), to report
    * conditional and per-class accuracy. {@link evaluateGenerator} sets it when `conditional`.
    */
@@ -265,6 +272,27 @@ export function balancedLabels(classes: readonly number[], n: number): Int32Arra
   return Int32Array.from({ length: n }, (_, i) => classes[i % classes.length]);
 }
 
+/**
+ * `n` labels in proportion to `weights` (label `j` about `n · weights[j] / Σ weights` times), in label order:
+ * sample `i` takes the label whose share of the cumulative weight holds `(i + ½) / n`. Deterministic, so that
+ * evaluations at equal n compare.
+ */
+export function marginalLabels(weights: readonly number[], n: number): Int32Array {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (weights.length === 0 || !(total > 0) || weights.some((w) => !(w >= 0))) {
+    throw new Error(`marginalLabels: expected non-negative weights with a positive sum, got [${weights.join(", ")}]`);
+  }
+  const labels = new Int32Array(n);
+  let j = 0;
+  let upTo = weights[0];
+  for (let i = 0; i < n; i++) {
+    const u = ((i + 0.5) / n) * total;
+    while (u > upTo && j < weights.length - 1) upTo += weights[++j];
+    labels[i] = j;
+  }
+  return labels;
+}
+
 /** The number of classes a generator declares (`numClasses` of a conditional generator), if any. */
 function generatorClasses(generator: GanGenerator): number | undefined {
   const k = (generator as { numClasses?: number }).numClasses;
@@ -283,6 +311,13 @@ export function sampleForEvaluation(
   const dataset = metricDataset(options.dataset ?? "mnist");
   const classes = resolveClasses(dataset, options.classes, options.digits);
   const numClasses = generatorClasses(generator);
+  if (options.labelWeights) {
+    if (numClasses !== undefined && options.labelWeights.length !== numClasses) {
+      throw new Error(`evaluateGenerator: labelWeights has ${options.labelWeights.length} weights, but the generator has ${numClasses} classes`);
+    }
+    const labels = marginalLabels(options.labelWeights, n);
+    return { images: sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100, labels), classes };
+  }
   const conditional = options.conditional ?? numClasses !== undefined;
   if (!conditional) return { images: sampleGenerator(generator, n, options.seed ?? 0, options.batchSize ?? 100), classes };
   const requestedLabels = balancedLabels(classes, n);

@@ -15,6 +15,7 @@ export {
   sampleGenerator,
   sampleForEvaluation,
   balancedLabels,
+  marginalLabels,
   referenceFeatures,
   defaultClassifier,
   type EvaluateOptions,

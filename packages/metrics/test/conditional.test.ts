@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evalCallback } from "../src/eval-callback";
 import { evalCommand, formatEvalResult } from "../src/eval-command";
-import { defaultClassifier, evaluateGenerator, sampleGenerator } from "../src/evaluate";
+import { defaultClassifier, evaluateGenerator, marginalLabels, sampleGenerator } from "../src/evaluate";
 import { referenceImages } from "../src/reference";
 import { conditionalAccuracy } from "../src/scores";
 import { fakeGenerator, rampImages } from "./fake-generator";
@@ -106,6 +106,25 @@ describe("evaluateGenerator with a conditional generator", () => {
     expect(formatEvalResult(r)).toMatch(/^eval: fashion-mnist n=100 FID .* coverage 10\/10 accuracy 0\.\d{3} \(0: .*, 9: [\d.]+\) \[[\d.]+ s\]$/);
   });
 
+  it("with labelWeights draws the labels in proportion to them and reports no conditional accuracy: a generator's whole distribution", async () => {
+    const g = conditionalFake();
+    // Only trousers (1) and bags (8), three times as many bags.
+    const weights = [0, 1, 0, 0, 0, 0, 0, 0, 3, 0];
+    const before = tf.memory().numTensors;
+    const r = await evaluateGenerator(g, { dataset: "fashion-mnist", n: 40, labelWeights: weights });
+    expect(tf.memory().numTensors).toBe(before);
+    const asked = g.labels.flatMap((l) => l?.values ?? []);
+    expect(asked).toEqual([...new Array(10).fill(1), ...new Array(30).fill(8)]);
+    expect(r.conditionalAccuracy).toBeUndefined();
+    expect(r.perClassAccuracy).toBeUndefined();
+    expect(r.shares[8]).toBeGreaterThan(0.6);
+    expect(r.shares[1]).toBeGreaterThan(0.15);
+    expect(r.coverage).toBe(2);
+    await expect(evaluateGenerator(conditionalFake(), { dataset: "fashion-mnist", n: 10, labelWeights: [1, 1] })).rejects.toThrow(
+      "evaluateGenerator: labelWeights has 2 weights, but the generator has 10 classes",
+    );
+  });
+
   it("finds low accuracy (about 1/10) when the generator ignores its labels, though its samples show most classes", async () => {
     const r = await evaluateGenerator(conditionalFake(true), { dataset: "fashion-mnist", n: 100 });
     expect(r.conditionalAccuracy).toBeLessThan(0.3);
@@ -183,5 +202,19 @@ describe("evalCallback and gan eval on Fashion-MNIST", () => {
     expect(Object.keys(r.perClassAccuracy ?? {})).toEqual(["1", "8"]);
     expect(r.conditionalAccuracy).toBeGreaterThan(0.6);
     expect(lines[0]).toMatch(/^run2 step-00000001: fashion-mnist n=20 .* coverage 2\/2 accuracy [\d.]+ \(1: [\d.]+, 8: [\d.]+\) \[[\d.]+ s\]$/);
+  });
+});
+
+describe("marginalLabels", () => {
+  it("gives each label its share of n, in label order, deterministically", () => {
+    expect(Array.from(marginalLabels([1, 1], 4))).toEqual([0, 0, 1, 1]);
+    expect(Array.from(marginalLabels([6, 0, 2, 2], 10))).toEqual([0, 0, 0, 0, 0, 0, 2, 2, 3, 3]);
+    const counts = new Array(3).fill(0);
+    for (const l of marginalLabels([170, 120, 42], 1000)) counts[l]++;
+    counts.forEach((c, j) => expect(Math.abs(c - (1000 * [170, 120, 42][j]) / 332)).toBeLessThanOrEqual(1));
+  });
+
+  it("refuses weights that are empty, negative or all zero", () => {
+    for (const bad of [[], [1, -1], [0, 0]]) expect(() => marginalLabels(bad, 4)).toThrow("marginalLabels: expected non-negative weights with a positive sum");
   });
 });

@@ -6,7 +6,8 @@ import { TrainingSetupSchema } from "./training-setup-schema";
 /**
  * The schema of what `gan train` records under `extra` in a run's `config.json`: the recipe's name, the
  * {@link ModelSpec} (`extra.model`), the {@link TrainingSetup} (`extra.training`) and, for a conditional run, the
- * class names in label order (`extra.classes`: `gan sample` names its rows by them), each optional as in runs of
+ * class names in label order (`extra.classes`: `gan sample` names its rows by them) and the images per class
+ * (`extra.classCounts`: the weights of `gan sample --marginal` and `gan eval --marginal`), each optional as in runs of
  * earlier versions; other entries (the data folder, the backend, the command line...) are kept as written. Pass it
  * to `readRunConfig(runDir, RunExtraSchema)` of `@gan/trainer/node`.
  */
@@ -18,6 +19,12 @@ export const RunExtraSchema = v.looseObject({
     v.pipe(
       v.array(v.pipe(v.string((i) => `expected a class name, got ${i.received}`), v.maxLength(200, (i) => `expected a class name of at most 200 characters, got ${i.received}`))),
       v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class names, got ${i.received}`),
+    ),
+  ),
+  classCounts: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.number(), v.integer((i) => `expected a whole number of images, got ${i.received}`), v.minValue(0, (i) => `expected a count of at least 0, got ${i.received}`))),
+      v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class counts, got ${i.received}`),
     ),
   ),
 });

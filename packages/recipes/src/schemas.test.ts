@@ -116,10 +116,13 @@ describe("a run's config.json read with RunExtraSchema", () => {
       model: { ...RECORDED_EXTRA.model, conditional: true, numClasses: 10 },
       training: { ...RECORDED_EXTRA.training, ema: { decay: 0.999, startStep: 0, warmup: false }, eval: { everyEpochs: 1, n: 100, dataset: "fashion-mnist", classes: [0, 3] } },
       classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+      classCounts: [200, 200, 200, 200, 200, 200, 200, 200, 200, 0],
     };
     expect((await readRunConfig(await configWith(conditional), RunExtraSchema)).extra).toEqual(conditional);
     const bad = { ...conditional, training: { ...conditional.training, eval: { everyEpochs: 1, n: 100, dataset: "cifar" } } };
     await expect(readRunConfig(await configWith(bad), RunExtraSchema)).rejects.toThrow(/extra\.training\.eval\.dataset: expected one of mnist, fashion-mnist, got "cifar"/);
+    await expect(readRunConfig(await configWith({ ...conditional, classCounts: [3, 1.5] }), RunExtraSchema)).rejects.toThrow(/extra\.classCounts\.1: expected a whole number of images, got 1\.5/);
+    await expect(readRunConfig(await configWith({ ...conditional, classCounts: [-2] }), RunExtraSchema)).rejects.toThrow(/extra\.classCounts\.0: expected a count of at least 0, got -2/);
   });
 
   it("names the file and extra.model.width for a width of 1000", async () => {

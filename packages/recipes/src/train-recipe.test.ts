@@ -80,6 +80,7 @@ describe("trainRecipe", () => {
     const extra = JSON.parse(await readFile(join(runDir, "config.json"), "utf8")).extra;
     expect(extra.model).toEqual({ ...tiny.model, conditional: true, numClasses: 2, seed: 3 });
     expect(extra.classes).toEqual(["7", "8"]);
+    expect(extra.classCounts).toEqual([4, 4]);
     for (const file of [`${EMA_SAMPLES_FOLDER}/epoch-0001.png`, "samples/epoch-0001.png"]) expect(existsSync(join(runDir, file)), file).toBe(true);
     // Without labels: an error naming the data and the class folders it needs.
     await expect(trainRecipe(conditional, { data: arrayDataSource(images, { batchSize: 4 }), runDir: join(tmp, "conditional-unlabelled"), progress: false })).rejects.toThrow(

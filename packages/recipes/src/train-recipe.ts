@@ -80,7 +80,8 @@ export interface TrainRecipeOptions {
  * `@gan/trainer/node`. What `gan train --recipe` and `gan demo` do.
  *
  * A conditional recipe trains class-conditional nets on the data's classes: `model.conditional: true` takes
- * `numClasses` from them; `config.json` records `extra.model.numClasses` and the class names (`extra.classes`), the
+ * `numClasses` from them; `config.json` records `extra.model.numClasses`, the class names (`extra.classes`) and, when
+ * the data tells them, the images per class (`extra.classCounts`, the weights `gan sample --marginal` draws by), the
  * sample grids show one class per row, and the evaluation asks for every class (`conditionalAccuracy`).
  *
  * ```ts
@@ -136,6 +137,7 @@ export async function trainRecipe(recipe: Recipe, options: TrainRecipeOptions): 
         model: { ...recipe.model, seed, ...(numClasses !== undefined ? { numClasses } : {}) },
         training: run.training,
         ...(classes ? { classes: [...classes] } : {}),
+        ...(classes && data.classCounts ? { classCounts: [...data.classCounts] } : {}),
         ...(typeof options.data === "string" ? { data: options.data } : {}),
         ...options.config,
       },

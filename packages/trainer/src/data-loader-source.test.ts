@@ -6,7 +6,7 @@ import { ArrayImageDataset, DataLoader } from "@gan/data";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataLoaderSource } from "./data-loader-source";
-import { batchImages } from "./data-source";
+import { arrayDataSource, batchImages, countLabels } from "./data-source";
 import { train } from "./node/run/train";
 import { TinyDiscriminator, TinyGenerator, changedKeys, simpleBce, snapshotState } from "./test-support";
 
@@ -32,6 +32,22 @@ function loader(): DataLoader {
 }
 
 describe("dataLoaderSource", () => {
+  it("names a labelled dataset's classes and counts its images per class; an unlabelled one has neither", () => {
+    const bytes = Array.from({ length: 5 }, () => new Uint8Array(64));
+    const labelled = new ArrayImageDataset(bytes, { height: 8, width: 8, labels: [2, 0, 2, 2, 0], classes: ["a", "b", "c"] });
+    const source = dataLoaderSource(new DataLoader(labelled, { batchSize: 2 }));
+    expect(source.classes).toEqual(["a", "b", "c"]);
+    expect(source.classCounts).toEqual([2, 0, 3]);
+    const plain = dataLoaderSource(loader());
+    expect([plain.classes, plain.classCounts]).toEqual([undefined, undefined]);
+    // arrayDataSource too; a label beyond the names still gets its count.
+    const images = tf.zeros([4, 8, 8, 1]) as tf.Tensor4D;
+    expect(arrayDataSource(images, { batchSize: 2, labels: [1, 1, 3, 0], classes: ["x", "y"] }).classCounts).toEqual([1, 2, 0, 1]);
+    expect(arrayDataSource(images, { batchSize: 2 }).classCounts).toBeUndefined();
+    images.dispose();
+    expect(countLabels([], 2)).toEqual([0, 0]);
+  });
+
   it("yields the loader's image batches and reports its length", async () => {
     const source = dataLoaderSource(loader());
     expect([source.batchSize, source.batchesPerEpoch]).toEqual([4, 3]);

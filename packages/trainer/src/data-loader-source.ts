@@ -1,5 +1,5 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import type { DataBatch, DataSource } from "./data-source";
+import { type DataBatch, type DataSource, countLabels } from "./data-source";
 
 /** Where a {@link BatchLoader} stands: the next batch is batch `batch` of epoch `epoch`. */
 export interface BatchLoaderState {
@@ -26,14 +26,15 @@ export interface BatchLoader<S extends BatchLoaderState = BatchLoaderState> {
 /**
  * Adapts a {@link BatchLoader} (such as `@gan/data`'s `DataLoader`) to a {@link DataSource}: yields each
  * batch's `images` (the trainer disposes them; with their `labels` when the dataset is labelled, for conditional
- * models), reports the batch count and the dataset's class names, saves the loader's state in checkpoints, and on
+ * models), reports the batch count and the dataset's class names and images per class, saves the loader's state in checkpoints, and on
  * resume starts the interrupted epoch at the right batch without loading the ones before.
  */
 export function dataLoaderSource<S extends BatchLoaderState>(loader: BatchLoader<S>): DataSource {
-  const classes = loader.dataset?.labels ? (loader.dataset.classes ?? []) : undefined;
+  const labels = loader.dataset?.labels;
+  const classes = labels ? (loader.dataset?.classes ?? []) : undefined;
   return {
     batchSize: loader.batchSize,
-    ...(classes ? { classes } : {}),
+    ...(labels && classes ? { classes, classCounts: countLabels(labels, classes.length) } : {}),
     get batchesPerEpoch() {
       return loader.length;
     },

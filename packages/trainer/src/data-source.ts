@@ -58,6 +58,12 @@ export interface DataSource {
    * `config.json` so that `gan sample` can name the rows of a conditional run.
    */
   readonly classes?: readonly string[];
+  /**
+   * Images per class of a labelled source (`classCounts[i]` of label `i`), when known: recorded in `config.json`
+   * (`extra.classCounts`) as the weights of the classes in the data, with which `gan sample --marginal` and
+   * `gan eval --marginal` draw a conditional generator's whole distribution.
+   */
+  readonly classCounts?: readonly number[];
   /** A JSON-serialisable snapshot of the source's state (shuffle RNG and so on), stored in checkpoints. */
   getState?(): unknown;
   /** Restores a state from {@link DataSource.getState}. */
@@ -93,7 +99,7 @@ export function arrayDataSource(images: tf.Tensor4D, options: ArrayDataSourceOpt
   return {
     batchSize,
     batchesPerEpoch: Math.ceil(n / batchSize),
-    ...(labels ? { classes: options.classes ?? [] } : {}),
+    ...(labels ? { classes: options.classes ?? [], classCounts: countLabels(labels, options.classes?.length ?? 0) } : {}),
     async *epoch(): AsyncGenerator<DataBatch> {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
@@ -110,4 +116,13 @@ export function arrayDataSource(images: tf.Tensor4D, options: ArrayDataSourceOpt
  */
 export function stepsPerEpoch(batchesPerEpoch: number | undefined, dSteps: number): number | undefined {
   return batchesPerEpoch === undefined ? undefined : Math.ceil(batchesPerEpoch / dSteps);
+}
+
+/** Images per label `0 … max(labels, classes - 1)`: what {@link DataSource.classCounts} holds. */
+export function countLabels(labels: ArrayLike<number>, classes = 0): number[] {
+  let top = classes - 1;
+  for (let i = 0; i < labels.length; i++) top = Math.max(top, labels[i]);
+  const counts = new Array<number>(top + 1).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  return counts;
 }

@@ -1,7 +1,8 @@
 import { type BackendName, selectBackend } from "@gan/backend/node";
 import { Random } from "@gan/layers";
 import { loadWeights } from "@gan/layers/node";
-import { RunExtraSchema } from "@gan/recipes";
+import { marginalLabels } from "@gan/metrics/node";
+import { type RunExtra, RunExtraSchema } from "@gan/recipes";
 import { CHECKPOINT_FILES, EMA_GENERATOR_FILE } from "@gan/trainer";
 import { imagesToRgb, readRunConfig, tileGrid } from "@gan/trainer/node";
 import { CHECKPOINTS_DIR, encodePng, latestCheckpoint } from "@gan/trainer/node";
@@ -9,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { generatorOf } from "../models";
+import { classCountsOf, generatorOf } from "../models";
 import { loadPlugins } from "../plugins";
 import type { CommandIO } from "./train";
 
@@ -34,6 +35,12 @@ export interface SampleCommandOptions {
   class?: string;
   /** A conditional run: a grid with one row per class, this many samples in each, instead of `n` (`--per-class`). */
   perClass?: number;
+  /**
+   * A conditional run: draw its whole distribution, the labels in proportion to the images per class it trained
+   * on (`extra.classCounts` of its `config.json`; `--marginal`): what an unconditional generator would show. For
+   * runs on `gan cluster` folders, whose classes are clusters.
+   */
+  marginal?: boolean;
   plugin: string[];
   /** The tfjs backend (default: whichever is active). */
   backend?: BackendName;
@@ -86,17 +93,21 @@ export function classLabel(given: string, numClasses: number, names: readonly st
  * The labels of the samples of a conditional generator (undefined for an unconditional one, where `--class` and
  * `--per-class` are errors), how many there are and the grid's columns.
  */
-function sampleLabels(options: SampleCommandOptions, numClasses: number | undefined, names: readonly string[] | undefined): { labels?: Int32Array; n: number; columns?: number } {
+function sampleLabels(options: SampleCommandOptions, numClasses: number | undefined, extra: RunExtra | undefined): { labels?: Int32Array; n: number; columns?: number } {
+  const names = extra?.classes;
   if (numClasses === undefined) {
     for (const [flag, value] of [
       ["--class", options.class],
       ["--per-class", options.perClass],
+      ["--marginal", options.marginal || undefined],
     ] as const) {
       if (value !== undefined) throw new Error(`${flag}: the run's generator is not conditional (train it with 'gan train --conditional')`);
     }
     return { n: options.n };
   }
-  if (options.class !== undefined && options.perClass !== undefined) throw new Error("--class and --per-class: give one of them");
+  const given = [options.class !== undefined && "--class", options.perClass !== undefined && "--per-class", options.marginal && "--marginal"].filter(Boolean);
+  if (given.length > 1) throw new Error(`${given.join(" and ")}: give one of them`);
+  if (options.marginal) return { labels: marginalLabels(classCountsOf(extra, numClasses, "the run"), options.n), n: options.n };
   if (options.perClass !== undefined) {
     const per = options.perClass;
     return { labels: Int32Array.from({ length: per * numClasses }, (_, i) => Math.floor(i / per)), n: per * numClasses, columns: per };
@@ -119,8 +130,8 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
   }
   const generator = await generatorOf(runDir);
   try {
-    const names = generator.numClasses === undefined ? undefined : (await readRunConfig(runDir, RunExtraSchema)).extra?.classes;
-    const { labels, n, columns } = sampleLabels(options, generator.numClasses, names);
+    const extra = generator.numClasses === undefined ? undefined : (await readRunConfig(runDir, RunExtraSchema)).extra;
+    const { labels, n, columns } = sampleLabels(options, generator.numClasses, extra);
     await loadWeights(generator as never, weights);
     generator.eval();
     const images = tf.tidy(() => {
@@ -142,6 +153,7 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
       await writeFile(options.out, await encodePng(tileGrid(rgb, { columns: columns ?? Math.ceil(Math.sqrt(rgb.length)) })));
       written.push(options.out);
     }
+    const names = extra?.classes;
     const name = (label: number) => names?.[label] ?? String(label);
     const what =
       labels === undefined
@@ -150,7 +162,9 @@ export async function sampleCommand(options: SampleCommandOptions, io: CommandIO
           ? ` (one row per class: ${Array.from({ length: generator.numClasses! }, (_, c) => name(c)).join(", ")})`
           : options.class !== undefined
             ? ` of class ${name(labels[0])}`
-            : ` (classes in turn: ${Array.from({ length: Math.min(n, generator.numClasses!) }, (_, c) => name(c)).join(", ")})`;
+            : options.marginal
+              ? " (classes in proportion to their images in the training data)"
+              : ` (classes in turn: ${Array.from({ length: Math.min(n, generator.numClasses!) }, (_, c) => name(c)).join(", ")})`;
     io.log(`wrote ${n} samples${what} of ${basename(runDir)}${options.ema ? " (EMA generator)" : ""} to ${options.out}`);
     return written;
   } finally {
