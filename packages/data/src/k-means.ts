@@ -123,7 +123,8 @@ function lloyd(points: readonly ArrayLike<number>[], centroids: Float64Array[], 
         continue;
       }
       // An empty cluster restarts at the point worst served by its centroid.
-      const far = distances.indexOf(Math.max(...distances));
+      let far = 0;
+      for (let i = 1; i < n; i++) if (distances[i] > distances[far]) far = i;
       centroids[j] = Float64Array.from(points[far]);
       distances[far] = 0;
     }

@@ -211,7 +211,7 @@ describe("marginalLabels", () => {
     expect(Array.from(marginalLabels([6, 0, 2, 2], 10))).toEqual([0, 0, 0, 0, 0, 0, 2, 2, 3, 3]);
     const counts = new Array(3).fill(0);
     for (const l of marginalLabels([170, 120, 42], 1000)) counts[l]++;
-    counts.forEach((c, j) => expect(Math.abs(c - (1000 * [170, 120, 42][j]) / 332)).toBeLessThanOrEqual(1));
+    for (const [j, c] of counts.entries()) expect(Math.abs(c - (1000 * [170, 120, 42][j]) / 332)).toBeLessThanOrEqual(1);
   });
 
   it("refuses weights that are empty, negative or all zero", () => {
