@@ -1,7 +1,7 @@
 import { type ModelSpec, type RunExtra, RunExtraSchema, buildModels } from "@gan/recipes";
 import type { GanGenerator } from "@gan/spec";
 import { readRunConfig } from "@gan/trainer/node";
-import { basename, dirname, resolve } from "node:path";
+import { evalRunDir } from "@gan/metrics/node";
 
 /** The `gan train` flag of each {@link ModelSpec} field: for flag overrides, resume checks and error messages. */
 export const MODEL_FIELD_FLAGS: Readonly<Record<keyof ModelSpec, string>> = {
@@ -55,8 +55,7 @@ export async function generatorOf(runDir: string): Promise<GanGenerator> {
  * folder or one of its checkpoint folders) is, checked against its conditional generator's class count.
  */
 export async function marginalWeights(run: string): Promise<number[]> {
-  const full = resolve(run);
-  const runDir = basename(full).startsWith("step-") ? dirname(dirname(full)) : full;
+  const runDir = evalRunDir(run);
   const extra = (await readRunConfig(runDir, RunExtraSchema)).extra;
   const numClasses = extra?.model?.numClasses;
   if (numClasses === undefined) throw new Error(`--marginal: the run in ${run} is not conditional; its samples are its whole distribution already`);

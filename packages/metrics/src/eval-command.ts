@@ -76,10 +76,9 @@ export async function evalCommand(
 ): Promise<EvalCommandResult> {
   if (options.rejected !== undefined) await prepareRejectedFile(options.rejected);
   const full = path.resolve(options.run);
-  const isCheckpoint = path.basename(full).startsWith("step-");
-  const checkpoint = isCheckpoint ? full : await latestCheckpoint(full);
+  const runDir = evalRunDir(options.run);
+  const checkpoint = runDir === full ? await latestCheckpoint(full) : full;
   if (!checkpoint) throw new Error(`gan eval: ${options.run} holds no checkpoint`);
-  const runDir = isCheckpoint ? path.dirname(path.dirname(full)) : full;
   const weights = path.join(checkpoint, options.ema ? EMA_GENERATOR_FILE : CHECKPOINT_FILES.generator);
   const bytes = await fs.readFile(weights).catch((e: Error) => {
     throw new Error(`gan eval: cannot read ${weights}${options.ema ? " (was the run trained with --ema?)" : ""}: ${e.message}`);
@@ -125,6 +124,15 @@ export async function evalCommand(
   } finally {
     generator.dispose();
   }
+}
+
+/**
+ * The run folder of `gan eval --run`'s `run`: `run` itself, or the run that holds it when it is one of the run's
+ * checkpoint folders (`…/checkpoints/step-NNNNNNN`). Absolute.
+ */
+export function evalRunDir(run: string): string {
+  const full = path.resolve(run);
+  return path.basename(full).startsWith("step-") ? path.dirname(path.dirname(full)) : full;
 }
 
 /** Checks the `rejected` path before the evaluation (a `.png` name, not a folder) and creates its folder. */

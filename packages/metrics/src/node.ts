@@ -24,6 +24,7 @@ export {
 export { evalCallback, type EvalCallbackOptions, type EvalRecord, type EvalScores } from "./eval-callback";
 export {
   evalCommand,
+  evalRunDir,
   formatEvalResult,
   REJECTED_GRID_COLUMNS,
   REJECTED_GRID_MAX,
