@@ -1,6 +1,6 @@
 """Parity fixtures for the core layers of @gan/layers (Conv2d, ConvTranspose2d, BatchNorm2d, activations,
 nested Sequential state dicts, 2× bilinear upsampling, 2×2 average pooling, the latent gap, minibatch
-standard deviation) and a safetensors
+standard deviation, PacGAN's packing) and a safetensors
 interoperability file.
 
 Run from the repository root with Debian's PyTorch 1.13:
@@ -264,6 +264,39 @@ def minibatch_std_fixtures():
     save_safetensors(os.path.join(OUT, "layers_minibatch_std.safetensors"), out)
 
 
+class Pack(nn.Module):
+    """PacGAN's packing (Lin et al. 2018; the authors' code reshapes a batch of N images to N/m inputs of m·C
+    channels): consecutive samples stacked along the channels. When m does not divide N, the last pack is
+    completed with the batch's first samples."""
+
+    def __init__(self, pack):
+        super().__init__()
+        self.pack = pack
+
+    def forward(self, x):
+        N, C, H, W = x.shape
+        packs = -(-N // self.pack)
+        filled = x
+        while filled.shape[0] < packs * self.pack:
+            filled = torch.cat([filled, x[: min(N, packs * self.pack - filled.shape[0])]])
+        return filled.view(packs, self.pack * C, H, W)
+
+
+def pack_fixtures():
+    """Packing by 2 (batch 6), by 4 (batch 8), by 2 of an odd batch (5) and by 4 of a batch of 2, and by 2
+    followed by a convolution over the packed channels, as a packed discriminator's first layer."""
+    torch.manual_seed(10)
+    out = {}
+    run_case(out, "pack.p2", Pack(2), torch.randn(6, 3, 4, 5), {})
+    run_case(out, "pack.p4", Pack(4), torch.randn(8, 2, 3, 3), {})
+    run_case(out, "pack.odd", Pack(2), torch.randn(5, 1, 3, 2), {})
+    run_case(out, "pack.short", Pack(4), torch.randn(2, 2, 2, 2), {})
+    conv = nn.Conv2d(2 * 3, 4, 4, stride=2, padding=1)
+    randomize(conv)
+    run_case(out, "pack.conv", nn.Sequential(Pack(2), conv), torch.randn(4, 3, 8, 8), {"1.weight": conv.weight, "1.bias": conv.bias})
+    save_safetensors(os.path.join(OUT, "layers_pack.safetensors"), out)
+
+
 FIXTURES = {
     "conv": conv_fixtures,
     "conv_transpose": conv_transpose_fixtures,
@@ -274,6 +307,7 @@ FIXTURES = {
     "resample": resample_fixtures,
     "latent_gap": latent_gap_fixtures,
     "minibatch_std": minibatch_std_fixtures,
+    "pack": pack_fixtures,
 }
 
 if __name__ == "__main__":

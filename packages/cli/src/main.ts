@@ -140,6 +140,11 @@ export function createProgram(io: CommandIO): Command {
       int(2),
     )
     .option(
+      "--pack <n>",
+      "SAGAN, unconditional: the discriminator scores packs of n images stacked along the channels (PacGAN; e.g. 2), against a generator that draws some kinds of image too rarely",
+      int(2),
+    )
+    .option(
       "--conditional",
       "class-conditional nets: label the images by their class sub-folders (as 'gan prepare mnist' writes them: 0/ … 9/), one class per row in the sample grids; config.json records the classes for 'gan sample --class' / '--per-class'",
     )
@@ -150,7 +155,7 @@ export function createProgram(io: CommandIO): Command {
       // Commander names --d-attention-after's value dAttentionAfter, gives gSpectralNorm true unless --no-g-spectral-norm
       // and eval true unless --no-eval. --latent-gap without a value is true: one split coordinate; --minibatch-std
       // without a value is true: groups of 4.
-      const { dAttentionAfter, gSpectralNorm, latentGap, minibatchStd, eval: evaluate, channels, ...rest } = opts;
+      const { dAttentionAfter, gSpectralNorm, latentGap, minibatchStd, pack, eval: evaluate, channels, ...rest } = opts;
       const flags = { ...rest, ...(evaluate === false ? { noEval: true } : {}) };
       try {
         // Flag combinations (--ema-decay without --ema...) are command-line errors, checked against the recipe.
@@ -167,6 +172,7 @@ export function createProgram(io: CommandIO): Command {
           ...(channels !== undefined ? { channels: Number(channels) as 1 | 3 } : {}),
           ...(latentGap !== undefined ? { latentGap: latentGapSpec(latentGap === true ? 1 : latentGap) } : {}),
           ...(minibatchStd !== undefined ? { discriminatorMinibatchStd: minibatchStd === true ? 4 : minibatchStd } : {}),
+          ...(pack !== undefined ? { discriminatorPack: pack } : {}),
           ...(dAttentionAfter ? { discriminatorAttentionAfter: dAttentionAfter } : {}),
           ...(gSpectralNorm === false ? { generatorSpectralNorm: false } : {}),
         },
@@ -345,6 +351,7 @@ function givenOptions(cmd: Command): Set<string> {
     dAttentionAfter: "discriminatorAttentionAfter",
     gSpectralNorm: "generatorSpectralNorm",
     minibatchStd: "discriminatorMinibatchStd",
+    pack: "discriminatorPack",
     eval: "noEval",
   };
   const given = new Set<string>();

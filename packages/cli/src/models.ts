@@ -17,6 +17,7 @@ export const MODEL_FIELD_FLAGS: Readonly<Record<keyof ModelSpec, string>> = {
   workingSize: "--working-size",
   latentGap: "--latent-gap",
   discriminatorMinibatchStd: "--minibatch-std",
+  discriminatorPack: "--pack",
   conditional: "--conditional",
   // No flag of its own: --conditional takes it from the data's class sub-folders.
   numClasses: "--conditional",

@@ -24,6 +24,7 @@ export { Sequential, takesLabels, type Layer4D, type ConditionalLayer4D } from "
 export { Upsample2d } from "./upsample2d";
 export { AvgPool2d } from "./avg-pool2d";
 export { MinibatchStdDev, type MinibatchStdDevOptions } from "./minibatch-std";
+export { PackSamples, type PackSamplesOptions } from "./pack-samples";
 export { LatentGap, type LatentGapOptions } from "./latent-gap";
 export {
   IMAGE_SIZE,

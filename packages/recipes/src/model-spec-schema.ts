@@ -32,6 +32,7 @@ const modelEntries = {
   workingSize: v.optional(oneOf([32, 64] as const)),
   latentGap: v.optional(LatentGapSpecSchema),
   discriminatorMinibatchStd: v.optional(intIn(2, 256)),
+  discriminatorPack: v.optional(intIn(2, 16)),
   numClasses: v.optional(intIn(1, MODEL_LIMITS.maxClasses)),
   conditional: v.optional(v.boolean((i) => `expected true or false, got ${i.received}`)),
 };

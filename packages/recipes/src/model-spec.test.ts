@@ -72,6 +72,23 @@ describe("buildModels: discriminatorMinibatchStd", () => {
   });
 });
 
+describe("buildModels: discriminatorPack", () => {
+  it("gives SAGAN's discriminator packs (its first convolution reads pack × channels); the generator is unchanged", () => {
+    const reference = buildModels(sagan);
+    const packed = buildModels({ ...sagan, discriminatorPack: 2 });
+    try {
+      expect(keys(packed.generator)).toEqual(keys(reference.generator));
+      const [ref, ours] = [reference.discriminator.stateDict()["layer1.0.weight_orig"], packed.discriminator.stateDict()["layer1.0.weight_orig"]];
+      expect(ours.shape).toEqual([ref.shape[0], (ref.shape[1] as number) * 2, ref.shape[2], ref.shape[3]]);
+      expect((packed.discriminator as unknown as { packing?: { pack: number } }).packing?.pack).toBe(2);
+      expect(() => buildModels({ ...sagan, model: "dcgan", discriminatorPack: 2 })).toThrow("discriminatorPack: applies to sagan only, not to dcgan");
+      expect(() => buildModels({ ...sagan, numClasses: 3, discriminatorPack: 2 })).toThrow("discriminatorPack: applies to unconditional models only");
+    } finally {
+      for (const m of [reference.generator, reference.discriminator, packed.generator, packed.discriminator]) m.dispose();
+    }
+  });
+});
+
 describe("buildModels of a conditional spec", () => {
   it("builds class-conditional nets for numClasses, and asks for it when only conditional is set", () => {
     for (const model of ["dcgan", "sagan"] as const) {

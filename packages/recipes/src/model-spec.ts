@@ -50,6 +50,12 @@ export interface ModelSpec {
    */
   discriminatorMinibatchStd?: number;
   /**
+   * SAGAN's discriminator scores packs of this many consecutive images, stacked along the channels (PacGAN,
+   * `SaganConfig.pack`, `PackSamples` of `@gan/layers`); unconditional models only. Absent: one image at a time,
+   * as the article.
+   */
+  discriminatorPack?: number;
+  /**
    * Class-conditional nets over this many classes (`numClasses` of the factories, at most
    * `MODEL_LIMITS.maxClasses`): conditional BatchNorm in the generator, a projection head in the discriminator;
    * both then take `{ labels }`. Absent: the unconditional nets.
@@ -88,7 +94,7 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   if (spec.conditional === false && spec.numClasses !== undefined) throw new Error("numClasses: given with conditional: false");
   const base = { zDim: spec.zDim, width: spec.width, channels: spec.channels, ...(spec.numClasses !== undefined ? { numClasses: spec.numClasses } : {}) };
   if (spec.model === "dcgan") {
-    for (const key of ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "discriminatorMinibatchStd"] as const) {
+    for (const key of ["attention", "attentionAfter", "discriminatorAttentionAfter", "generatorSpectralNorm", "discriminatorMinibatchStd", "discriminatorPack"] as const) {
       if (spec[key] !== undefined) throw new Error(`${key}: applies to sagan only, not to dcgan`);
     }
     if (spec.workingSize !== undefined && spec.workingSize !== 64) throw new Error("workingSize: applies to sagan only, not to dcgan");
@@ -113,6 +119,10 @@ export function buildModels(spec: ModelSpec): { generator: GanGenerator; discrim
   const gap = spec.latentGap ? { latentGap: spec.latentGap } : {};
   const generator = createGenerator({ ...base, ...size, ...gap, seed: spec.seed, ...plugin, ...gNormalize, ...(gAfter ? { attentionAfter: gAfter } : {}) });
   const std = spec.discriminatorMinibatchStd !== undefined ? { minibatchStd: spec.discriminatorMinibatchStd } : {};
-  const discriminator = createDiscriminator({ ...base, ...size, ...std, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) });
+  if (spec.discriminatorPack !== undefined && spec.numClasses !== undefined) {
+    throw new Error("discriminatorPack: applies to unconditional models only (a pack's images may have different labels)");
+  }
+  const pack = spec.discriminatorPack !== undefined ? { pack: spec.discriminatorPack } : {};
+  const discriminator = createDiscriminator({ ...base, ...size, ...std, ...pack, seed: spec.seed + 1, ...plugin, ...(dAfter ? { attentionAfter: dAfter } : {}) });
   return { generator, discriminator };
 }

@@ -81,6 +81,13 @@ export interface SaganConfig extends SaganReferenceConfig, GeneratorConfig {
    * a batch differ, against a generator that draws too few kinds of image. Default: none, as the reference.
    */
   minibatchStd?: number;
+  /**
+   * Discriminator only, unconditional only: score packs of this many consecutive samples, stacked along the
+   * channels ({@link PackSamples}; PacGAN, Lin et al. 2018), so the first convolution reads `pack·channels`
+   * channels and each image gets its pack's logit. Against a generator that draws some kinds of image too
+   * rarely. Default: none (packs of one), as the reference.
+   */
+  pack?: number;
 }
 
 /** A {@link SaganConfig} with every default filled in. */
@@ -96,6 +103,8 @@ export interface ResolvedSaganConfig extends ResolvedModelConfig {
   latentGap: LatentGap | undefined;
   /** The discriminator's minibatch standard deviation group size, or undefined. */
   minibatchStd: number | undefined;
+  /** The discriminator's samples per pack, or undefined (no packing). */
+  pack: number | undefined;
 }
 
 /** A {@link SaganReferenceConfig} with every default filled in. */
@@ -107,7 +116,7 @@ export interface ResolvedSaganReferenceConfig extends ResolvedModelConfig {
 }
 
 /** The options only the variants take; the article's classes refuse them. */
-export const VARIANT_OPTIONS = ["attentionAfter", "workingSize", "latentGap", "minibatchStd"] as const;
+export const VARIANT_OPTIONS = ["attentionAfter", "workingSize", "latentGap", "minibatchStd", "pack"] as const;
 
 const defaultAttention: AttentionFactory = (channels, random) => new SelfAttention2d(channels, { random });
 const defaultNormalize: NormalizeFn = (layer, random) => spectralNorm(layer, { random });
@@ -157,13 +166,23 @@ export function resolveSaganConfig(config: SaganConfig, where: string): Resolved
   if (minibatchStd !== undefined && !(Number.isInteger(minibatchStd) && minibatchStd >= 2)) {
     throw new Error(`${where}: option 'minibatchStd' must be a group size, an integer >= 2, got ${JSON.stringify(minibatchStd)}`);
   }
-  return { ...base, attention, normalize, numClasses, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap, minibatchStd };
+  const pack = config.pack;
+  if (pack !== undefined && !(Number.isInteger(pack) && pack >= 2 && pack <= 16)) {
+    throw new Error(`${where}: option 'pack' must be the samples per pack, an integer in [2, 16], got ${JSON.stringify(pack)}`);
+  }
+  if (pack !== undefined && numClasses !== undefined) {
+    throw new Error(`${where}: option 'pack' needs an unconditional discriminator (a pack's samples may have different labels), got numClasses ${numClasses}`);
+  }
+  return { ...base, attention, normalize, numClasses, attentionAfter: [...after].sort((a, b) => a - b), workingSize, latentGap, minibatchStd, pack };
 }
 
-/** Throws, naming `where`, when a generator's config has the discriminator's `minibatchStd`. */
-export function refuseMinibatchStd(config: SaganConfig, where: string): void {
+/** Throws, naming `where`, when a generator's config has the discriminator's `minibatchStd` or `pack`. */
+export function refuseDiscriminatorOptions(config: SaganConfig, where: string): void {
   if (typeof config === "object" && config !== null && config.minibatchStd !== undefined) {
     throw new Error(`${where}: option 'minibatchStd' belongs to the discriminator (it measures a batch of images)`);
+  }
+  if (typeof config === "object" && config !== null && config.pack !== undefined) {
+    throw new Error(`${where}: option 'pack' belongs to the discriminator (it scores packs of images)`);
   }
 }
 

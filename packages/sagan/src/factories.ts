@@ -6,7 +6,7 @@ import { SaganGenerator } from "./generator";
 
 /**
  * Whether `config` asks for the article's layout: attention after layers 3 and 4, working size 64, no latent
- * gap and no minibatch standard deviation (each absent or at that value). The plugin slots and the shared model
+ * gap, no minibatch standard deviation and no packing (each absent or at that value). The plugin slots and the shared model
  * options may be anything.
  */
 export function isReferenceLayout(config: SaganConfig): boolean {
@@ -17,14 +17,15 @@ export function isReferenceLayout(config: SaganConfig): boolean {
     referenceAttention &&
     (config.workingSize === undefined || config.workingSize === 64) &&
     config.latentGap === undefined &&
-    config.minibatchStd === undefined
+    config.minibatchStd === undefined &&
+    config.pack === undefined
   );
 }
 
 /** `config` without the layout options, which the article's classes refuse. */
 function referenceConfig(config: SaganConfig): SaganReferenceConfig {
   if (typeof config !== "object" || config === null) return config;
-  const { attentionAfter: _after, workingSize: _size, latentGap: _gap, minibatchStd: _std, ...rest } = config;
+  const { attentionAfter: _after, workingSize: _size, latentGap: _gap, minibatchStd: _std, pack: _pack, ...rest } = config;
   return rest;
 }
 

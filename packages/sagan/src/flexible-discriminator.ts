@@ -5,6 +5,7 @@ import {
   LeakyReLU,
   MinibatchStdDev,
   Module,
+  PackSamples,
   type ProjectionHead,
   Sequential,
   checkImages,
@@ -28,7 +29,9 @@ const WHERE = "FlexibleSaganDiscriminator";
  * `self_attntion1`, ... in layer order); `last` is a plain 4×4 convolution to one logit. With `workingSize: 32`
  * there is no `layer1`: `pool` averages 2×2 blocks of the 64×64 input and `layer2` reads the image channels.
  * With `numClasses`, a projection head `embed` as in {@link SaganDiscriminator}. With `minibatchStd`, a
- * {@link MinibatchStdDev} (`minibatchStd`, no parameters) before `last`, which then reads `8w + 1` channels.
+ * {@link MinibatchStdDev} (`minibatchStd`, no parameters) before `last`, which then reads `8w + 1` channels. With
+ * `pack`, a {@link PackSamples} (`packing`, no parameters) first: the nets score packs of `pack` consecutive images,
+ * the first convolution reads `pack·channels` channels, and each image gets its pack's logit and attention maps.
  */
 export class FlexibleSaganDiscriminator extends Module implements GanDiscriminator {
   /** Number of classes of a conditional discriminator; undefined for an unconditional one. */
@@ -53,6 +56,8 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
   readonly pool: AvgPool2d | undefined;
   /** The minibatch standard deviation before `last`; undefined without the `minibatchStd` option. */
   readonly minibatchStd: MinibatchStdDev | undefined;
+  /** The packing of the input images; undefined without the `pack` option. */
+  readonly packing: PackSamples | undefined;
   /** The attention blocks, by the layer (1–4) they follow. */
   readonly attentions = new Map<number, AttentionModule>();
 
@@ -80,10 +85,12 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
     };
 
     const full = c.workingSize === 64;
+    this.packing = c.pack === undefined ? undefined : this.registerModule("packing", new PackSamples({ pack: c.pack }));
+    const inChannels = channels * (c.pack ?? 1);
     this.pool = full ? undefined : this.registerModule("pool", new AvgPool2d(2)); // 64×64 → 32×32
-    this.layer1 = full ? this.registerModule("layer1", down(channels, w)) : undefined; // 64×64 → 32×32
+    this.layer1 = full ? this.registerModule("layer1", down(inChannels, w)) : undefined; // 64×64 → 32×32
     attend(1, w);
-    this.layer2 = this.registerModule("layer2", down(full ? w : channels, w * 2)); // → 16×16
+    this.layer2 = this.registerModule("layer2", down(full ? w : inChannels, w * 2)); // → 16×16
     attend(2, w * 2);
     this.layer3 = this.registerModule("layer3", down(w * 2, w * 4)); // → 8×8
     attend(3, w * 4);
@@ -108,14 +115,19 @@ export class FlexibleSaganDiscriminator extends Module implements GanDiscriminat
     const labels = this.numClasses === undefined ? undefined : checkLabels(options?.labels, images.shape[0], this.numClasses, `${WHERE}.forward`);
     return tf.tidy(() => {
       const maps: tf.Tensor3D[] = [];
+      const input = this.packing ? this.packing.forward(images) : images;
       let out = this.layer1
-        ? attendAfter(this.attentions, 1, this.layer1.forward(images), wanted, maps)
-        : (this.pool as AvgPool2d).forward(images);
+        ? attendAfter(this.attentions, 1, this.layer1.forward(input), wanted, maps)
+        : (this.pool as AvgPool2d).forward(input);
       out = attendAfter(this.attentions, 2, this.layer2.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 3, this.layer3.forward(out), wanted, maps);
       out = attendAfter(this.attentions, 4, this.layer4.forward(out), wanted, maps);
       const features = this.minibatchStd ? this.minibatchStd.forward(out) : out;
-      return { logits: projectedLogits(this.last, this.embed, out, labels, features), attentionMaps: maps };
+      const logits = projectedLogits(this.last, this.embed, out, labels, features);
+      const packing = this.packing;
+      if (!packing) return { logits, attentionMaps: maps };
+      const batch = images.shape[0];
+      return { logits: packing.unpack(logits, batch), attentionMaps: maps.map((m) => packing.unpack(m, batch)) };
     });
   }
 }

@@ -14,7 +14,7 @@ import {
 import type { ForwardOptions, GanGenerator, GeneratorOutput } from "@gan/spec";
 import * as tf from "@tensorflow/tfjs-core";
 import { attendAfter, wantsMaps } from "./attention-stack";
-import { type AttentionModule, type SaganConfig, attentionBlock, batchNorm, normalized, refuseMinibatchStd, resolveSaganConfig } from "./config";
+import { type AttentionModule, type SaganConfig, attentionBlock, batchNorm, normalized, refuseDiscriminatorOptions, resolveSaganConfig } from "./config";
 
 const WHERE = "FlexibleSaganGenerator";
 
@@ -57,7 +57,7 @@ export class FlexibleSaganGenerator extends Module implements GanGenerator {
 
   constructor(config: SaganConfig = {}) {
     super();
-    refuseMinibatchStd(config, WHERE);
+    refuseDiscriminatorOptions(config, WHERE);
     const c = resolveSaganConfig(config, WHERE);
     const { zDim, width: w, channels, random } = c;
     this.zDim = zDim;

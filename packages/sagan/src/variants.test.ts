@@ -128,6 +128,34 @@ describe("createDiscriminator", () => {
     plain.dispose();
   });
 
+  it("scores packs of images with pack: the net of 3-channel images on the stacked triples, each image given its pack's logit", () => {
+    for (const workingSize of [64, 32] as const) {
+      const D = createDiscriminator({ width: 4, seed: 8, workingSize, attentionAfter: [3], pack: 3 }) as FlexibleSaganDiscriminator;
+      expect(D).toBeInstanceOf(FlexibleSaganDiscriminator);
+      expect(D.packing?.pack).toBe(3);
+      // A discriminator of RGB images has the packed one's shapes; given its weights, it must score the stacks alike.
+      const rgb = createDiscriminator({ width: 4, seed: 8, workingSize, attentionAfter: [3], channels: 3 });
+      rgb.loadStateDict(D.stateDict());
+      const x = tf.randomUniform([5, 64, 64, 1], -1, 1, "float32", 13) as tf.Tensor4D;
+      const { logits, attentionMaps } = D.forward(x);
+      expect(logits.shape).toEqual([5]);
+      expect(attentionMaps.map((m) => m.shape)).toEqual([[5, 64, 64]]);
+      const image = (n: number) => tf.slice(x, [n], [1]);
+      // The second pack is images 3 and 4 completed with image 0, the batch's first.
+      const stacks = tf.concat([tf.concat([image(0), image(1), image(2)], 3), tf.concat([image(3), image(4), image(0)], 3)]) as tf.Tensor4D;
+      const expected = rgb.forward(stacks, { attentionMaps: false }).logits.dataSync();
+      const got = logits.dataSync();
+      for (const [i, pack] of [0, 0, 0, 1, 1].entries()) expect(got[i]).toBeCloseTo(expected[pack], 5);
+      tf.dispose([x, logits, ...attentionMaps, stacks]);
+      D.dispose();
+      rgb.dispose();
+    }
+    expect(() => createGenerator({ width: 2, pack: 2 })).toThrow(/FlexibleSaganGenerator: option 'pack' belongs to the discriminator/);
+    expect(() => createDiscriminator({ width: 2, pack: 1 })).toThrow(/option 'pack' must be the samples per pack, an integer in \[2, 16\], got 1/);
+    expect(() => createDiscriminator({ width: 2, pack: 2, numClasses: 10 })).toThrow(/option 'pack' needs an unconditional discriminator/);
+    expect(() => new SaganDiscriminator({ width: 2, pack: 2 } as never)).toThrow(/SaganDiscriminator: option 'pack' .* FlexibleSaganDiscriminator/);
+  });
+
   it("refuses the generator's latent gap, naming the option", () => {
     expect(() => createDiscriminator({ width: 2, latentGap: {} })).toThrow(/FlexibleSaganDiscriminator: option 'latentGap' belongs to the generator/);
     expect(() => new SaganDiscriminator({ width: 2, latentGap: {} } as never)).toThrow(/SaganDiscriminator: option 'latentGap' belongs to the generator/);

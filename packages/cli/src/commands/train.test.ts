@@ -342,6 +342,22 @@ describe("gan train: quality flags on the command line", () => {
     expect(dcgan.err).toMatch(/--minibatch-std: applies to sagan only, not to dcgan/);
   }, 300_000);
 
+  it("--pack: recorded, rebuilt on --resume, a disagreeing value refused; unconditional SAGAN only", async () => {
+    const runDir = join(tmp, "pack");
+    const first = await run(...tiny(runDir), "--pack", "2", "--epochs", "1", "--working-size", "32", "--attention-after", "3");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    const config = JSON.parse(await readFile(join(runDir, "config.json"), "utf8"));
+    expect(config.extra.model.discriminatorPack).toBe(2);
+    await resumeRefusingModel(runDir, 2, ["--pack", "3"], "--pack: recorded 2, given 3");
+    const bad = await run(...tiny(join(tmp, "pack-1")), "--pack", "1");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--pack <n>.*argument '1' is invalid/);
+    const dcgan = await run("train", "--model", "dcgan", "--data", data, "--pack", "2", "--backend", "cpu", "--quiet", "--out", join(tmp, "dcgan-pack"));
+    expect(dcgan.code).toBe(1);
+    expect(dcgan.err).toMatch(/--pack: applies to sagan only, not to dcgan/);
+  }, 300_000);
+
   it("--latent-gap: recorded with its defaults, kept on --resume, rebuilt by sample and export-web, for SAGAN and DCGAN; bad values named", async () => {
     const runDir = join(tmp, "latent-gap");
     const first = await run("train", "--latent-gap", ...tiny(runDir).slice(1), "--epochs", "1", "--working-size", "32", "--attention-after", "3");
