@@ -312,6 +312,7 @@ describe("web demo in Chromium", () => {
     const options = await page.$$eval("#class option", (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent]));
     expect(options).toEqual([
       ["all", "all classes: one row per class"],
+      ["marginal", "as in the data: classes in their share"],
       ["0", "7"],
       ["1", "8"],
     ]);
@@ -335,6 +336,14 @@ describe("web demo in Chromium", () => {
     expectGrey(await gridImages());
     await drawn("image", 0);
     expect(await page.$eval("#image", (c) => (c as HTMLElement).dataset.label)).toBe("1");
+
+    // As in the data (8 images of each class): 8 of each, in label order, as gan sample --n 16 --marginal.
+    await page.selectOption("#class", "marginal");
+    v = await drawn("grid", v);
+    expect(await grid()).toEqual({ labels: [...Array(8).fill(0), ...Array(8).fill(1)].join(","), width: 552, height: 552 });
+    expect(await page.textContent("#grid-title")).toBe("New digits: the classes in their share of the training images");
+    expect(new URL(page.url()).searchParams.get("class")).toBe("marginal");
+    expectGrey(await gridImages());
 
     // The address picks the class by its name.
     await page.goto(`${baseUrl}?model=fresh-conditional/&backend=wasm&class=7&seed=2`);

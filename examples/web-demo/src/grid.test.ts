@@ -1,6 +1,6 @@
 /** The grid's layout and labels, the walk's class and the page's words for the model (src/grid.ts). */
 import { describe, expect, it } from "vitest";
-import { canvasSize, cellAt, cellOrigin, className, gridLayout, parseClassChoice, subjectOf, walkLabel } from "./grid";
+import { canvasSize, cellAt, cellOrigin, className, gridLayout, hasMarginal, parseClassChoice, subjectOf, walkLabel } from "./grid";
 
 const labelsOf = (numClasses: number | undefined, choice?: "all" | number) => {
   const labels = gridLayout(numClasses, choice).labels;
@@ -35,6 +35,17 @@ describe("gridLayout", () => {
     expect(new Set(one.labels)).toEqual(new Set([7]));
     expect(() => gridLayout(10, 10)).toThrow("class 10: expected a label in [0, 10)");
     expect(() => gridLayout(2, 0.5)).toThrow(/expected a label/);
+  });
+
+  it("draws 4 × 4 images with the classes in their share of the training images for 'marginal'", () => {
+    // Counts 8 : 4 : 0 : 4 over 16 images: 8, 4, none and 4 of them, in label order (gan sample --n 16 --marginal).
+    const marginal = gridLayout(4, "marginal", [8, 4, 0, 4]);
+    expect([marginal.count, marginal.columns, marginal.rows, marginal.scale]).toEqual([16, 4, 4, 2]);
+    expect(Array.from(marginal.labels ?? [])).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 3, 3, 3, 3]);
+    expect(Array.from(gridLayout(3, "marginal", [1, 0, 1]).labels ?? [])).toEqual([...Array(8).fill(0), ...Array(8).fill(2)]);
+    expect(() => gridLayout(4, "marginal")).toThrow("marginal: expected the images of each of the 4 classes, got none");
+    expect(() => gridLayout(4, "marginal", [1, 2])).toThrow("marginal: expected the images of each of the 4 classes, got [1, 2]");
+    expect([hasMarginal(2, [0, 0]), hasMarginal(undefined, [1]), hasMarginal(2, [3, 1])]).toEqual([false, false, true]);
   });
 });
 
@@ -82,5 +93,10 @@ describe("the page's words for the model", () => {
     expect(parseClassChoice(null, manifest, 2)).toBe("all");
     expect(parseClassChoice("all", manifest, 2)).toBe("all");
     expect(parseClassChoice("1", {}, undefined)).toBe("all"); // unconditional
+
+    // "marginal" only where the manifest records the images per class (a run of gan train, e.g. on gan cluster folders).
+    expect(parseClassChoice("marginal", { ...manifest, classCounts: [3, 1] }, 2)).toBe("marginal");
+    expect(parseClassChoice("marginal", manifest, 2)).toBe("all");
+    expect(parseClassChoice("marginal", { ...manifest, classCounts: [3, 1, 2] }, 2)).toBe("all");
   });
 });

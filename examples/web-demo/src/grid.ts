@@ -3,10 +3,14 @@
  * generator) the class of each image; and how the page names what the model draws. Pure functions, no DOM, no
  * tfjs: unit-tested in grid.test.ts.
  */
+import { marginalLabels } from "@gan/metrics";
 import type { WebManifest } from "@gan/recipes";
 
-/** The class picker's value: every class (one row each), or every image of one class (its label). */
-export type ClassChoice = "all" | number;
+/**
+ * The class picker's value: every class (one row each), the classes in their share of the training images
+ * ("marginal", when the manifest records `classCounts`), or every image of one class (its label).
+ */
+export type ClassChoice = "all" | "marginal" | number;
 
 /** The grid of an unconditional generator, and of one class: 4 × 4 images at twice their size. */
 export const GRID_COLUMNS = 4;
@@ -31,10 +35,16 @@ export interface GridLayout {
  * - unconditional, or one class `c`: 16 images, 4 × 4 at 2× (the class's: `gan sample --seed N --n 16 --class c`);
  * - all classes: one row per class, as `gan sample --seed N --per-class <columns>` draws them: 4 columns at 2× for up
  *   to 4 classes, else ⌊64 / classes⌋ columns (at most 8, at least 1) at 1×; at most 64 classes are shown (the
- *   first 64), one image each beyond that.
+ *   first 64), one image each beyond that;
+ * - marginal: 16 images, 4 × 4 at 2×, labelled in proportion to `classCounts` (the images per class the run trained
+ *   on), as `gan sample --seed N --n 16 --marginal` draws them.
  */
-export function gridLayout(numClasses: number | undefined, choice: ClassChoice = "all"): GridLayout {
+export function gridLayout(numClasses: number | undefined, choice: ClassChoice = "all", classCounts?: readonly number[]): GridLayout {
   if (numClasses === undefined) return { count: GRID_COUNT, columns: GRID_COLUMNS, rows: GRID_COLUMNS, scale: 2 };
+  if (choice === "marginal") {
+    if (!hasMarginal(numClasses, classCounts)) throw new Error(`marginal: expected the images of each of the ${numClasses} classes, got ${classCounts ? `[${classCounts.join(", ")}]` : "none"}`);
+    return { count: GRID_COUNT, columns: GRID_COLUMNS, rows: GRID_COLUMNS, scale: 2, labels: marginalLabels(classCounts as readonly number[], GRID_COUNT) };
+  }
   if (choice !== "all") {
     if (!Number.isInteger(choice) || choice < 0 || choice >= numClasses) throw new Error(`class ${choice}: expected a label in [0, ${numClasses})`);
     return { count: GRID_COUNT, columns: GRID_COLUMNS, rows: GRID_COLUMNS, scale: 2, labels: new Int32Array(GRID_COUNT).fill(choice) };
@@ -44,6 +54,11 @@ export function gridLayout(numClasses: number | undefined, choice: ClassChoice =
   const count = rows * columns;
   const labels = Int32Array.from({ length: count }, (_, i) => Math.floor(i / columns));
   return { count, columns, rows, scale: columns <= GRID_COLUMNS ? 2 : 1, labels };
+}
+
+/** Whether `classCounts` (a manifest's) gives the images of each of `numClasses` classes, so "marginal" can be drawn. */
+export function hasMarginal(numClasses: number | undefined, classCounts: readonly number[] | undefined): boolean {
+  return numClasses !== undefined && classCounts !== undefined && classCounts.length === numClasses && classCounts.some((c) => c > 0);
 }
 
 /** The gap around each grid image, in screen pixels. */
@@ -108,11 +123,12 @@ export function subjectOf(manifest: Pick<WebManifest, "classes">): Subject {
 }
 
 /**
- * The picker's value for `?class=`: a class name the manifest records first, else a label index (as `gan sample
- * --class`); "all" when absent or unknown.
+ * The picker's value for `?class=`: "marginal" when the manifest records the images per class, a class name the
+ * manifest records, else a label index (as `gan sample --class`); "all" when absent or unknown.
  */
-export function parseClassChoice(given: string | null, manifest: Pick<WebManifest, "classes">, numClasses: number | undefined): ClassChoice {
+export function parseClassChoice(given: string | null, manifest: Pick<WebManifest, "classes" | "classCounts">, numClasses: number | undefined): ClassChoice {
   if (numClasses === undefined || given === null || given === "" || given === "all") return "all";
+  if (given === "marginal") return hasMarginal(numClasses, manifest.classCounts) ? "marginal" : "all";
   const byName = manifest.classes?.indexOf(given) ?? -1;
   if (byName >= 0 && byName < numClasses) return byName;
   const index = /^\d+$/.test(given) ? Number(given) : Number.NaN;

@@ -10,6 +10,7 @@ import {
   className,
   type GridLayout,
   gridLayout,
+  hasMarginal,
   parseClassChoice,
   type Subject,
   subjectOf,
@@ -249,14 +250,14 @@ function updateAddress(): void {
   const url = new URL(location.href);
   url.searchParams.set("seed", String(state.seed));
   if (state.choice === "all") url.searchParams.delete("class");
-  else url.searchParams.set("class", className(state.model.manifest, state.choice));
+  else url.searchParams.set("class", state.choice === "marginal" ? "marginal" : className(state.model.manifest, state.choice));
   history.replaceState(null, "", url);
 }
 
 /** Picks the grid's class (a conditional generator): a new layout, A and B kept where they still exist. */
 function setClass(choice: ClassChoice): void {
   state.choice = choice;
-  state.layout = gridLayout(state.model.generator.numClasses, choice);
+  state.layout = gridLayout(state.model.generator.numClasses, choice, state.model.manifest.classCounts);
   ui.classSelect.value = String(choice);
   updateAddress();
   describeGrid();
@@ -284,6 +285,9 @@ function describeGrid(): void {
     const names = Array.from({ length: rows }, (_, c) => className(manifest, c)).join(", ");
     ui.gridTitle.textContent = `New ${plural}: one row per class`;
     ui.gridCaption.textContent = `Rows: ${names}${rows < numClasses ? ` (the first ${rows} of ${numClasses} classes)` : ""}.`;
+  } else if (state.choice === "marginal") {
+    ui.gridTitle.textContent = `New ${plural}: the classes in their share of the training images`;
+    ui.gridCaption.textContent = "As an unconditional generator would draw them (gan sample --marginal).";
   } else {
     ui.gridTitle.textContent = `New ${plural} of class ${className(manifest, state.choice)}`;
     ui.gridCaption.textContent = "";
@@ -319,7 +323,10 @@ function wireControls(): void {
     state.t = Number(ui.walk.value) / 100;
     request("inspector");
   });
-  ui.classSelect.addEventListener("change", () => setClass(ui.classSelect.value === "all" ? "all" : Number(ui.classSelect.value)));
+  ui.classSelect.addEventListener("change", () => {
+    const value = ui.classSelect.value;
+    setClass(value === "all" || value === "marginal" ? value : Number(value));
+  });
   ui.grid.addEventListener("click", (e) => {
     const rect = ui.grid.getBoundingClientRect();
     const x = (e.clientX - rect.left) * (ui.grid.width / rect.width);
@@ -398,6 +405,7 @@ async function start(): Promise<void> {
   ui.classPicker.hidden = numClasses === undefined;
   if (numClasses !== undefined) {
     ui.classSelect.add(new Option("all classes: one row per class", "all"));
+    if (hasMarginal(numClasses, manifest.classCounts)) ui.classSelect.add(new Option("as in the data: classes in their share", "marginal"));
     for (let c = 0; c < numClasses; c++) ui.classSelect.add(new Option(className(manifest, c), String(c)));
   }
   for (const [i, a] of manifest.attention.entries()) ui.layer.add(new Option(`after layer ${a.after} (${a.side}×${a.side})`, String(i)));
@@ -411,7 +419,7 @@ async function start(): Promise<void> {
     subject,
     seed: Number.isSafeInteger(seed) && seed >= 0 ? seed : 0,
     choice,
-    layout: gridLayout(numClasses, choice),
+    layout: gridLayout(numClasses, choice, manifest.classCounts),
     codes: [],
     gridPixels: new Float32Array(0),
     from: 0,

@@ -40,4 +40,5 @@ export {
   conditionalAccuracy,
   type ConditionalAccuracy,
 } from "./scores";
+export { balancedLabels, marginalLabels } from "./labels";
 export { rejectedSamples, formatRejected, type RejectedSamples, type RejectedSample } from "./rejected";

@@ -14,13 +14,12 @@ export {
   scoreImages,
   sampleGenerator,
   sampleForEvaluation,
-  balancedLabels,
-  marginalLabels,
   referenceFeatures,
   defaultClassifier,
   type EvaluateOptions,
   type EvalResult,
 } from "./evaluate";
+export { balancedLabels, marginalLabels } from "./labels";
 export { evalCallback, type EvalCallbackOptions, type EvalRecord, type EvalScores } from "./eval-callback";
 export {
   evalCommand,

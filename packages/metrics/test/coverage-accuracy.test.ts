@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { METRIC_DATASET_NAMES, METRIC_DATASETS, metricDataset, resolveClasses } from "../src/datasets";
-import { balancedLabels } from "../src/evaluate";
+import { balancedLabels } from "../src/labels";
 import { formatEvalResult } from "../src/eval-command";
 import { conditionalAccuracy, coverage, type Probabilities } from "../src/scores";
 

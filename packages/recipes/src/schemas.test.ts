@@ -82,6 +82,8 @@ describe("RecipeSchema and TrainingSetupSchema", () => {
 describe("WebManifestSchema", () => {
   it("accepts what gan export-web writes", () => {
     expect(checkWebManifest(MANIFEST, "m")).toEqual(MANIFEST);
+    const conditional = { ...MANIFEST, model: { ...MANIFEST.model, numClasses: 2 }, classes: ["a", "b"], classCounts: [5, 0] };
+    expect(checkWebManifest(conditional, "m")).toEqual(conditional);
   });
 
   it.each([
@@ -93,6 +95,8 @@ describe("WebManifestSchema", () => {
     [{ model: { ...MANIFEST.model, latentGap: { dims: 30, gap: 2, scale: 0.5 } } }, "model: expected latentGap.dims at most zDim (20), got 30"],
     [{ model: { ...MANIFEST.model, numClasses: 5000 } }, "model.numClasses: expected an integer in [1, 1000], got 5000"],
     [{ classes: Array(1001).fill("a") }, "classes: expected at most 1000 class names"],
+    [{ classCounts: [3, 1.5] }, "classCounts.1: expected a whole number of images, got 1.5"],
+    [{ classCounts: [0, 0] }, "classCounts: expected at least one class with images"],
   ])("rejects %j naming the field", (change, message) => {
     expect(() => checkWebManifest({ ...MANIFEST, ...change }, "m/manifest.json")).toThrow(`m/manifest.json: ${message}`);
   });

@@ -40,6 +40,12 @@ export interface WebManifest {
    * a viewer's class picker.
    */
   classes?: string[];
+  /**
+   * A conditional generator's training images per class in label order (written only for conditional runs that
+   * recorded them, `extra.classCounts`): a viewer draws the whole distribution with labels in this proportion, as
+   * `gan sample --marginal` does (for classes that are `gan cluster` clusters, what the data looks like).
+   */
+  classCounts?: number[];
   /** Side of the generated images (64). */
   imageSize: number;
   /** SAGAN's attention blocks in forward order (the order of `attentionMaps`); empty for DCGAN. */

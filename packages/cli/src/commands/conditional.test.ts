@@ -87,12 +87,14 @@ describe("gan train --conditional", () => {
     expect(wrongSet.code).toBe(2);
     expect(wrongSet.err).toContain("expected one of mnist, fashion-mnist, got 'cifar'");
 
-    // export-web: numClasses and the class names for a viewer's class picker.
+    // export-web: numClasses, the class names for a viewer's class picker and the images per class for its
+    // "as in the data" choice.
     const web = join(tmp, "web");
     expect((await run("export-web", "--run", unbroken, "--out", web)).err).toBe("");
     const manifest = JSON.parse(await readFile(join(web, "manifest.json"), "utf8"));
     expect(manifest.model.numClasses).toBe(2);
     expect(manifest.classes).toEqual(["3", "5"]);
+    expect(manifest.classCounts).toEqual([4, 4]);
   }, 300_000);
 
   it("a folder without class sub-folders is an error naming it and how gan prepare mnist lays them out", async () => {

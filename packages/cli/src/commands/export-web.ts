@@ -110,6 +110,8 @@ export async function exportWebCommand(options: ExportWebOptions, io: CommandIO)
     model: webManifestModel(spec),
     // A viewer's class picker: the class names in label order, when the conditional run recorded them.
     ...(spec.numClasses !== undefined && config.extra?.classes ? { classes: [...config.extra.classes] } : {}),
+    // A viewer's "as in the data" choice: labels in proportion to the images per class the run trained on.
+    ...(spec.numClasses !== undefined && config.extra?.classCounts?.length === spec.numClasses ? { classCounts: [...config.extra.classCounts] } : {}),
     imageSize: 64,
     attention: webManifestAttention(spec),
     weights: { file: CHECKPOINT_FILES.generator, bytes: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex") },
