@@ -6,8 +6,8 @@ import { SaganGenerator } from "./generator";
 
 /**
  * Whether `config` asks for the article's layout: attention after layers 3 and 4, working size 64, no latent
- * gap, no minibatch standard deviation and no packing (each absent or at that value). The plugin slots and the shared model
- * options may be anything.
+ * gap, no minibatch standard deviation and no packing (each absent or at that value). The plugin slots and the
+ * shared model options may be anything.
  */
 export function isReferenceLayout(config: SaganConfig): boolean {
   if (typeof config !== "object" || config === null) return true; // let the class report it

@@ -146,6 +146,16 @@ describe("createDiscriminator", () => {
       const expected = rgb.forward(stacks, { attentionMaps: false }).logits.dataSync();
       const got = logits.dataSync();
       for (const [i, pack] of [0, 0, 0, 1, 1].entries()) expect(got[i]).toBeCloseTo(expected[pack], 5);
+      // Training through the packs: gradients reach the first convolution, and nothing is left behind.
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => tf.mean(D.forward(x, { attentionMaps: false }).logits) as tf.Scalar);
+      const firstName = workingSize === 64 ? "layer1.0.weight_orig" : "layer2.0.weight_orig";
+      const first = D.namedParameters().find(([name]) => name === firstName)?.[1];
+      expect(first?.shape.includes(3), `${firstName} reads pack · channels = 3 channels`).toBe(true);
+      const grad = grads[(first as tf.Variable).name];
+      expect(tf.tidy(() => tf.any(tf.notEqual(grad, 0)).dataSync()[0])).toBe(1);
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, logits, ...attentionMaps, stacks]);
       D.dispose();
       rgb.dispose();
