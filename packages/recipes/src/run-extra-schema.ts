@@ -3,6 +3,12 @@ import * as v from "valibot";
 import { ModelSpecSchema } from "./model-spec-schema";
 import { TrainingSetupSchema } from "./training-setup-schema";
 
+/** Images per class in label order (`extra.classCounts`, `WebManifest.classCounts`): whole numbers ≥ 0. */
+export const ClassCountsSchema = v.pipe(
+  v.array(v.pipe(v.number(), v.integer((i) => `expected a whole number of images, got ${i.received}`), v.minValue(0, (i) => `expected a count of at least 0, got ${i.received}`))),
+  v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class counts, got ${i.received}`),
+);
+
 /**
  * The schema of what `gan train` records under `extra` in a run's `config.json`: the recipe's name, the
  * {@link ModelSpec} (`extra.model`), the {@link TrainingSetup} (`extra.training`) and, for a conditional run, the
@@ -21,12 +27,7 @@ export const RunExtraSchema = v.looseObject({
       v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class names, got ${i.received}`),
     ),
   ),
-  classCounts: v.optional(
-    v.pipe(
-      v.array(v.pipe(v.number(), v.integer((i) => `expected a whole number of images, got ${i.received}`), v.minValue(0, (i) => `expected a count of at least 0, got ${i.received}`))),
-      v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class counts, got ${i.received}`),
-    ),
-  ),
+  classCounts: v.optional(ClassCountsSchema),
 });
 
 /** `extra` of a run's `config.json` as {@link RunExtraSchema} outputs it. */

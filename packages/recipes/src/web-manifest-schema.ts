@@ -3,6 +3,7 @@ import { count, fileObject, intIn, text, validateFile } from "@gan/trainer";
 import * as v from "valibot";
 import { LatentGapSpecSchema, gapWithinCode } from "./model-spec-schema";
 import { MODELS } from "./model-spec";
+import { ClassCountsSchema } from "./run-extra-schema";
 
 const MAX_WEIGHTS_BYTES = 2 ** 31;
 
@@ -29,13 +30,7 @@ export const WebManifestSchema = fileObject(
       gapWithinCode(),
     ),
     classes: v.optional(v.pipe(v.array(v.pipe(text(), v.maxLength(200, (i) => `expected a class name of at most 200 characters, got ${i.received}`))), v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class names, got ${i.received}`))),
-    classCounts: v.optional(
-      v.pipe(
-        v.array(v.pipe(v.number(), v.integer((i) => `expected a whole number of images, got ${i.received}`), v.minValue(0, (i) => `expected a count of at least 0, got ${i.received}`))),
-        v.maxLength(MODEL_LIMITS.maxClasses, (i) => `expected at most ${MODEL_LIMITS.maxClasses} class counts, got ${i.received}`),
-        v.check((counts) => counts.some((c) => c > 0), "expected at least one class with images"),
-      ),
-    ),
+    classCounts: v.optional(v.pipe(ClassCountsSchema, v.check((counts) => counts.some((c) => c > 0), "expected at least one class with images"))),
     imageSize: intIn(IMAGE_SIZE, IMAGE_SIZE),
     attention: v.pipe(
       v.array(v.object({ name: text(), after: intIn(1, 4), side: intIn(1, IMAGE_SIZE) })),
