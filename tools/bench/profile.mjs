@@ -1,6 +1,8 @@
 // Per-kernel profile of the real training step (GanTrainer: D step + G step) on an embedded backend.
 // usage: node tools/bench/profile.mjs --model sagan --backend wasm [--batch 64] [--iters 2] [--warmup 1] [--top 30]
 //        [--threads 1] [--clock wall|cpu] [--json]
+//        node tools/bench/profile.mjs --recipe fastUnlabelled [...]: a named recipe's step instead (its nets, loss,
+//        optimizer, D steps, DiffAugment and EMA; its batch unless --batch is given)
 // Every kernel registered for the backend is wrapped with a timer. Prints a table per kernel the engine ran
 // (inclusive time: a custom kernel that runs other kernels is charged for them), one per (kernel, input
 // shapes) of every kernel run, nested ones included (self time: nested kernels charged to themselves), and
@@ -10,16 +12,17 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { lossByName } from "@gan/losses";
-import { getRecipe } from "@gan/recipes";
+import { applyRecipe, getRecipe } from "@gan/recipes";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
-import { GanTrainer, arrayDataSource } from "@gan/trainer";
+import { GanTrainer } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "dcgan" },
+    recipe: { type: "string" },
     backend: { type: "string", default: "wasm" },
-    batch: { type: "string", default: "64" },
+    batch: { type: "string" },
     iters: { type: "string", default: "2" },
     warmup: { type: "string", default: "1" },
     top: { type: "string", default: "30" },
@@ -28,7 +31,8 @@ const { values } = parseArgs({
     clock: { type: "string", default: "wall" },
   },
 });
-const batch = Number(values.batch);
+const recipe = values.recipe === undefined ? undefined : getRecipe(values.recipe);
+const batch = Number(values.batch ?? recipe?.batchSize ?? 64);
 const iters = Number(values.iters);
 const warmup = Number(values.warmup);
 const threads = values.threads === "auto" ? "auto" : Number(values.threads);
@@ -96,9 +100,21 @@ for (const config of tf.getKernelsForBackend(backendName)) {
 
 const sagan = values.model === "sagan";
 const config = { width: 64, seed: 1 };
-const generator = sagan ? new SaganGenerator(config) : new DcganGenerator(config);
-const discriminator = sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config);
-const images = tf.randomUniform([batch * (warmup + iters), 64, 64, 1], -1, 1, "float32", 7);
+const applied = recipe === undefined ? undefined : applyRecipe(recipe, { seed: 1 });
+const generator = applied?.generator ?? (sagan ? new SaganGenerator(config) : new DcganGenerator(config));
+const discriminator = applied?.discriminator ?? (sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config));
+const channels = recipe?.model.channels ?? 1;
+const dSteps = applied?.trainerOptions.dSteps ?? 1;
+// Batches made up front and handed out as clones (no copy), so that slicing them out of one tensor is not profiled.
+const batches = Array.from({ length: (warmup + iters) * dSteps }, (_, i) => tf.randomUniform([batch, 64, 64, channels], -1, 1, "float32", 7 + i));
+const data = {
+  batchSize: batch,
+  batchesPerEpoch: batches.length,
+  async *epoch() {
+    for (const b of batches) yield tf.clone(b);
+  },
+};
+const label = recipe === undefined ? values.model : `recipe ${recipe.name}`;
 const times = [];
 const cpuTimes = [];
 let lastCpu = process.cpuUsage();
@@ -106,12 +122,14 @@ let step = 0;
 const trainer = new GanTrainer({
   generator,
   discriminator,
-  loss: lossByName(getRecipe(values.model).training.loss), // the article's loss of the model
-  data: arrayDataSource(images, { batchSize: batch }),
+  loss: applied?.loss ?? lossByName(getRecipe(values.model).training.loss), // the article's loss of the model
+  ...(applied?.trainerOptions ?? {}),
+  data,
   epochs: 1,
   seed: 0,
   fixedNoiseSize: 1,
   callbacks: [
+    ...(applied?.callbacks ?? []),
     {
       onTrainStart: () => {
         recording = warmup === 0;
@@ -131,6 +149,7 @@ const trainer = new GanTrainer({
 });
 await trainer.fit();
 trainer.dispose();
+applied?.dispose();
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const stepMs = values.clock === "cpu" ? mean(cpuTimes) : mean(times);
@@ -139,7 +158,7 @@ rows.sort((a, b) => b.ms - a.ms);
 const kernelMs = rows.reduce((a, r) => a + r.ms, 0);
 const fmt = (x) => x.toFixed(0).padStart(7);
 console.log(
-  `# ${values.model} on ${backendName} (threads ${values.threads}), batch ${batch}: ${stepMs.toFixed(0)} ms (${values.clock}) per profiled step` +
+  `# ${label} on ${backendName} (threads ${values.threads}), batch ${batch}: ${stepMs.toFixed(0)} ms (${values.clock}) per profiled step` +
     ` (wall ${mean(times).toFixed(0)} ms, CPU ${mean(cpuTimes).toFixed(0)} ms)`,
 );
 console.log(`# in kernels ${kernelMs.toFixed(0)} ms, outside (engine, tape, JS) ${(stepMs - kernelMs).toFixed(0)} ms`);
@@ -152,5 +171,5 @@ shapeRows.sort((a, b) => b.ms - a.ms);
 console.log("\n| kernel and input shapes | ms/iter | calls/iter |\n|---|---|---|");
 for (const r of shapeRows.slice(0, Number(values.top))) console.log(`| ${r.name} | ${fmt(r.ms)} | ${r.calls} |`);
 if (values.json) {
-  console.log(JSON.stringify({ model: values.model, backend: backendName, stepMs, kernelMs, kernels: rows }));
+  console.log(JSON.stringify({ model: label, backend: backendName, stepMs, kernelMs, kernels: rows }));
 }

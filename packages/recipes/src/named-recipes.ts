@@ -98,7 +98,8 @@ export const fastConditionalRecipe: Recipe = {
  * The fast recipe for unlabelled data of any kind: the fast recipe without its two-mode latent prior (which
  * assumes two kinds of image) and working at the full 64×64 (the 32×32 working size suits 28×28 digits; on
  * 10-class Fashion-MNIST it left shirts, told apart by collars and buttons, at 1% of the confident samples; at
- * 64×64 they hold 0.6–2.7% over four seeds), everything else the same. docs/quality.md has its runs on Fashion-MNIST.
+ * 64×64 they hold 0.6–1.7% over four seeds after 15 minutes, 1.9–3.0% after 30), everything else the same.
+ * docs/quality.md has its runs on Fashion-MNIST.
  */
 export const fastUnlabelledRecipe: Recipe = {
   name: "fastUnlabelled",
