@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "@gan/backend/node";
 import { DcganDiscriminator, DcganGenerator } from "@gan/dcgan";
 import { lossByName } from "@gan/losses";
-import { applyRecipe, getRecipe } from "@gan/recipes";
+import { applyRecipe, getRecipe, isConditional } from "@gan/recipes";
 import { SaganDiscriminator, SaganGenerator } from "@gan/sagan";
 import { GanTrainer } from "@gan/trainer";
 import * as tf from "@tensorflow/tfjs-core";
@@ -100,7 +100,9 @@ for (const config of tf.getKernelsForBackend(backendName)) {
 
 const sagan = values.model === "sagan";
 const config = { width: 64, seed: 1 };
-const applied = recipe === undefined ? undefined : applyRecipe(recipe, { seed: 1 });
+// A conditional recipe gets ten classes and labels 0…9 in turn.
+const conditional = recipe !== undefined && isConditional(recipe.model);
+const applied = recipe === undefined ? undefined : applyRecipe(recipe, { seed: 1, numClasses: 10 });
 const generator = applied?.generator ?? (sagan ? new SaganGenerator(config) : new DcganGenerator(config));
 const discriminator = applied?.discriminator ?? (sagan ? new SaganDiscriminator(config) : new DcganDiscriminator(config));
 const channels = recipe?.model.channels ?? 1;
@@ -111,7 +113,7 @@ const data = {
   batchSize: batch,
   batchesPerEpoch: batches.length,
   async *epoch() {
-    for (const b of batches) yield tf.clone(b);
+    for (const b of batches) yield conditional ? { images: tf.clone(b), labels: Int32Array.from({ length: batch }, (_, j) => j % 10) } : tf.clone(b);
   },
 };
 const label = recipe === undefined ? values.model : `recipe ${recipe.name}`;
