@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "../../packages/backend/dist/node.js";
 import { generatorOf } from "../../packages/cli/dist/index.js";
 import { decodeSafetensors, encodeSafetensors, Random, standingStatistics } from "../../packages/layers/dist/index.js";
+import { CHECKPOINT_FILES, checkpointName, EMA_GENERATOR_FILE } from "../../packages/trainer/dist/index.js";
 // tfjs as @gan/layers resolves it (one engine instance).
 const tf = createRequire(new URL("../../packages/layers/package.json", import.meta.url))("@tensorflow/tfjs-core");
 
@@ -48,31 +49,33 @@ for (let t = 1; t <= step; t++) {
 }
 coefficient[1] += coefficient[0];
 
-const folder = (k) => join(values.run, "checkpoints", `step-${String(k * every).padStart(7, "0")}`);
-const readGenerator = (k) => decodeSafetensors(readFileSync(join(folder(k), "generator.safetensors")), folder(k)).tensors;
+const folder = (k) => join(values.run, "checkpoints", checkpointName(k * every));
+const readGenerator = (k) => decodeSafetensors(readFileSync(join(folder(k), CHECKPOINT_FILES.generator)), folder(k)).tensors;
 const generator = await generatorOf(values.run);
 const params = new Set(generator.parameters());
 const state = generator.stateDict();
 const averaged = Object.keys(state).filter((name) => params.has(state[name]) && state[name].dtype === "float32");
 const sum = Object.fromEntries(averaged.map((name) => [name, tf.zerosLike(state[name])]));
+// The last checkpoint also gives the buffers (BatchNorm statistics, before they are measured again).
+const last = readGenerator(count);
 for (let k = 1; k <= count; k++) {
   if (coefficient[k] < 1e-7) continue;
-  const weights = readGenerator(k);
+  const weights = k === count ? last : readGenerator(k);
   for (const name of averaged) {
     const next = tf.add(sum[name], tf.mul(weights[name], coefficient[k]));
     sum[name].dispose();
     sum[name] = next;
   }
-  tf.dispose(Object.values(weights));
+  if (weights !== last) tf.dispose(Object.values(weights));
 }
-const last = readGenerator(count);
 generator.loadStateDict({ ...last, ...sum }, { strict: true });
+tf.dispose([...Object.values(last), ...Object.values(sum)]);
 const random = new Random(0);
 standingStatistics(generator, 10, () => generator.forward(random.normal([64, generator.zDim])));
 
-const out = join(values.out, "checkpoints", `step-${String(step).padStart(7, "0")}`);
+const out = join(values.out, "checkpoints", checkpointName(step));
 mkdirSync(out, { recursive: true });
 copyFileSync(join(values.run, "config.json"), join(values.out, "config.json"));
 for (const file of readdirSync(folder(count))) copyFileSync(join(folder(count), file), join(out, file));
-writeFileSync(join(out, "generator-ema.safetensors"), encodeSafetensors(generator.stateDict()));
+writeFileSync(join(out, EMA_GENERATOR_FILE), encodeSafetensors(generator.stateDict()));
 console.log(`${out}: EMA of decay ${decay}${values["no-warmup"] ? "" : " (warmed up)"} over ${count} checkpoints; the last one weighs ${coefficient[count].toFixed(3)}`);
