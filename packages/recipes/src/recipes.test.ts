@@ -21,13 +21,14 @@ describe("named recipes", () => {
     expect(recipes.fast.model.workingSize).toBe(32);
   });
 
-  it("the recipes for any data are the fast recipe without its two-mode prior, conditional or not (unlabelled at 64×64)", () => {
+  it("the recipes for any data are the fast recipe without its two-mode prior, conditional or not (unlabelled at 64×64 with the BCE loss)", () => {
     const { latentGap, ...rest } = recipes.fast.model;
     expect(latentGap).toBeDefined();
     expect(recipes.fastConditional.model).toEqual({ ...rest, conditional: true });
     expect(recipes.fastUnlabelled.model).toEqual({ ...rest, workingSize: 64 });
     expect(recipes.fastConditional.training).toEqual(recipes.fast.training);
-    expect(recipes.fastUnlabelled.training).not.toBe(recipes.fast.training);
+    expect(recipes.fastUnlabelled.training).toEqual({ ...recipes.fast.training, loss: "bce" });
+    expect(recipes.fastUnlabelled.training.ema).not.toBe(recipes.fast.training.ema);
     // A conditional recipe gets its class count from the data; buildModels needs it given.
     expect(() => buildModels({ ...recipes.fastConditional.model, seed: 0 })).toThrow(/numClasses: a conditional model/);
     const { generator } = buildModels({ ...recipes.fastConditional.model, numClasses: 10, width: 2, seed: 0 });
@@ -88,6 +89,19 @@ describe("applyRecipe", () => {
       expect(run.trainerOptions).toEqual({ epochs: 300, seed: 3, gLr: 1e-4, dLr: 4e-4, beta1: 0, beta2: 0.9, dSteps: 1 });
       expect(run.callbacks).toEqual([]);
       expect(run.ema).toBeUndefined();
+    } finally {
+      run.dispose();
+    }
+  });
+
+  it("builds the unlabelled recipe: the full 64×64 generator and the BCE loss", () => {
+    const run = applyRecipe(recipes.fastUnlabelled, { seed: 1 });
+    try {
+      expect(run.loss.name).toBe("bce");
+      expect(Object.keys(run.generator.stateDict())).toContain("layer4.0.weight");
+      expect(run.callbacks.map((c) => c.name)).toEqual(["diff-augment", run.ema?.name]);
+      const out = tf.tidy(() => run.generator.forward(tf.randomNormal([2, 20])).images.shape);
+      expect(out).toEqual([2, 64, 64, 1]);
     } finally {
       run.dispose();
     }
